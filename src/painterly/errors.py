@@ -1,0 +1,31 @@
+"""Errors painterly reports to people: one line that names the problem and the fix.
+
+This module imports nothing heavy, so the CLI can turn any of these into a message and an exit code
+without TensorFlow being involved.
+"""
+
+
+class PainterlyError(Exception):
+    """A problem with the user's input or environment, told in one line with its fix."""
+
+    exit_code = 2
+
+
+class InputImageError(PainterlyError):
+    """An input image is missing, unreadable, corrupt or too large."""
+
+
+class OutputError(PainterlyError):
+    """An output path cannot or must not be written."""
+
+
+class SettingsError(PainterlyError):
+    """A setting is out of range, unknown or inconsistent."""
+
+
+class BackboneError(PainterlyError):
+    """A feature network cannot be built or its weights cannot be loaded."""
+
+
+class NumericalError(PainterlyError):
+    """The optimisation produced a NaN or infinite loss."""

@@ -1,0 +1,51 @@
+"""The records the engine emits: one `Iterate` per step, one `Result` per run.
+
+Everything that watches a run (progress bar, reports, the web stream, benchmarks) reads these and
+nothing else. No TensorFlow here: only NumPy arrays and plain numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Iterate:
+    """The state of a run after one optimisation step."""
+
+    step: int  # 0 is the starting image of a scale, then 1 .. steps
+    steps: int  # iterations planned at this scale
+    loss: float  # total weighted loss of `image`
+    terms: Mapping[str, float]  # weighted loss terms of `image`: "content", "style", "tv"
+    elapsed: float  # seconds since the run started (model building and image loading excluded)
+    evaluations: int  # loss-and-gradient evaluations so far in this run
+    size: tuple[int, int]  # (width, height) of `image`
+    scale: int = 0  # index of the current scale, 0 .. scales - 1
+    scales: int = 1  # number of scales in the run
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """float32 RGB, shape (height, width, 3), values in 0..255: the image `loss` was measured on.
+    Records kept in a `Result.history` carry no image."""
+
+    def without_image(self) -> Iterate:
+        return dataclasses.replace(self, image=None)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished (or interrupted) run returns."""
+
+    image: np.ndarray  # float32 RGB (height, width, 3) in 0..255: the lowest-loss image of the last scale
+    alpha: np.ndarray | None  # uint8 (height, width) alpha of the content image at output size, if it had one
+    history: tuple[Iterate, ...]  # every step's record, without images
+    metadata: Mapping[str, Any]  # settings, backbone, versions, timings: JSON-serialisable
+    stopped: str  # "completed", "interrupted" or "converged"
+
+    @property
+    def best(self) -> Iterate:
+        """The record of the returned image."""
+        last_scale = [r for r in self.history if r.scale == self.history[-1].scale]
+        return min(last_scale, key=lambda r: r.loss)
