@@ -1,0 +1,27 @@
+"""painterly: neural style transfer (Gatys et al., as in the Keras paper) as a library and a CLI.
+
+    import painterly
+    result = painterly.stylize("photo.jpg", "painting.jpg", size=384)
+    painterly.images.save_image("out.png", result.image, result.alpha)
+
+TensorFlow is imported on first use of the engine, not on `import painterly`.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import PainterlyError  # noqa: E402
+from .events import Iterate, Result  # noqa: E402
+from .settings import PRESETS, Settings, preset  # noqa: E402
+
+_ENGINE = ("stylize", "iterate", "Transfer")
+
+__all__ = ["stylize", "iterate", "Transfer", "Settings", "preset", "PRESETS", "Result", "Iterate",
+           "PainterlyError", "__version__"]
+
+
+def __getattr__(name):
+    if name in _ENGINE:
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'painterly' has no attribute '{name}'")

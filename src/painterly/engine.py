@@ -1,0 +1,262 @@
+"""The transfer engine: images in, one `Iterate` per step out, a `Result` at the end.
+
+    run = Transfer(content, style, settings)   # loads images, builds the backbone and the objective
+    for record in run:                         # optimises, yielding one record per step
+        ...                                    # leave the loop (or Ctrl-C) to stop early
+    result = run.result()                      # the best image so far, history and metadata
+
+`stylize()` does exactly that with an optional callback. The engine never prints.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import __version__, backbones, images
+from .errors import NumericalError, PainterlyError, SettingsError
+from .events import Iterate, Result
+from .optimizers import OPTIMIZERS, OptimizerSettings
+from .settings import INITS, Settings
+
+ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
+
+
+class Transfer:
+    """One style-transfer run, prepared: inputs loaded, network built, ready to iterate."""
+
+    def __init__(
+        self,
+        content,
+        style,
+        settings: Settings | None = None,
+        *,
+        backbone: backbones.Backbone | None = None,
+        notice: Callable[[str], None] | None = None,
+    ):
+        """content: a path, array or Picture; style: one of those or a list of them (blended).
+
+        backbone: a prebuilt feature network to reuse across runs (it must return the settings' layers).
+        notice: called with one-line messages worth telling the user (e.g. the backbone fallback).
+        """
+        import tensorflow as tf
+
+        self.settings = settings = settings or Settings()
+        started = time.perf_counter()
+        self.content = _picture(content, "content")
+        styles = list(style) if isinstance(style, (list, tuple)) else [style]
+        if not styles:
+            raise SettingsError("no style image given: pass at least one")
+        self.styles = [_picture(s, f"style image {i + 1}" if len(styles) > 1 else "style") for i, s in enumerate(styles)]
+        if settings.style_blend is not None and len(settings.style_blend) != len(self.styles):
+            raise SettingsError(f"{len(settings.style_blend)} style weights for {len(self.styles)} style images: "
+                                f"give one per style image")
+        self.seed = settings.seed if settings.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+        layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
+        if backbone is None:
+            import keras
+
+            keras.utils.set_random_seed(self.seed)  # only random-weight models depend on it
+            backbone = backbones.build(settings.model, layers, weights=settings.weights,
+                                       pooling=settings.pooling, notice=notice)
+        missing = [name for name in layers if name not in backbone.layers]
+        if missing:
+            raise SettingsError(f"the given backbone does not return {', '.join(missing)}: build it with these layers")
+        self.backbone = backbone
+        self.size = images.fit_size(self.content.size, settings.size, settings.size_edge)
+        self.alpha = None
+        if self.content.alpha is not None:
+            self.alpha = images.to_uint8(images.resize(self.content.alpha, self.size))
+        self.scales = [self.size]  # coarse-to-fine schedules add smaller sizes in front
+        self.history: list[Iterate] = []
+        self.best: Iterate | None = None
+        self.evaluations = 0
+        self.stopped = "not started"
+        self.timings = {"setup_s": time.perf_counter() - started}
+        self._tf = tf
+
+    def __iter__(self) -> Iterator[Iterate]:
+        started = time.perf_counter()
+        self.stopped = "interrupted"  # until the loop finishes by itself
+        image = None
+        planned = self.settings.iterations
+        for scale, size in enumerate(self.scales):
+            objective = self._objective(size)
+            image = self._start_image(size) if image is None else images.resize(image, size)
+            evaluate = _Cache(objective, self)
+            self.best = None
+            step = 0
+            for step, x in enumerate(self._optimize(image, evaluate), start=0):
+                loss, terms = evaluate.measure(x)
+                record = Iterate(step=step, steps=planned, loss=loss, terms=terms,
+                                 elapsed=time.perf_counter() - started, evaluations=self.evaluations,
+                                 size=size, scale=scale, scales=len(self.scales), image=x)
+                self.history.append(record.without_image())
+                if self.best is None or loss <= self.best.loss:
+                    self.best = record
+                yield record
+            image = self.best.image
+            converged = step < planned
+        self.stopped = "converged" if converged else "completed"
+        self.timings["optimize_s"] = time.perf_counter() - started
+
+    def _optimize(self, image: np.ndarray, evaluate) -> Iterator[np.ndarray]:
+        """The starting image, then the optimiser's iterates."""
+        yield image
+        s = self.settings
+        run = OPTIMIZERS[s.optimizer]
+        yield from run(image, evaluate, OptimizerSettings(s.iterations, s.rate, s.decay_steps, s.decay_rate))
+
+    def _objective(self, size: tuple[int, int]):
+        from .losses import Objective
+
+        s = self.settings
+        content = images.resize(self.content.rgb, size)
+        style_side = max(16, round(max(size) * s.style_scale))
+        styles = [images.resize(p.rgb, images.fit_size(p.size, style_side)) for p in self.styles]
+        return Objective(
+            self.backbone, content[None], [st[None] for st in styles],
+            content_layers=s.content_layers, style_layers=s.style_layers,
+            content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
+            style_layer_weights=s.style_layer_weights, style_blend=s.style_blend, normalize=s.normalize,
+        )
+
+    def _start_image(self, size: tuple[int, int]) -> np.ndarray:
+        init = self.settings.init
+        if init == "content":
+            return images.resize(self.content.rgb, size)
+        if init == "style":
+            return images.resize(self.styles[0].rgb, size)
+        if init == "noise":
+            rng = np.random.default_rng(self.seed)
+            return np.clip(rng.normal(127.5, 40.0, (size[1], size[0], 3)), 0, 255).astype(np.float32)
+        if init in INITS:
+            raise AssertionError(init)
+        return images.resize(images.load_image(init, role="init image").rgb, size)
+
+    def result(self) -> Result:
+        """The best image of the last scale reached so far, with the history and metadata."""
+        if self.best is None:
+            raise PainterlyError("the run stopped before its first step: nothing to save")
+        return Result(image=self.best.image, alpha=self.alpha, history=tuple(self.history),
+                      metadata=self.metadata(), stopped=self.stopped)
+
+    def metadata(self) -> dict:
+        steps = sum(1 for r in self.history if r.step > 0)
+        optimize_s = self.timings.get("optimize_s", self.history[-1].elapsed if self.history else 0.0)
+        return {
+            "painterly": __version__,
+            "settings": self.settings.to_dict(),
+            "seed": self.seed,
+            "backbone": {"name": self.backbone.name, "weights": self.backbone.source},
+            "content": _describe(self.content),
+            "styles": [_describe(p) for p in self.styles],
+            "output_size": list(self.size),
+            "scales": [list(s) for s in self.scales],
+            "iterations_run": steps,
+            "evaluations": self.evaluations,
+            "stopped": self.stopped,
+            "timings": {**self.timings, "optimize_s": optimize_s,
+                        "per_iteration_s": optimize_s / steps if steps else None},
+            "peak_memory_mb": _peak_rss_mb(),
+            "versions": _versions(),
+        }
+
+
+class _Cache:
+    """The objective as NumPy in / NumPy out, remembering its last evaluation.
+
+    L-BFGS reports the point it last evaluated, and Adam/SGD evaluate the point the engine just
+    measured, so with this cache every step costs exactly one evaluation.
+    """
+
+    def __init__(self, objective, run: Transfer):
+        self.objective, self.run = objective, run
+        self.x = self.loss = self.terms = self.grad = None
+
+    def _evaluate(self, x: np.ndarray) -> None:
+        if self.x is not None and np.array_equal(x, self.x):
+            return
+        total, terms, grad = self.objective.value_and_grad(x[None])
+        self.run.evaluations += 1
+        loss = float(total)
+        if not np.isfinite(loss):
+            raise NumericalError(f"the loss became {loss} after {self.run.evaluations} evaluations: "
+                                 f"lower --learning-rate or the loss weights")
+        self.x, self.loss = x.copy(), loss
+        self.terms = {name: float(value) for name, value in terms.items()}
+        self.grad = grad.numpy()[0]
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        self._evaluate(x)
+        return self.loss, self.grad
+
+    def measure(self, x: np.ndarray) -> tuple[float, dict[str, float]]:
+        self._evaluate(x)
+        return self.loss, dict(self.terms)
+
+
+def stylize(
+    content,
+    style,
+    settings: Settings | None = None,
+    *,
+    callback: Callable[[Iterate], None] | None = None,
+    backbone: backbones.Backbone | None = None,
+    notice: Callable[[str], None] | None = None,
+    **options,
+) -> Result:
+    """Repaint `content` in the style of `style` (a path, array, Picture, or a list of them to blend).
+
+    Options are `Settings` fields (e.g. size=384, iterations=100, optimizer="adam"); they override
+    `settings`. `callback` gets every `Iterate` record as it happens.
+    """
+    settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
+    run = Transfer(content, style, settings, backbone=backbone, notice=notice)
+    for record in run:
+        if callback is not None:
+            callback(record)
+    return run.result()
+
+
+def iterate(content, style, settings: Settings | None = None, **options) -> Iterator[Iterate]:
+    """The records of a run as a generator: `for record in iterate(...)`; leave the loop to stop."""
+    settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
+    return iter(Transfer(content, style, settings))
+
+
+def _picture(source, role: str) -> images.Picture:
+    if isinstance(source, images.Picture):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return images.load_image(source, role=role)
+    return images.picture_from_array(source, role=role)
+
+
+def _describe(picture: images.Picture) -> dict:
+    return {"path": str(picture.path) if picture.path else None, "size": list(picture.size),
+            "alpha": picture.alpha is not None}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def _versions() -> dict:
+    import keras
+    import scipy
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__, "platform": platform.platform()}

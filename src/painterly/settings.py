@@ -1,0 +1,166 @@
+"""One frozen, validated `Settings` object for a run, and the named presets.
+
+The CLI's flags and the web form's fields are generated from the fields below (their metadata holds
+the flag name and help), so the interfaces cannot drift apart. No heavy imports here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from . import backbones
+from .errors import SettingsError
+
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+CONTENT_LAYERS = ("block5_conv2",)
+INITS = ("content", "noise", "style")  # or a path to an image file
+LEARNING_RATES = {"lbfgs": 1.0, "adam": 4.0, "sgd": 100.0}  # default per optimiser (pixel units)
+
+
+def _opt(flag: str, help: str, **kwargs) -> dict:
+    return {"flag": flag, "help": help, **kwargs}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides what a run computes. Defaults are painterly's tuned preset."""
+
+    model: str = field(default="auto", metadata=_opt(
+        "--model", "feature network: auto (VGG19 ImageNet if available, else vgg16-hed), vgg19, vgg16, vgg16-hed",
+        choices=backbones.MODELS))
+    weights: str | None = field(default=None, metadata=_opt(
+        "--weights", "local keras weights file for vgg19/vgg16 instead of the ImageNet download", metavar="FILE"))
+    size: int = field(default=512, metadata=_opt("--size", "output size in pixels (longest side)", metavar="PX"))
+    size_edge: str = field(default="long", metadata=_opt(
+        "--size-edge", "which side --size sets: long (default) or height (as keras.io)", choices=("long", "height")))
+    iterations: int = field(default=200, metadata=_opt("--iterations", "optimisation steps", metavar="N"))
+    optimizer: str = field(default="lbfgs", metadata=_opt(
+        "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
+    learning_rate: float | None = field(default=None, metadata=_opt(
+        "--learning-rate", "Adam/SGD step size in pixel units (default: adam 4, sgd 100)", metavar="LR"))
+    content_weight: float = field(default=1.0, metadata=_opt("--content-weight", "α, weight of the content loss", metavar="W"))
+    style_weight: float = field(default=10.0, metadata=_opt("--style-weight", "β, weight of the style loss", metavar="W"))
+    tv_weight: float = field(default=1.0, metadata=_opt("--tv-weight", "weight of the total-variation loss", metavar="W"))
+    content_layers: tuple[str, ...] = field(default=CONTENT_LAYERS, metadata=_opt(
+        "--content-layers", "layers of the content loss", nargs="+", metavar="LAYER"))
+    style_layers: tuple[str, ...] = field(default=STYLE_LAYERS, metadata=_opt(
+        "--style-layers", "layers of the style loss", nargs="+", metavar="LAYER"))
+    style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=_opt(
+        "--style-layer-weights", "one weight per style layer (default equal)", nargs="+", metavar="W", type=float))
+    style_blend: tuple[float, ...] | None = field(default=None, metadata=_opt(
+        "--style-weights", "one weight per style image when blending several (default equal)", nargs="+",
+        metavar="W", type=float))
+    style_scale: float = field(default=1.0, metadata=_opt(
+        "--style-scale", "size of the style image relative to the output", metavar="S"))
+    pooling: str = field(default="max", metadata=_opt("--pooling", "pooling in the network: max or avg",
+                                                      choices=("max", "avg")))
+    normalize: bool = field(default=True, metadata=_opt(
+        "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
+        "(--no-normalize-losses: the paper's raw sums)", boolean=True))
+    init: str = field(default="content", metadata=_opt(
+        "--init", "starting image: content, noise, style, or an image file", metavar="INIT"))
+    seed: int | None = field(default=None, metadata=_opt("--seed", "random seed (a run records the one it used)",
+                                                         metavar="N"))
+    save_every: int = field(default=10, metadata=_opt(
+        "--save-every", "with --report: keep the image every N iterations (0: none)", metavar="N"))
+    decay_steps: int = field(default=100, metadata=_opt("--decay-steps", "SGD: decay the rate every N steps",
+                                                        metavar="N"))
+    decay_rate: float = field(default=0.96, metadata=_opt("--decay-rate", "SGD: decay factor", metavar="F"))
+
+    def __post_init__(self):
+        _check(self)
+
+    @property
+    def rate(self) -> float:
+        """The learning rate in effect: the given one or the optimiser's default."""
+        return LEARNING_RATES[self.optimizer] if self.learning_rate is None else self.learning_rate
+
+    def replace(self, **changes) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+PRESETS: Mapping[str, Mapping[str, Any]] = {
+    # painterly's tuned defaults (see docs/ and the README for how they were chosen)
+    "default": {},
+    # the paper's keras.io setup: height 400, α 2.5e-8, β 1e-6, TV 1e-6, SGD lr 100 decaying ×0.96 per 100 steps
+    "paper": {
+        "size": 400, "size_edge": "height", "optimizer": "sgd", "learning_rate": 100.0, "decay_steps": 100,
+        "decay_rate": 0.96, "content_weight": 2.5e-8, "style_weight": 1e-6, "tv_weight": 1e-6,
+        "normalize": False, "iterations": 4000, "save_every": 100, "init": "content",
+    },
+}
+
+
+def preset(name: str, **overrides) -> Settings:
+    """The named preset's settings with `overrides` on top."""
+    if name not in PRESETS:
+        raise SettingsError(f"unknown preset '{name}': {_did_you_mean(name, PRESETS)}choose one of {', '.join(PRESETS)}")
+    return Settings(**{**PRESETS[name], **overrides})
+
+
+def _did_you_mean(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean {close[0]}? " if close else ""
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _check(s: Settings) -> None:
+    """Refuse settings that cannot work, each with a one-line message that names the fix."""
+    if s.model not in backbones.MODELS:
+        raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, backbones.MODELS)}"
+                            f"choose one of {', '.join(backbones.MODELS)}")
+    if not 16 <= s.size <= 16384:
+        raise SettingsError(f"size {s.size} is out of range: choose 16 to 16384 pixels")
+    if s.size_edge not in ("long", "height"):
+        raise SettingsError(f"unknown size edge '{s.size_edge}': choose long or height")
+    if not 1 <= s.iterations <= 1_000_000:
+        raise SettingsError(f"iterations {s.iterations} is out of range: choose at least 1")
+    if s.optimizer not in LEARNING_RATES:
+        raise SettingsError(f"unknown optimizer '{s.optimizer}': "
+                            f"{_did_you_mean(s.optimizer, LEARNING_RATES)}choose lbfgs, adam or sgd")
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        _non_negative(name, getattr(s, name))
+    if s.learning_rate is not None and not (math.isfinite(s.learning_rate) and s.learning_rate > 0):
+        raise SettingsError(f"learning rate {s.learning_rate} must be a positive number")
+    if not (math.isfinite(s.style_scale) and 0.05 <= s.style_scale <= 8):
+        raise SettingsError(f"style scale {s.style_scale} is out of range: choose 0.05 to 8")
+    if s.save_every < 0:
+        raise SettingsError(f"save-every {s.save_every} must be 0 (never) or a positive number of iterations")
+    if s.decay_steps < 1 or not 0 < s.decay_rate <= 1:
+        raise SettingsError("SGD decay needs --decay-steps ≥ 1 and 0 < --decay-rate ≤ 1")
+    if not s.content_layers:
+        raise SettingsError("no content layers: give at least one with --content-layers")
+    if not s.style_layers:
+        raise SettingsError("no style layers: give at least one with --style-layers")
+    architecture = "vgg19" if s.model in ("auto", "vgg19") else "vgg16"
+    backbones.validate_layers(architecture, s.content_layers, "content")
+    backbones.validate_layers(architecture, s.style_layers, "style")
+    for name in ("style_layer_weights", "style_blend"):
+        values = getattr(s, name)
+        if values is not None:
+            for v in values:
+                _non_negative(name, v)
+            if sum(values) <= 0:
+                raise SettingsError(f"{name.replace('_', ' ')} must not all be zero")
+    if s.style_layer_weights is not None and len(s.style_layer_weights) != len(s.style_layers):
+        raise SettingsError(f"{len(s.style_layer_weights)} style layer weights for {len(s.style_layers)} "
+                            f"style layers: give one per layer")
+    if s.seed is not None and not 0 <= s.seed < 2**32:
+        raise SettingsError(f"seed {s.seed} is out of range: choose 0 to 4294967295")
+    if s.init not in INITS and not s.init.strip():
+        raise SettingsError("empty --init: use content, noise, style or an image file")
+
+
+def _non_negative(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+        raise SettingsError(f"{name.replace('_', ' ')} {value} must be a finite number ≥ 0")

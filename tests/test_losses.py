@@ -1,0 +1,137 @@
+"""Loss terms against hand computation in NumPy, and the objective's targets and weights."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from painterly import backbones
+from painterly.errors import SettingsError
+from painterly.losses import Objective, content_loss, gram, scaled_squared_error, style_loss, total_variation
+
+rng = np.random.default_rng(0)
+
+
+def test_gram_matches_hand_computation():
+    f = rng.normal(size=(1, 3, 4, 5))
+    flat = f.reshape(12, 5)
+    expected = np.array([[sum(flat[k, i] * flat[k, j] for k in range(12)) for j in range(5)] for i in range(5)]) / 12
+    np.testing.assert_allclose(gram(tf.constant(f)).numpy(), expected, rtol=1e-12)
+
+
+def test_gram_of_a_tiny_map_by_hand():
+    # two pixels, two channels: F = [[1, 2], [3, 4]] -> F^T F = [[10, 14], [14, 20]], / (H W = 2)
+    f = tf.constant([[[[1.0, 2.0], [3.0, 4.0]]]], tf.float64)
+    np.testing.assert_allclose(gram(f).numpy(), [[5.0, 7.0], [7.0, 10.0]])
+
+
+def test_content_loss_is_the_sum_of_squares():
+    a, b = rng.normal(size=(1, 4, 4, 8)), rng.normal(size=(1, 4, 4, 8))
+    assert content_loss(tf.constant(a), tf.constant(b)).numpy() == pytest.approx(((a - b) ** 2).sum(), rel=1e-12)
+
+
+def test_style_loss_uses_each_layers_channels_and_size():
+    h, w, c = 3, 5, 7
+    style_f, comb_f = rng.normal(size=(1, h, w, c)), rng.normal(size=(1, h, w, c))
+    s, g = style_f.reshape(-1, c), comb_f.reshape(-1, c)
+    paper = ((s.T @ s - g.T @ g) ** 2).sum() / (4.0 * c**2 * (h * w) ** 2)  # Gatys: 1/(4 N^2 M^2)
+    target = gram(tf.constant(style_f))
+    assert style_loss(tf.constant(comb_f), target).numpy() == pytest.approx(paper, rel=1e-10)
+
+
+def test_style_loss_does_not_depend_on_the_style_images_size():
+    # the same texture tiled twice has the same normalised Gram, so the loss against it is the same
+    f = rng.normal(size=(1, 4, 4, 3))
+    tiled = np.concatenate([f, f], axis=2)
+    comb = tf.constant(rng.normal(size=(1, 4, 4, 3)))
+    assert style_loss(comb, gram(tf.constant(tiled))).numpy() == pytest.approx(
+        style_loss(comb, gram(tf.constant(f))).numpy(), rel=1e-12)
+
+
+def test_total_variation_matches_keras_io_formula():
+    x = rng.uniform(0, 255, size=(1, 4, 6, 3))
+    a = (x[:, :-1, :-1] - x[:, 1:, :-1]) ** 2
+    b = (x[:, :-1, :-1] - x[:, :-1, 1:]) ** 2
+    expected = ((a + b) ** 1.25).sum()
+    assert total_variation(tf.constant(x)).numpy() == pytest.approx(expected, rel=1e-12)
+
+
+def test_normalized_total_variation_is_a_mean_in_unit_pixels():
+    x = rng.uniform(0, 255, size=(1, 5, 5, 3))
+    y = x / 255.0
+    a = (y[:, :-1, :-1] - y[:, 1:, :-1]) ** 2
+    b = (y[:, :-1, :-1] - y[:, :-1, 1:]) ** 2
+    expected = ((a + b + 1e-8) ** 1.25).sum() / 16
+    assert total_variation(tf.constant(x), normalize=True).numpy() == pytest.approx(expected, rel=1e-9)
+
+
+def test_scaled_squared_error_by_hand_and_scale_free_gradient():
+    d = tf.constant([1.0, -2.0, 3.0], tf.float64)
+    assert scaled_squared_error(d).numpy() == pytest.approx(14.0 / 6.0)
+    for scale in (1e-3, 1.0, 1e4):  # the gradient's L1 norm stays about 2 whatever the magnitude
+        x = tf.constant(rng.normal(size=1000) * scale)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = scaled_squared_error(x)
+        assert np.abs(tape.gradient(loss, x).numpy()).sum() == pytest.approx(2.0, rel=0.6)
+
+
+@pytest.fixture(scope="module")
+def tiny_backbone():
+    import keras
+
+    keras.utils.set_random_seed(1)
+    return backbones.build("vgg16-random", ["block1_conv1", "block2_conv1", "block3_conv1"], dtype="float64")
+
+
+def _objective(backbone, content, styles, **kw):
+    options = dict(content_layers=["block3_conv1"], style_layers=["block1_conv1", "block2_conv1"],
+                   content_weight=1.0, style_weight=1.0, tv_weight=0.0)
+    options.update(kw)
+    return Objective(backbone, content, styles, **options)
+
+
+def test_objective_terms_are_weighted_sums_of_the_pure_losses(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 32, 32, 3)))
+    style = tf.constant(rng.uniform(0, 255, (1, 40, 24, 3)))
+    image = tf.constant(rng.uniform(0, 255, (1, 32, 32, 3)))
+    obj = _objective(tiny_backbone, content, [style], content_weight=3.0, style_weight=5.0, tv_weight=7.0,
+                     style_layer_weights=[1.0, 3.0], normalize=False)
+    terms = obj.terms(image)
+    fi, fc, fs = tiny_backbone(image), tiny_backbone(content), tiny_backbone(style)
+    expected_content = 3.0 * content_loss(fi["block3_conv1"], fc["block3_conv1"])
+    expected_style = 5.0 * (0.25 * style_loss(fi["block1_conv1"], gram(fs["block1_conv1"]))
+                            + 0.75 * style_loss(fi["block2_conv1"], gram(fs["block2_conv1"])))
+    np.testing.assert_allclose(terms["content"].numpy(), expected_content.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(terms["style"].numpy(), expected_style.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(terms["tv"].numpy(), 7.0 * total_variation(image).numpy(), rtol=1e-9)
+
+
+def test_objective_gradient_matches_finite_differences(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    style = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    obj = _objective(tiny_backbone, content, [style], tv_weight=1e-3, normalize=True)
+    x = rng.uniform(0, 255, (1, 16, 16, 3))
+    total, _, grad = obj.value_and_grad(x)
+    direction = rng.normal(size=x.shape)
+    eps = 1e-4
+    plus = obj.value_and_grad(x + eps * direction)[0].numpy()
+    minus = obj.value_and_grad(x - eps * direction)[0].numpy()
+    assert (plus - minus) / (2 * eps) == pytest.approx((grad.numpy() * direction).sum(), rel=1e-5)
+
+
+def test_style_blend_weights_1_0_give_the_single_styles_targets(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    a, b = (tf.constant(rng.uniform(0, 255, (1, 16, 16, 3))) for _ in range(2))
+    single = _objective(tiny_backbone, content, [a])
+    blended = _objective(tiny_backbone, content, [a, b], style_blend=[1.0, 0.0])
+    halves = _objective(tiny_backbone, content, [a, b])
+    for name in single.style_targets:
+        np.testing.assert_allclose(blended.style_targets[name].numpy(), single.style_targets[name].numpy())
+        ga, gb = gram(tiny_backbone(a)[name]), gram(tiny_backbone(b)[name])
+        np.testing.assert_allclose(halves.style_targets[name].numpy(), (0.5 * (ga + gb)).numpy(), rtol=1e-9)
+
+
+def test_wrong_number_of_layer_weights_is_refused(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    with pytest.raises(SettingsError, match="one per"):
+        _objective(tiny_backbone, content, [content], style_layer_weights=[1.0])
