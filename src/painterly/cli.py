@@ -110,6 +110,7 @@ def _run(argv) -> int:
 
         report = Report(args.report, save_every=settings.save_every, overwrite=args.overwrite)
 
+    _import_tensorflow_quietly()
     from .engine import Transfer
 
     run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"))
@@ -142,6 +143,30 @@ def _run(argv) -> int:
         print(f"painterly: error: {failure} (the best image so far was saved)", file=sys.stderr)
         return failure.exit_code
     return code
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) kept off the terminal.
+
+    Those lines are written to file descriptor 2 before TensorFlow reads its log settings, so only
+    pointing the descriptor elsewhere for the import silences them; Python errors are unaffected.
+    """
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _Progress:

@@ -38,8 +38,8 @@ def lbfgs(x0: np.ndarray, evaluate: Evaluate, settings: OptimizerSettings) -> It
     from scipy.optimize import minimize
 
     shape = x0.shape
-    handoff: queue.Queue = queue.Queue(maxsize=1)
-    resume: queue.Queue = queue.Queue(maxsize=1)
+    handoff: queue.Queue = queue.Queue()  # unbounded: the worker never blocks handing over
+    resume: queue.Queue = queue.Queue()
     done = object()
 
     def fun(flat):
@@ -80,10 +80,7 @@ def lbfgs(x0: np.ndarray, evaluate: Evaluate, settings: OptimizerSettings) -> It
             resume.put(True)
     finally:
         if worker.is_alive():
-            try:
-                resume.put_nowait(False)
-            except queue.Full:
-                pass
+            resume.put(False)  # SciPy stops at its next callback
             worker.join()
 
 

@@ -1,0 +1,51 @@
+"""Shared fixtures: tiny real images from ../shared/images and a random-weight backbone."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
+LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1", "block5_conv2"]
+
+
+def shared_image(kind: str, name: str) -> Path:
+    path = SHARED_IMAGES / kind / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (../shared/images is beside the checkout in CI)")
+    return path
+
+
+@pytest.fixture
+def tiny_pair(tmp_path):
+    """A 48×32 content photo and a 40×40 style painting, cut from the shared test images."""
+    content = Image.open(shared_image("content", "tubingen.jpg")).convert("RGB").resize((48, 32))
+    style = Image.open(shared_image("style", "starry_night.jpg")).convert("RGB").resize((40, 40))
+    content_path, style_path = tmp_path / "content.png", tmp_path / "style.png"
+    content.save(content_path)
+    style.save(style_path)
+    return content_path, style_path
+
+
+@pytest.fixture(scope="session")
+def random_vgg19():
+    """VGG19 with random weights, returning the default layers: fast and offline."""
+    import keras
+
+    from painterly import backbones
+
+    keras.utils.set_random_seed(0)
+    return backbones.build("vgg19-random", LAYERS)
+
+
+@pytest.fixture(scope="session")
+def hed_backbone():
+    from painterly import backbones
+
+    return backbones.build("vgg16-hed", LAYERS)
+
+
+def decode(path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))

@@ -1,0 +1,86 @@
+"""Feature networks: preprocessing, layer checks, the HED weight mapping, cutting and pooling."""
+
+import h5py
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from painterly import backbones
+from painterly.errors import BackboneError, SettingsError
+
+
+def test_preprocessing_is_exactly_keras_applications():
+    rgb = np.random.default_rng(0).uniform(0, 255, (1, 8, 8, 3)).astype(np.float32)
+    expected = keras.applications.vgg19.preprocess_input(rgb.copy())
+    np.testing.assert_allclose(backbones.preprocess(tf.constant(rgb)).numpy(), expected, atol=1e-4)
+
+
+def test_unknown_layer_lists_the_valid_names_and_the_closest():
+    with pytest.raises(SettingsError) as error:
+        backbones.build("vgg16-random", ["block5_conv4"])  # VGG19 has it, VGG16 does not
+    message = str(error.value)
+    assert "block5_conv4" in message and "block5_conv3" in message and "valid layers are" in message
+    with pytest.raises(SettingsError, match="did you mean block1_conv1"):
+        backbones.validate_layers("vgg19", ["block1_cnv1"], "style")
+
+
+def test_unknown_model_and_bad_weights_file(tmp_path):
+    with pytest.raises(SettingsError, match="unknown model"):
+        backbones.build("resnet", ["block1_conv1"])
+    with pytest.raises(BackboneError, match="does not exist"):
+        backbones.build("vgg19", ["block1_conv1"], weights=str(tmp_path / "missing.h5"))
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not weights")
+    with pytest.raises(BackboneError, match="does not fit vgg19"):
+        backbones.build("vgg19", ["block1_conv1"], weights=str(junk))
+
+
+def test_local_weights_file_is_loaded(tmp_path):
+    keras.utils.set_random_seed(3)
+    net = keras.applications.VGG16(weights=None, include_top=False)
+    path = tmp_path / "vgg16.weights.h5"
+    net.save_weights(path)
+    backbone = backbones.build("vgg16", ["block1_conv1"], weights=str(path))
+    np.testing.assert_array_equal(backbone.model.get_layer("block1_conv1").get_weights()[0],
+                                  net.get_layer("block1_conv1").get_weights()[0])
+    assert backbone.source == "local file vgg16.weights.h5"
+
+
+def test_the_network_is_cut_after_the_deepest_layer_used():
+    backbone = backbones.build("vgg19-random", ["block1_conv1", "block3_conv1"])
+    names = [layer.name for layer in backbone.model.layers]
+    assert names[-1] == "block3_conv1" and "block3_conv2" not in names
+    features = backbone(tf.zeros((1, 32, 32, 3)))
+    assert set(features) == {"block1_conv1", "block3_conv1"}
+    assert features["block3_conv1"].shape == (1, 8, 8, 256)
+
+
+def test_hed_weights_are_mapped_to_the_vgg16_layers(hed_backbone):
+    with h5py.File(backbones.hed_weights_path(), "r") as f:
+        np.testing.assert_array_equal(hed_backbone.model.get_layer("block3_conv3").get_weights()[0],
+                                      f["block3/layers/conv2d_2/vars/0"][()])
+        np.testing.assert_array_equal(hed_backbone.model.get_layer("block1_conv1").get_weights()[1],
+                                      f["block1/layers/conv2d/vars/1"][()])
+    assert hed_backbone.name == "vgg16-hed"
+
+
+def test_average_pooling_replaces_every_max_pool():
+    backbone = backbones.build("vgg16-random", ["block3_conv1"], pooling="avg")
+    pools = [layer for layer in backbone.model.layers if layer.name.endswith("_pool")]
+    assert len(pools) == 2 and all(isinstance(p, keras.layers.AveragePooling2D) for p in pools)
+    x = tf.random.uniform((1, 16, 16, 3), 0, 255)
+    maxed = backbones.build("vgg16-random", ["block3_conv1"])
+    for name in ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1"):
+        maxed.model.get_layer(name).set_weights(backbone.model.get_layer(name).get_weights())
+    assert not np.allclose(backbone(x)["block3_conv1"], maxed(x)["block3_conv1"])
+
+
+def test_auto_falls_back_to_offline_weights_with_a_notice(monkeypatch):
+    monkeypatch.setattr(backbones, "_vgg19_cached", lambda: False)
+    monkeypatch.setattr(backbones, "_can_download", lambda timeout=3.0: False)
+    notices = []
+    assert backbones._resolve_auto(None, notices.append) == "vgg16-hed"
+    assert len(notices) == 1 and "vgg16-hed" in notices[0] and "VGG19" in notices[0]
+    monkeypatch.setattr(backbones, "_vgg19_cached", lambda: True)
+    assert backbones._resolve_auto(None, notices.append) == "vgg19"
