@@ -84,3 +84,10 @@ def test_auto_falls_back_to_offline_weights_with_a_notice(monkeypatch):
     assert len(notices) == 1 and "vgg16-hed" in notices[0] and "VGG19" in notices[0]
     monkeypatch.setattr(backbones, "_vgg19_cached", lambda: True)
     assert backbones._resolve_auto(None, notices.append) == "vgg19"
+
+
+def test_float64_backbone_after_a_float32_one_and_global_settings_restored():
+    backbones.build("vgg16-random", ["block1_conv1"])
+    exact = backbones.build("vgg16-random", ["block1_conv1"], dtype="float64")
+    assert exact(tf.zeros((1, 8, 8, 3)))["block1_conv1"].dtype == tf.float64
+    assert keras.config.floatx() == "float32" and keras.config.dtype_policy().name == "float32"

@@ -98,12 +98,14 @@ def build(
     """
     import keras
 
-    previous = keras.config.floatx()
+    previous = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx(dtype)
+    keras.config.set_dtype_policy(dtype)  # layers read the (cached) global policy, not floatx
     try:
         return _build(model, layers, weights, pooling, notice, dtype)
     finally:
-        keras.config.set_floatx(previous)
+        keras.config.set_floatx(previous[0])
+        keras.config.set_dtype_policy(previous[1])
 
 
 def _build(model, layers, weights, pooling, notice, dtype) -> Backbone:

@@ -128,6 +128,9 @@ def _run(argv) -> int:
             if run.best is None:
                 raise
             failure = error
+    if run.best is None:  # interrupted before the first step: nothing to save
+        print("painterly: interrupted before the first step: nothing saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
     result = run.result()
     images.save_image(output, result.image, result.alpha)
     if report is not None:

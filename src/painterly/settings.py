@@ -37,7 +37,7 @@ class Settings:
     size: int = field(default=512, metadata=_opt("--size", "output size in pixels (longest side)", metavar="PX"))
     size_edge: str = field(default="long", metadata=_opt(
         "--size-edge", "which side --size sets: long (default) or height (as keras.io)", choices=("long", "height")))
-    iterations: int = field(default=200, metadata=_opt("--iterations", "optimisation steps", metavar="N"))
+    iterations: int = field(default=100, metadata=_opt("--iterations", "optimisation steps", metavar="N"))
     optimizer: str = field(default="lbfgs", metadata=_opt(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
     learning_rate: float | None = field(default=None, metadata=_opt(
