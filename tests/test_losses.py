@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from painterly import backbones
 from painterly.errors import SettingsError
-from painterly.losses import Objective, content_loss, gram, scaled_squared_error, style_loss, total_variation
+from painterly.losses import Objective, content_loss, gram, relative_squared_error, style_loss, total_variation
 
 rng = np.random.default_rng(0)
 
@@ -64,15 +64,16 @@ def test_normalized_total_variation_is_a_mean_in_unit_pixels():
     assert total_variation(tf.constant(x), normalize=True).numpy() == pytest.approx(expected, rel=1e-9)
 
 
-def test_scaled_squared_error_by_hand_and_scale_free_gradient():
-    d = tf.constant([1.0, -2.0, 3.0], tf.float64)
-    assert scaled_squared_error(d).numpy() == pytest.approx(14.0 / 6.0)
-    for scale in (1e-3, 1.0, 1e4):  # the gradient's L1 norm stays about 2 whatever the magnitude
-        x = tf.constant(rng.normal(size=1000) * scale)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = scaled_squared_error(x)
-        assert np.abs(tape.gradient(loss, x).numpy()).sum() == pytest.approx(2.0, rel=0.6)
+def test_relative_squared_error_by_hand_and_scale_free():
+    x, t = tf.constant([1.0, -2.0, 3.0], tf.float64), tf.constant([1.0, 0.0, 1.0], tf.float64)
+    assert relative_squared_error(x, t).numpy() == pytest.approx((0 + 4 + 4) / 2.0)
+    f, p = rng.normal(size=(1, 4, 4, 8)), rng.normal(size=(1, 4, 4, 8))
+    for scale in (1e-3, 1e4):  # features k times larger (another backbone): the same normalised losses
+        assert content_loss(tf.constant(scale * f), tf.constant(scale * p), normalize=True).numpy() == pytest.approx(
+            content_loss(tf.constant(f), tf.constant(p), normalize=True).numpy(), rel=1e-9)
+        a = gram(tf.constant(scale * p))
+        assert style_loss(tf.constant(scale * f), a, normalize=True).numpy() == pytest.approx(
+            style_loss(tf.constant(f), gram(tf.constant(p)), normalize=True).numpy(), rel=1e-9)
 
 
 @pytest.fixture(scope="module")

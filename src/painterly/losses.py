@@ -7,10 +7,11 @@ The terms are pure functions of tensors:
   code fixes C = 3 and uses the image size for every layer, which lets shallow, wide layers dominate);
 - total variation: the keras.io example's sum of (dx^2 + dy^2)^1.25 over the image.
 
-With `normalize=True` (painterly's default) every content and style term is a "scaled" squared
-error, sum(d^2) / sum(|d|), whose gradient with respect to the features has an L1 norm of about 2
-whatever the feature magnitudes: weights then mean the same on every backbone. With
-`normalize=False` the terms are exactly the paper's, for reproducing it.
+With `normalize=True` (painterly's default) every content and style term is a *relative* squared
+error: divided by the squared size of its target, sum(P^2) or sum(A^2). Scaling a network's features
+by any factor leaves these terms unchanged, so weights mean the same on every backbone, and the
+terms stay quadratic, so α and β trade off smoothly. With `normalize=False` the terms are exactly
+the paper's, for reproducing it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Mapping, Sequence
 
 import tensorflow as tf
 
-EPS = 1e-8
+EPS = 1e-8  # keeps the TV power differentiable at 0
+TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
 
 
 def gram(features: tf.Tensor) -> tf.Tensor:
@@ -29,24 +31,25 @@ def gram(features: tf.Tensor) -> tf.Tensor:
     return tf.matmul(flat, flat, transpose_a=True) / tf.cast(tf.shape(flat)[0], features.dtype)
 
 
-def scaled_squared_error(diff: tf.Tensor) -> tf.Tensor:
-    """sum(d^2) / sum(|d|): a squared error whose gradient has an L1 norm of about 2 at any scale."""
-    return tf.reduce_sum(tf.square(diff)) / (tf.reduce_sum(tf.abs(diff)) + EPS)
+def relative_squared_error(value: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+    """sum((x - t)^2) / sum(t^2): unchanged when both are scaled by the same factor."""
+    return tf.reduce_sum(tf.square(value - target)) / (tf.reduce_sum(tf.square(target)) + TINY)
 
 
 def content_loss(features: tf.Tensor, target: tf.Tensor, normalize: bool = False) -> tf.Tensor:
-    """The paper's content loss, sum((F - P)^2), or its scaled form."""
-    diff = features - target
-    return scaled_squared_error(diff) if normalize else tf.reduce_sum(tf.square(diff))
+    """The paper's content loss, sum((F - P)^2), or relative to sum(P^2)."""
+    if normalize:
+        return relative_squared_error(features, target)
+    return tf.reduce_sum(tf.square(features - target))
 
 
 def style_loss(features: tf.Tensor, target_gram: tf.Tensor, normalize: bool = False) -> tf.Tensor:
-    """sum((G - A)^2) / (4 C^2) with both Grams divided by H * W, i.e. Gatys' 1 / (4 C^2 (HW)^2); or scaled."""
-    diff = gram(features) - target_gram
+    """sum((G - A)^2) / (4 C^2) with both Grams divided by H * W, i.e. Gatys' 1 / (4 C^2 (HW)^2);
+    or relative to sum(A^2)."""
     if normalize:
-        return scaled_squared_error(diff)
+        return relative_squared_error(gram(features), target_gram)
     channels = tf.cast(tf.shape(features)[-1], features.dtype)
-    return tf.reduce_sum(tf.square(diff)) / (4.0 * channels**2)
+    return tf.reduce_sum(tf.square(gram(features) - target_gram)) / (4.0 * channels**2)
 
 
 def total_variation(image: tf.Tensor, normalize: bool = False) -> tf.Tensor:
