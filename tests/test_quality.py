@@ -20,4 +20,4 @@ def test_vgg16_hed_really_stylizes_a_real_pair(hed_backbone):
     assert change > 10, change  # visibly repainted, not a faint tint
     # the style's palette moves in: Starry Night is mostly blue, Tübingen's river front is not
     blue_share = lambda img: (img[..., 2] > img[..., 0] + 20).mean()  # noqa: E731
-    assert blue_share(result.image) > blue_share(start) + 0.1
+    assert blue_share(result.image) > blue_share(start) + 0.05
