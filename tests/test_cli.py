@@ -130,7 +130,7 @@ def test_missing_and_unreadable_inputs(tiny_pair, tmp_path, capsys):
     (["--iterations", "0"], "iterations 0"),
     (["--size", "5"], "size 5"),
     (["--size", "100000"], "size 100000"),
-    (["--size", "big"], "invalid int"),
+    (["--size", "big"], "not a number of pixels"),
     (["--optimizer", "lbgfs"], "invalid choice"),
     (["--preset", "papr"], "did you mean paper"),
     (["--learning-rate", "0"], "learning rate"),

@@ -4,6 +4,13 @@ A `Backbone` owns its pixels: it takes RGB images with values in 0..255 and does
 keras.applications "caffe" preprocessing itself (RGB -> BGR, ImageNet mean subtracted), so no
 mean or channel order is known outside this module. It returns a dict of named feature maps and is
 cut after the deepest layer a loss uses.
+
+Borders: VGG's 3x3 convolutions zero-pad ("same"), and after preprocessing zero is the ImageNet mean
+colour, so every image is seen framed by a grey-brown border. Against a flat region (the sky at the
+top of most photos) that frame is the strongest edge in sight and the losses' gradient piles up
+there, which paints a stripe along that border. So a `Backbone` mirrors the image outwards by
+`margin` pixels before the network and crops every feature map by margin / its stride: the maps
+have the unpadded network's shapes and, away from the borders, exactly its values.
 """
 
 from __future__ import annotations
@@ -50,12 +57,51 @@ class Backbone:
     model: object  # keras.Model: (1, H, W, 3) preprocessed BGR -> {layer name: features}
     layers: tuple[str, ...]  # the layers `model` returns
     dtype: str = "float32"  # of the weights and the computation ("float64" for exactness tests)
+    margin: int = 0  # pixels of mirrored image around the input; a multiple of every layer's stride
 
     def __call__(self, rgb) -> Mapping[str, object]:
         """Features of RGB images (batch, height, width, 3) with values in 0..255."""
         import tensorflow as tf
 
-        return self.model(preprocess(tf.cast(rgb, self.dtype)))
+        x = preprocess(tf.cast(rgb, self.dtype))
+        if not self.margin:
+            return self.model(x)
+        features = self.model(mirror_pad(mirror_pad(x, self.margin, 1), self.margin, 2))
+        return {name: _crop(value, self.margin // stride(name)) for name, value in features.items()}
+
+
+def stride(layer: str) -> int:
+    """How many image pixels one step in a layer's feature map is: 2 per pool before it."""
+    block = int(layer[len("block")])
+    return 2 ** (block if layer.endswith("_pool") else block - 1)
+
+
+def border_margin(layers: Sequence[str]) -> int:
+    """The mirrored margin for these layers: 16 pixels, or the deepest stride if that is larger."""
+    return max([16] + [stride(name) for name in layers])
+
+
+def mirror_pad(x, margin: int, axis: int):
+    """x extended by `margin` mirrored pixels (reflected about the edge pixel) at both ends of `axis`.
+
+    Works for any size, also one smaller than the margin (the mirror repeats), and shapes unknown
+    until run time; the gradient flows back to the pixels that were copied.
+    """
+    import tensorflow as tf
+
+    n = tf.shape(x)[axis]
+    period = tf.maximum(2 * n - 2, 1)
+    i = tf.math.floormod(tf.range(-margin, n + margin), period)
+    return tf.gather(x, tf.where(i >= n, period - i, i), axis=axis)
+
+
+def _crop(features, c: int):
+    import tensorflow as tf
+
+    if c == 0:
+        return features
+    shape = tf.shape(features)
+    return features[:, c : shape[1] - c, c : shape[2] - c, :]
 
 
 def preprocess(rgb):
@@ -137,7 +183,8 @@ def _build(model, layers, weights, pooling, notice, dtype) -> Backbone:
     else:
         net = _keras_vgg(architecture, "imagenet")
         source = "ImageNet (keras.applications)"
-    return Backbone(model, source, _feature_model(net, architecture, layers, pooling), tuple(layers), dtype)
+    return Backbone(model, source, _feature_model(net, architecture, layers, pooling), tuple(layers), dtype,
+                    border_margin(layers))
 
 
 def _keras_vgg(architecture: str, weights: str | None):

@@ -51,7 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", metavar="DIR", help="write the paper's report (images, tables, graphs, html)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output or report")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--preview", metavar="FILE", help="rewrite this image every --preview-every iterations")
+    parser.add_argument("--preview-every", type=int, default=10, metavar="N", help="see --preview (default 10)")
     parser.add_argument("--version", action="version", version=f"painterly {__version__}")
+    add_settings_flags(parser)
+    return parser
+
+
+def add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per `Settings` field, defaulting to "not given" so the preset's values stand."""
     group = parser.add_argument_group("run settings (defaults come from --preset)")
     for f in dataclasses.fields(Settings):
         meta = dict(f.metadata)
@@ -63,7 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         if "type" not in meta and "choices" not in meta:
             meta["type"] = _field_type(f)
         group.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, **meta)
-    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The preset named by args.preset with the settings flags that were given on top."""
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
+    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    return preset(args.preset, **overrides)
 
 
 def _field_type(f: dataclasses.Field):
@@ -74,9 +88,7 @@ def _field_type(f: dataclasses.Field):
 def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Settings, Path, list[Path]]:
     """Arguments -> (namespace, settings, content path, style paths); raises PainterlyError."""
     args = build_parser().parse_args(argv)
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
-    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-    settings = preset(args.preset, **overrides)
+    settings = settings_from(args)
     if args.demo:
         if args.inputs:
             raise SettingsError("--demo uses the bundled pair: drop the CONTENT and STYLE arguments")
@@ -88,7 +100,12 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Settings, Pat
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["gallery"]:
+            from .gallery import main as gallery
+
+            return gallery(argv[1:])
         return _run(argv)
     except PainterlyError as error:
         print(f"painterly: error: {error}", file=sys.stderr)
@@ -104,6 +121,11 @@ def _run(argv) -> int:
     args, settings, content, styles = parse(argv)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     output = images.check_output(args.output, overwrite=args.overwrite, inputs=[content, *styles])
+    preview = None
+    if args.preview:
+        if args.preview_every < 1:
+            raise SettingsError(f"--preview-every {args.preview_every} must be at least 1")
+        preview = images.check_output(args.preview, overwrite=args.overwrite, inputs=[content, *styles, output])
     report = None
     if args.report:
         from .reports import Report
@@ -114,12 +136,15 @@ def _run(argv) -> int:
     from .engine import Transfer
 
     run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"))
+    say(describe_run(run))
     code = EXIT_OK
     failure = None
     with _Progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         try:
             for record in run:
                 progress.update(record)
+                if preview is not None and record.step % args.preview_every == 0:
+                    images.save_image(preview, record.image, run.alpha)
                 if report is not None:
                     report.add(record)
         except KeyboardInterrupt:
@@ -149,6 +174,17 @@ def _run(argv) -> int:
         print(f"painterly: error: {failure} (the best image so far was saved)", file=sys.stderr)
         return failure.exit_code
     return code
+
+
+def describe_run(run) -> str:
+    """One line before the work starts: sizes, scales, backbone, the memory it will need."""
+    from .memory import format_bytes
+
+    width, height = run.size
+    scales = " → ".join(f"{w}×{h}" for w, h in run.scales)
+    return (f"painterly: {scales if len(run.scales) > 1 else f'{width}×{height}'} with {run.backbone.name}; "
+            f"estimated peak memory {format_bytes(run.memory['estimated_peak_bytes'])} "
+            f"of {format_bytes(run.memory['available_bytes'])} available")
 
 
 def _import_tensorflow_quietly() -> None:

@@ -24,11 +24,11 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import __version__, backbones, images
+from . import __version__, backbones, colors, images, memory
 from .errors import NumericalError, PainterlyError, SettingsError
 from .events import Iterate, Result
 from .optimizers import OPTIMIZERS, OptimizerSettings
-from .settings import INITS, Settings
+from .settings import Settings
 
 ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
 
@@ -50,8 +50,6 @@ class Transfer:
         backbone: a prebuilt feature network to reuse across runs (it must return the settings' layers).
         notice: called with one-line messages worth telling the user (e.g. the backbone fallback).
         """
-        import tensorflow as tf
-
         self.settings = settings = settings or Settings()
         started = time.perf_counter()
         self.content = _picture(content, "content")
@@ -64,6 +62,9 @@ class Transfer:
                                 f"give one per style image")
         self.seed = settings.seed if settings.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
         layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
+        self.size = self._output_size(layers)
+        self.scales = self._scales()
+        self.memory = self._check_memory(layers)
         if backbone is None:
             import keras
 
@@ -74,57 +75,106 @@ class Transfer:
         if missing:
             raise SettingsError(f"the given backbone does not return {', '.join(missing)}: build it with these layers")
         self.backbone = backbone
-        self.size = images.fit_size(self.content.size, settings.size, settings.size_edge)
         self.alpha = None
         if self.content.alpha is not None:
             self.alpha = images.to_uint8(images.resize(self.content.alpha, self.size))
-        self.scales = [self.size]  # coarse-to-fine schedules add smaller sizes in front
         self.history: list[Iterate] = []
         self.best: Iterate | None = None
         self.evaluations = 0
         self.stopped = "not started"
         self.timings = {"setup_s": time.perf_counter() - started}
-        self._tf = tf
+
+    def _output_size(self, layers) -> tuple[int, int]:
+        s = self.settings
+        if s.size != "auto":
+            return images.fit_size(self.content.size, s.size, s.size_edge)
+        budget = memory.available_bytes() + memory.current_rss_bytes()
+        side = memory.largest_fitting_side(lambda side: self._estimate(side, layers), budget)
+        return images.fit_size(self.content.size, min(side, max(self.content.size)))
+
+    def _scales(self) -> list[tuple[int, int]]:
+        """Sizes of the scales, coarse to fine: halvings of the output's longest side down to min_size."""
+        sides = self.settings.scale_sizes(max(self.size))
+        return [images.fit_size(self.content.size, side) for side in sides[:-1]] + [self.size]
+
+    def _estimate(self, side: int, layers) -> int:
+        """Estimated peak bytes of this run with an output of longest side `side` (styles included)."""
+        s = self.settings
+        width, height = images.fit_size(self.content.size, side)
+        style_side = max(16, round(side * s.style_scale))
+        style_sizes = [images.fit_size(p.size, style_side) for p in self.styles]
+        return memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers,
+                                          model=s.model if s.model != "auto" else "vgg19", optimizer=s.optimizer)
+
+    def _check_memory(self, layers) -> dict:
+        """Estimate the run's peak memory and refuse at once a run that cannot fit."""
+        width, height = self.size
+        estimate = self._estimate(max(self.size), layers)
+        available = memory.available_bytes() + memory.current_rss_bytes()
+        if estimate > available:
+            fits = memory.largest_fitting_side(lambda side: self._estimate(side, layers), available)
+            raise PainterlyError(
+                f"a {width}×{height} run needs about {memory.format_bytes(estimate)} of memory but "
+                f"{memory.format_bytes(available)} is available: use --size {fits} or less (or --size auto)")
+        return {"estimated_peak_bytes": estimate, "available_bytes": available}
 
     def __iter__(self) -> Iterator[Iterate]:
         started = time.perf_counter()
         self.stopped = "interrupted"  # until the loop finishes by itself
-        image = None
-        planned = self.settings.iterations
+        x = None
+        converged = False
         for scale, size in enumerate(self.scales):
+            planned = self.settings.scale_iterations(scale)
             objective = self._objective(size)
-            image = self._start_image(size) if image is None else images.resize(image, size)
+            x = self._start_image(size) if x is None else images.resize(x, size)
             evaluate = _Cache(objective, self)
-            self.best = None
+            self.best, best_x = None, x
             step = 0
-            for step, x in enumerate(self._optimize(image, evaluate), start=0):
+            for step, x in enumerate(self._optimize(x, evaluate, planned)):
                 loss, terms = evaluate.measure(x)
                 record = Iterate(step=step, steps=planned, loss=loss, terms=terms,
                                  elapsed=time.perf_counter() - started, evaluations=self.evaluations,
-                                 size=size, scale=scale, scales=len(self.scales), image=x)
+                                 size=size, scale=scale, scales=len(self.scales), image=self._shown(x, size))
                 self.history.append(record.without_image())
                 if self.best is None or loss <= self.best.loss:
-                    self.best = record
+                    self.best, best_x = record, x
                 yield record
-            image = self.best.image
+            x = best_x  # the next scale starts from this scale's best
             converged = step < planned
         self.stopped = "converged" if converged else "completed"
         self.timings["optimize_s"] = time.perf_counter() - started
 
-    def _optimize(self, image: np.ndarray, evaluate) -> Iterator[np.ndarray]:
+    def _optimize(self, image: np.ndarray, evaluate, iterations: int) -> Iterator[np.ndarray]:
         """The starting image, then the optimiser's iterates."""
         yield image
         s = self.settings
         run = OPTIMIZERS[s.optimizer]
-        yield from run(image, evaluate, OptimizerSettings(s.iterations, s.rate, s.decay_steps, s.decay_rate))
+        yield from run(image, evaluate, OptimizerSettings(iterations, s.rate, s.decay_steps, s.decay_rate))
+
+    def _shown(self, x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The image as the user sees it: in luminance mode, with the content's colours put back."""
+        if self.settings.preserve_color != "luminance":
+            return x
+        return colors.recombine(x, images.resize(self.content.rgb, size))
+
+    def _inputs(self, size: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Content and style images at this scale, as the losses see them (colour modes applied)."""
+        s = self.settings
+        content = images.resize(self.content.rgb, size)
+        style_side = max(16, round(max(size) * s.style_scale))
+        styles = [images.resize(p.rgb, images.fit_size(p.size, style_side)) for p in self.styles]
+        if s.preserve_color == "histogram":
+            styles = [colors.match_colors(style, content) for style in styles]
+        elif s.preserve_color == "luminance":
+            content = colors.luminance(content)
+            styles = [colors.match_luminance(colors.luminance(style), content) for style in styles]
+        return content, styles
 
     def _objective(self, size: tuple[int, int]):
         from .losses import Objective
 
         s = self.settings
-        content = images.resize(self.content.rgb, size)
-        style_side = max(16, round(max(size) * s.style_scale))
-        styles = [images.resize(p.rgb, images.fit_size(p.size, style_side)) for p in self.styles]
+        content, styles = self._inputs(size)
         return Objective(
             self.backbone, content[None], [st[None] for st in styles],
             content_layers=s.content_layers, style_layers=s.style_layers,
@@ -135,15 +185,15 @@ class Transfer:
     def _start_image(self, size: tuple[int, int]) -> np.ndarray:
         init = self.settings.init
         if init == "content":
-            return images.resize(self.content.rgb, size)
-        if init == "style":
-            return images.resize(self.styles[0].rgb, size)
-        if init == "noise":
+            image = images.resize(self.content.rgb, size)
+        elif init == "style":
+            image = images.resize(self.styles[0].rgb, size)
+        elif init == "noise":
             rng = np.random.default_rng(self.seed)
-            return np.clip(rng.normal(127.5, 40.0, (size[1], size[0], 3)), 0, 255).astype(np.float32)
-        if init in INITS:
-            raise AssertionError(init)
-        return images.resize(images.load_image(init, role="init image").rgb, size)
+            image = np.clip(rng.normal(127.5, 40.0, (size[1], size[0], 3)), 0, 255).astype(np.float32)
+        else:
+            image = images.resize(images.load_image(init, role="init image").rgb, size)
+        return colors.luminance(image) if self.settings.preserve_color == "luminance" else image
 
     def result(self) -> Result:
         """The best image of the last scale reached so far, with the history and metadata."""
@@ -164,6 +214,7 @@ class Transfer:
             "styles": [_describe(p) for p in self.styles],
             "output_size": list(self.size),
             "scales": [list(s) for s in self.scales],
+            "memory": {**self.memory, "peak_rss_bytes": round(_peak_rss_mb() * 2**20)},
             "iterations_run": steps,
             "evaluations": self.evaluations,
             "stopped": self.stopped,

@@ -466,6 +466,38 @@ def contact_sheet(paths: Sequence[Path], captions: Sequence[str]) -> Image.Image
     return sheet
 
 
+def gallery_sheet(
+    cells: Mapping[tuple[int, int], np.ndarray],
+    contents: Sequence[tuple[str, np.ndarray]],
+    styles: Sequence[tuple[str, np.ndarray]],
+    tile: int = 192,
+) -> np.ndarray:
+    """A labelled grid: styles along the top, contents down the left, cell (i, j) = content i × style j.
+
+    Missing cells (an interrupted gallery) stay blank. Returns uint8 RGB.
+    """
+    font = _font(max(12, tile // 12))
+    pad, caption_h = 8, max(18, tile // 8)
+    step_x, step_y = tile + pad, tile + caption_h + pad
+    sheet = Image.new("RGB", (pad + (len(styles) + 1) * step_x, pad + (len(contents) + 1) * step_y), "white")
+    draw = ImageDraw.Draw(sheet)
+
+    def place(image: np.ndarray, column: int, row: int, caption: str = "") -> None:
+        x, y = pad + column * step_x, pad + row * step_y
+        picture = _fit(_to_pil(image), tile)
+        sheet.paste(picture, (x + (tile - picture.width) // 2, y + (tile - picture.height) // 2))
+        if caption:
+            draw.text((x + tile / 2, y + tile + caption_h / 2), caption, fill="black", font=font, anchor="mm")
+
+    for j, (name, image) in enumerate(styles):
+        place(image, j + 1, 0, name)
+    for i, (name, image) in enumerate(contents):
+        place(image, 0, i + 1, name)
+    for (i, j), image in cells.items():
+        place(image, j + 1, i + 1)
+    return np.asarray(sheet)
+
+
 def _subsample(items: list, limit: int) -> list:
     """At most `limit` items, evenly spread, always keeping the first and the last."""
     if len(items) <= limit:

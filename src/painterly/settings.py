@@ -34,10 +34,21 @@ class Settings:
         choices=backbones.MODELS))
     weights: str | None = field(default=None, metadata=_opt(
         "--weights", "local keras weights file for vgg19/vgg16 instead of the ImageNet download", metavar="FILE"))
-    size: int = field(default=512, metadata=_opt("--size", "output size in pixels (longest side)", metavar="PX"))
+    size: int | str = field(default=512, metadata=_opt(
+        "--size", "output size in pixels (longest side), or auto: the largest that fits in memory, at most "
+        "the content's own size", metavar="PX", type=lambda text: _size_value(text)))
     size_edge: str = field(default="long", metadata=_opt(
         "--size-edge", "which side --size sets: long (default) or height (as keras.io)", choices=("long", "height")))
-    iterations: int = field(default=100, metadata=_opt("--iterations", "optimisation steps", metavar="N"))
+    iterations: int = field(default=100, metadata=_opt(
+        "--iterations", "optimisation steps (at the first scale when multi-scale)", metavar="N"))
+    multiscale: str = field(default="auto", metadata=_opt(
+        "--multiscale", "coarse to fine: optimise at --min-size first, then double up to --size; "
+        "auto: on above 512 px", choices=("auto", "on", "off")))
+    min_size: int = field(default=256, metadata=_opt(
+        "--min-size", "multi-scale: longest side of the first (coarsest) scale", metavar="PX"))
+    fine_iterations: int | None = field(default=None, metadata=_opt(
+        "--fine-iterations", "multi-scale: steps at each finer scale (default: half of --iterations)",
+        metavar="N"))
     optimizer: str = field(default="lbfgs", metadata=_opt(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
     learning_rate: float | None = field(default=None, metadata=_opt(
@@ -56,6 +67,10 @@ class Settings:
         metavar="W", type=float))
     style_scale: float = field(default=1.0, metadata=_opt(
         "--style-scale", "size of the style image relative to the output", metavar="S"))
+    preserve_color: str = field(default="none", metadata=_opt(
+        "--preserve-color", "keep the content's colours: luminance (transfer on luminance, then the content's "
+        "chroma) or histogram (match the style's colours to the content's first)",
+        choices=("none", "luminance", "histogram")))
     pooling: str = field(default="max", metadata=_opt("--pooling", "pooling in the network: max or avg",
                                                       choices=("max", "avg")))
     normalize: bool = field(default=True, metadata=_opt(
@@ -73,6 +88,20 @@ class Settings:
 
     def __post_init__(self):
         _check(self)
+
+    def scale_sizes(self, size: int) -> list[int]:
+        """Longest sides of the scales for an output of longest side `size`, coarse to fine."""
+        on = self.multiscale == "on" or (self.multiscale == "auto" and size > 512)
+        sides = [size]
+        while on and sides[0] // 2 >= self.min_size:
+            sides.insert(0, sides[0] // 2)
+        return sides
+
+    def scale_iterations(self, scale: int) -> int:
+        """Iterations planned at scale `scale` (0 is the coarsest)."""
+        if scale == 0:
+            return self.iterations
+        return self.fine_iterations if self.fine_iterations is not None else max(1, self.iterations // 2)
 
     @property
     def rate(self) -> float:
@@ -110,6 +139,18 @@ def _did_you_mean(name: str, choices) -> str:
     return f"did you mean {close[0]}? " if close else ""
 
 
+def _size_value(text: str) -> int | str:
+    """--size's value: a number of pixels or "auto"."""
+    import argparse
+
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size '{text}' is not a number of pixels or auto") from None
+
+
 def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
@@ -119,8 +160,16 @@ def _check(s: Settings) -> None:
     if s.model not in backbones.MODELS:
         raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, backbones.MODELS)}"
                             f"choose one of {', '.join(backbones.MODELS)}")
-    if not 16 <= s.size <= 16384:
-        raise SettingsError(f"size {s.size} is out of range: choose 16 to 16384 pixels")
+    if s.size != "auto" and not (isinstance(s.size, int) and 16 <= s.size <= 16384):
+        raise SettingsError(f"size {s.size} is out of range: choose 16 to 16384 pixels, or auto")
+    if not 16 <= s.min_size <= 16384:
+        raise SettingsError(f"min size {s.min_size} is out of range: choose 16 to 16384 pixels")
+    if s.fine_iterations is not None and not 1 <= s.fine_iterations <= 1_000_000:
+        raise SettingsError(f"fine iterations {s.fine_iterations} is out of range: choose at least 1")
+    if s.multiscale not in ("auto", "on", "off"):
+        raise SettingsError(f"unknown multiscale '{s.multiscale}': choose auto, on or off")
+    if s.preserve_color not in ("none", "luminance", "histogram"):
+        raise SettingsError(f"unknown preserve-color '{s.preserve_color}': choose none, luminance or histogram")
     if s.size_edge not in ("long", "height"):
         raise SettingsError(f"unknown size edge '{s.size_edge}': choose long or height")
     if not 1 <= s.iterations <= 1_000_000:

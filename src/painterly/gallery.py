@@ -1,0 +1,91 @@
+"""`painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png`: every content × style pair on one sheet.
+
+The feature network is built once and reused for every pair. Ctrl-C keeps the pairs already done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import InputImageError, SettingsError
+
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+TILE = 192  # longest side of a cell on the sheet
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .cli import _Parser, add_settings_flags
+    from .settings import PRESETS
+
+    parser = _Parser(prog="painterly gallery",
+                     description="Stylize every content image with every style image into one labelled sheet.")
+    parser.add_argument("content_dir", metavar="CONTENT_DIR", help="folder of content photos")
+    parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images")
+    parser.add_argument("-o", "--output", required=True, metavar="SHEET", help="the sheet image to write")
+    parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
+    parser.add_argument("--tile", type=int, default=TILE, metavar="PX", help=f"cell size on the sheet ({TILE})")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing sheet")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_settings_flags(parser)
+    return parser
+
+
+def image_files(folder: str, role: str) -> list[Path]:
+    path = Path(folder)
+    if not path.is_dir():
+        raise InputImageError(f"{role} folder '{folder}' does not exist: check the path")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
+    if not files:
+        raise InputImageError(f"{role} folder '{folder}' has no images ({', '.join(sorted(EXTENSIONS))})")
+    return files
+
+
+def main(argv: Sequence[str]) -> int:
+    from . import images
+    from .cli import EXIT_INTERRUPTED, EXIT_OK, _import_tensorflow_quietly, settings_from
+    from .reports import gallery_sheet
+
+    args = build_parser().parse_args(list(argv))
+    settings = settings_from(args)
+    if not 32 <= args.tile <= 1024:
+        raise SettingsError(f"tile {args.tile} is out of range: choose 32 to 1024 pixels")
+    contents, styles = image_files(args.content_dir, "content"), image_files(args.style_dir, "style")
+    output = images.check_output(args.output, overwrite=args.overwrite, inputs=[*contents, *styles])
+    say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+
+    _import_tensorflow_quietly()
+    from . import backbones
+    from .engine import Transfer
+
+    layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
+    model = settings.model
+    if model == "auto":
+        model = backbones._resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
+    backbone = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling)
+    settings = settings.replace(model=model)
+    cells: dict[tuple[int, int], np.ndarray] = {}
+    started, code = time.perf_counter(), EXIT_OK
+    try:
+        for i, content in enumerate(contents):
+            for j, style in enumerate(styles):
+                pair = time.perf_counter()
+                run = Transfer(content, style, settings, backbone=backbone)
+                for _ in run:
+                    pass
+                cells[i, j] = run.result().image
+                say(f"painterly: {len(cells)}/{len(contents) * len(styles)} {content.name} × {style.name} "
+                    f"in {time.perf_counter() - pair:.1f} s")
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    thumbs = lambda files: [(p.stem, images.load_image(p).rgb) for p in files]  # noqa: E731
+    sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.tile)
+    images.save_image(output, sheet)
+    say(f"painterly: wrote {output}: {len(cells)} pairs in {time.perf_counter() - started:.0f} s "
+        f"({settings.size} px, {settings.iterations} iterations, {backbone.name})")
+    return code
