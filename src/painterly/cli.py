@@ -106,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .gallery import main as gallery
 
             return gallery(argv[1:])
+        if argv[:1] == ["serve"]:
+            from .web.serve import main as serve
+
+            return serve(argv[1:])
         return _run(argv)
     except PainterlyError as error:
         print(f"painterly: error: {error}", file=sys.stderr)

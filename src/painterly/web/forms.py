@@ -1,0 +1,114 @@
+"""The web form's settings: fields described from `Settings`, submitted values parsed as the CLI's flags.
+
+`fields()` tells the page what to draw (name, label, help, type, choices, each preset's values);
+`parse_settings()` turns the submitted strings into argv for the CLI's own flags, so a web value
+means exactly what the same flag means on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Mapping
+
+from ..errors import SettingsError
+from ..settings import INITS, PRESETS, Settings, _did_you_mean, preset
+
+MAIN = {  # the controls shown up front, with the page's words for them; the rest go under "More settings"
+    "style_weight": "Style strength",
+    "size": "Size (px)",
+    "preserve_color": "Preserve colours",
+    "iterations": "Iterations",
+    "model": "Model",
+}
+SERVER_FILES = {"weights"}  # settings that name a file on the server: never taken from a browser
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What the server accepts from a browser."""
+
+    upload_bytes: int = 20 * 2**20  # per image file
+    pixels: int = 25_000_000  # per input image, decoded
+    size: int = 1024  # longest side of the output
+    iterations: int = 5000  # per scale
+    styles: int = 4  # style images per job
+    queue: int = 20  # jobs waiting at once
+
+
+def fields() -> list[dict]:
+    """One entry per setting the page may send, main controls first."""
+    described = []
+    for f in dataclasses.fields(Settings):
+        if f.name in SERVER_FILES:
+            continue
+        meta = f.metadata
+        kind = "bool" if meta.get("boolean") else "list" if "nargs" in meta else _type_name(f)
+        described.append({
+            "name": f.name, "label": MAIN.get(f.name, f.name.replace("_", " ")), "flag": meta["flag"],
+            "help": meta["help"], "type": kind, "choices": list(meta["choices"]) if "choices" in meta else None,
+            "main": f.name in MAIN,
+        })
+    order = list(MAIN)
+    return sorted(described, key=lambda d: order.index(d["name"]) if d["main"] else len(order))
+
+
+def presets() -> dict[str, dict]:
+    """Every preset's full settings, for the form's values."""
+    return {name: preset(name).to_dict() for name in PRESETS}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise SettingsError(message.replace("argument ", "setting ", 1))
+
+
+def parse_settings(preset_name: str, form: Mapping[str, str], limits: Limits) -> Settings:
+    """Settings from the preset and the form's non-empty values; raises SettingsError naming the field."""
+    from ..cli import add_settings_flags, settings_from
+
+    names = {f.name: f for f in dataclasses.fields(Settings)}
+    argv: list[str] = []
+    for name, value in form.items():
+        if name in SERVER_FILES:
+            raise SettingsError(f"setting '{name}' names a file on the server, which the web app does not take: "
+                                f"leave it out")
+        if name not in names:
+            raise SettingsError(f"unknown setting '{name}': {_did_you_mean(name, names)}"
+                                f"see GET /api/settings for the fields")
+        value = value.strip()
+        if not value:
+            continue  # empty: the preset's value stands
+        meta = names[name].metadata
+        if meta.get("boolean"):
+            if value.lower() not in ("true", "false"):
+                raise SettingsError(f"setting {meta['flag']}: '{value}' is not true or false")
+            argv.append(meta["flag"] if value.lower() == "true" else "--no-" + meta["flag"][2:])
+        elif "nargs" in meta:
+            argv += [meta["flag"], *value.replace(",", " ").split()]
+        else:
+            argv.append(f"{meta['flag']}={value}")
+    parser = _Parser(add_help=False)
+    add_settings_flags(parser)
+    args = parser.parse_args(argv)
+    args.preset = preset_name
+    settings = settings_from(args)
+    _check_limits(settings, limits)
+    return settings
+
+
+def _check_limits(s: Settings, limits: Limits) -> None:
+    if s.init not in INITS:
+        raise SettingsError(f"init '{s.init}' is not available in the web app: choose {', '.join(INITS)}")
+    if s.size == "auto" or s.size > limits.size:
+        raise SettingsError(f"size {s.size} is over this server's limit: choose 16 to {limits.size} pixels")
+    for name in ("iterations", "fine_iterations"):
+        value = getattr(s, name)
+        if value is not None and value > limits.iterations:
+            raise SettingsError(f"{name.replace('_', ' ')} {value} is over this server's limit: "
+                                f"choose at most {limits.iterations}")
+
+
+def _type_name(f: dataclasses.Field) -> str:
+    annotation = str(f.type)
+    return "int" if annotation.startswith("int") else "float" if annotation.startswith("float") else "str"

@@ -1,0 +1,322 @@
+"""The web app's jobs: records in SQLite, results in files, worker threads running `Transfer`.
+
+    jobs = Jobs(data_dir)      # opens data_dir/jobs.sqlite; jobs a crash cut off become "interrupted"
+    jobs.start()               # the worker threads (one by default: the work is CPU bound)
+    job = jobs.submit(settings, "default", content, styles)   # inputs: (display name, file) pairs
+    jobs.status(id); jobs.records(id, since); jobs.cancel(id); jobs.close()
+
+A job's folder `data_dir/jobs/<id>/` holds its inputs under fixed names (`content`, `style-1`, ...),
+`result.png` (rewritten with the best image so far every few seconds while it runs, so a crash
+leaves it) and `report/`. User file names are kept for display only, never used as paths.
+No FastAPI here: this module is the Python side, `app.py` the HTTP side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import queue
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import PainterlyError
+from ..settings import Settings
+
+STATES = ("queued", "running", "completed", "cancelled", "interrupted", "failed")
+FINISHED = frozenset(STATES[2:])
+SAVE_SECONDS = 2.0  # a running job's best image so far is written at most this often
+_LOG = logging.getLogger("painterly.web")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    state TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    settings TEXT NOT NULL,      -- JSON: Settings.to_dict()
+    inputs TEXT NOT NULL,        -- JSON: {"content": name, "styles": [names]}, for display only
+    started REAL,
+    finished REAL,
+    message TEXT,                -- why it failed or stopped, or a notice (e.g. the backbone fallback)
+    progress TEXT                -- JSON: the latest step's numbers
+)"""
+
+
+class JobStateError(PainterlyError):
+    """The job is not in a state that allows the request (e.g. cancelling a finished job)."""
+
+
+class Store:
+    """Job records in one SQLite file, safe to use from any thread."""
+
+    def __init__(self, path: Path):
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(_SCHEMA)
+
+    def add(self, **fields) -> None:
+        names = ", ".join(fields)
+        with self._lock:
+            self._db.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(fields))})",
+                             list(fields.values()))
+
+    def update(self, job_id: str, **fields) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._lock:
+            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])
+
+    def get(self, job_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _row(row) if row else None
+
+    def all(self, state: str | None = None, limit: int = -1) -> list[dict]:
+        """Jobs newest first (oldest first when filtered by state: the queue's order)."""
+        with self._lock:
+            if state is None:
+                rows = self._db.execute("SELECT * FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,))
+            else:
+                rows = self._db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY created, rowid", (state,))
+            return [_row(r) for r in rows.fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _row(row: sqlite3.Row) -> dict:
+    job = dict(row)
+    for name in ("settings", "inputs", "progress"):
+        job[name] = json.loads(job[name]) if job[name] else None
+    return job
+
+
+@dataclasses.dataclass
+class _Live:
+    """What a job running in this process shows beyond its record: every step, the latest image."""
+
+    records: list = dataclasses.field(default_factory=list)  # one progress dict per step
+    image: np.ndarray | None = None  # the latest step's image (float32 RGB 0..255)
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)
+    stop_as: str = "cancelled"  # the state a stopped job ends in: "cancelled" or "interrupted"
+
+
+class Jobs:
+    """The job queue: submit, watch, cancel. Jobs run one at a time per worker thread."""
+
+    def __init__(self, folder: str | Path, *, workers: int = 1):
+        self.folder = Path(folder)
+        (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.folder / "jobs.sqlite")
+        self.workers = workers
+        self._queue: queue.Queue = queue.Queue()
+        self._live: dict[str, _Live] = {}
+        self._lock = threading.Lock()  # state transitions: queued -> running / cancelled
+        self._threads: list[threading.Thread] = []
+        for job in self.store.all("running"):  # a crash or a restart cut these off
+            self.store.update(job["id"], state="interrupted", finished=time.time(),
+                              message="the server stopped while this job ran: the best image so far is kept")
+
+    # -- the queue ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the workers; jobs left queued by a previous server run go first, in order."""
+        for job in self.store.all("queued"):
+            self._live[job["id"]] = _Live()
+            self._queue.put(job["id"])
+        for n in range(self.workers):
+            thread = threading.Thread(target=self._work, name=f"painterly-job-{n + 1}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the running jobs (kept as interrupted, with their best image and report) and the workers."""
+        for live in list(self._live.values()):
+            live.stop_as = "interrupted"
+            live.stop.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        self.store.close()
+
+    def submit(self, settings: Settings, preset: str, content: tuple[str, Path],
+               styles: list[tuple[str, Path]]) -> dict:
+        """Queue a job. content, styles: (display name, checked image file); the files are moved in."""
+        job_id = uuid.uuid4().hex
+        folder = self.job_folder(job_id)
+        folder.mkdir()
+        shutil.move(content[1], folder / "content")
+        for i, (_, path) in enumerate(styles, 1):
+            shutil.move(path, folder / f"style-{i}")
+        inputs = {"content": content[0], "styles": [name for name, _ in styles]}
+        self._live[job_id] = _Live()
+        self.store.add(id=job_id, created=time.time(), state="queued", preset=preset,
+                       settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs))
+        self._queue.put(job_id)
+        return self.status(job_id)
+
+    def waiting(self) -> int:
+        return len(self.store.all("queued"))
+
+    def cancel(self, job_id: str) -> dict:
+        """Cancel a queued job at once, or ask a running one to stop after its current step."""
+        with self._lock:
+            job = self._get(job_id)
+            if job["state"] == "queued":
+                self.store.update(job_id, state="cancelled", finished=time.time(), message="cancelled before it started")
+            elif job["state"] == "running":
+                self._live[job_id].stop.set()
+            else:
+                raise JobStateError(f"job {job_id} is already {job['state']}: only queued or running jobs can be cancelled")
+        return self.status(job_id)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def job_folder(self, job_id: str) -> Path:
+        return self.folder / "jobs" / job_id
+
+    def status(self, job_id: str) -> dict:
+        """The job's record, plus: queue position, whether a stop was asked, which files exist."""
+        job = self._get(job_id)
+        folder = self.job_folder(job_id)
+        live = self._live.get(job_id)
+        job["stopping"] = bool(live and live.stop.is_set() and job["state"] == "running")
+        job["position"] = None
+        if job["state"] == "queued":
+            queued = [j["id"] for j in self.store.all("queued")]
+            job["position"] = queued.index(job_id) + 1 if job_id in queued else None
+        job["result"] = (folder / "result.png").is_file()
+        job["report"] = (folder / "report" / "index.html").is_file()
+        return job
+
+    def list(self, limit: int = 100) -> list[dict]:
+        return [self.status(job["id"]) for job in self.store.all(limit=limit)]
+
+    def records(self, job_id: str, since: int = 0) -> list[dict]:
+        """The progress records of a job run by this server process, from index `since` on."""
+        live = self._live.get(job_id)
+        return live.records[since:] if live else []
+
+    def latest_image(self, job_id: str) -> np.ndarray | None:
+        live = self._live.get(job_id)
+        return live.image if live else None
+
+    def _get(self, job_id: str) -> dict:
+        job = self.store.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
+
+    # -- the worker ---------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        cache: dict = {}  # the last feature network built, reused while jobs ask for the same one
+        from .. import engine  # noqa: F401  (TensorFlow: imported now, not when the first job waits on it)
+
+        while (job_id := self._queue.get()) is not None:
+            with self._lock:
+                job = self.store.get(job_id)
+                if job is None or job["state"] != "queued":
+                    continue  # cancelled while it waited
+                self.store.update(job_id, state="running", started=time.time())
+            try:
+                self._run(job, self._live.setdefault(job_id, _Live()), cache)
+            except Exception as error:  # a bug must not kill the worker; the job says what happened
+                _LOG.exception("job %s failed", job_id)
+                self.store.update(job_id, state="failed", finished=time.time(), message=f"internal error: {error!r}")
+
+    def _run(self, job: dict, live: _Live, cache: dict) -> None:
+        from ..engine import Transfer
+        from ..reports import Report
+
+        settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["settings"].items()})
+        folder = self.job_folder(job["id"])
+        styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
+        notices: list[str] = []
+        key = (settings.model, settings.weights, settings.pooling)
+        layers = set(settings.content_layers + settings.style_layers)
+        backbone = cache.get(key)
+        if backbone is not None and not layers <= set(backbone.layers):
+            backbone = None
+        state, message, run, report = "completed", None, None, None
+        try:
+            run = Transfer(folder / "content", styles, settings, backbone=backbone, notice=notices.append)
+            cache.clear()
+            cache[key] = run.backbone
+            report = Report(folder / "report", save_every=settings.save_every, overwrite=True)
+            self.store.update(job["id"], message="; ".join(notices) or None)
+            saved = 0.0
+            with closing(iter(run)) as records:
+                for record in records:
+                    live.records.append(_progress(record, run))
+                    live.image = record.image
+                    report.add(record)
+                    if time.monotonic() - saved >= SAVE_SECONDS:
+                        self._save_best(run, folder, live)
+                        saved = time.monotonic()
+                    if live.stop.is_set():
+                        state = live.stop_as
+                        break
+        except PainterlyError as error:  # bad settings for these images, memory, a NaN loss
+            state, message = "failed", str(error)
+        if run is not None and run.best is not None:
+            self._save_best(run, folder, live)
+            if report is not None:
+                report.finish(run.result(), _report_inputs(run))
+        if state in ("cancelled", "interrupted"):
+            message = ("cancelled" if state == "cancelled" else "the server stopped") + \
+                      (": the best image so far is kept" if run is not None and run.best is not None else "")
+        self.store.update(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
+
+    def _save_best(self, run, folder: Path, live: _Live) -> None:
+        from .. import images
+
+        images.save_image(folder / "result.png", run.best.image, run.alpha)  # atomic: temporary file, rename
+        if live.records:
+            self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+
+
+def _progress(record, run) -> dict:
+    """The numbers of one step the page shows, with an estimate of the time left."""
+    return {"scale": record.scale, "scales": record.scales, "step": record.step, "steps": record.steps,
+            "loss": record.loss, "terms": dict(record.terms), "elapsed": round(record.elapsed, 3),
+            "size": list(record.size), "eta": _eta(record, run)}
+
+
+def _eta(record, run) -> float | None:
+    """Seconds left: this scale's time per step so far, for its remaining steps and the later scales'
+    (those scaled by their pixel count)."""
+    started = next((r.elapsed for r in run.history if r.scale == record.scale and r.step == 0), None)
+    if not record.step or started is None:
+        return None
+    per_step = (record.elapsed - started) / record.step
+    pixels = record.size[0] * record.size[1]
+    left = (record.steps - record.step) * per_step
+    for scale in range(record.scale + 1, len(run.scales)):
+        width, height = run.scales[scale]
+        left += run.settings.scale_iterations(scale) * per_step * width * height / pixels
+    return round(left, 1)
+
+
+def _report_inputs(run) -> dict[str, np.ndarray]:
+    """The inputs as the run used them (at output size), as the CLI's report shows them."""
+    from .. import images
+
+    side = max(run.size)
+    inputs = {"content": images.resize(run.content.rgb, run.size)}
+    for i, style in enumerate(run.styles):
+        inputs["style" if i == 0 else f"style {i + 1}"] = images.resize(style.rgb, images.fit_size(style.size, side))
+    return inputs

@@ -1,0 +1,299 @@
+"""The web app's API in process (FastAPI's TestClient) and as a real server: jobs run, refuse, cancel, survive."""
+
+import dataclasses
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from painterly import Settings, preset
+from painterly.cli import main
+from painterly.settings import PRESETS
+
+pytest.importorskip("fastapi", reason='the web app needs pip install "painterly[web]"')
+httpx = pytest.importorskip("httpx")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from painterly.web.app import create_app  # noqa: E402
+from painterly.web.forms import Limits  # noqa: E402
+
+TINY = {"size": "48", "iterations": "3", "model": "vgg16-hed", "save_every": "1"}
+LONG = {"size": "48", "iterations": "4000", "model": "vgg16-hed", "optimizer": "adam", "save_every": "0"}
+LIMITS = Limits(upload_bytes=50_000, pixels=10_000, styles=2)
+
+
+@pytest.fixture
+def client(tmp_path):
+    with TestClient(create_app(tmp_path / "data", limits=LIMITS)) as client:
+        yield client
+
+
+def files(content, *styles):
+    """Multipart files: (field, (name, bytes, type)) from paths or (name, bytes) pairs."""
+    def part(field, item):
+        name, data = (item.name, item.read_bytes()) if hasattr(item, "read_bytes") else item
+        return field, (name, data, "application/octet-stream")
+    return ([part("content", content)] if content is not None else []) + [part("style", s) for s in styles]
+
+
+def wait(client, job_id, states, seconds=120, until=lambda job: True):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in states and until(job):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} is still {job['state']} after {seconds} s")
+
+
+def events(client, job_id):
+    """Every (event, data) of a job's stream, to its end."""
+    got, kind = [], None
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                got.append((kind, json.loads(line[6:])))
+    return got
+
+
+def png(size, seed=0):
+    pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def decoded(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_a_job_from_upload_to_download(client, tiny_pair, tmp_path):
+    content, style = tiny_pair
+    response = client.post("/api/jobs", files=files(("../../../photo.png", content.read_bytes()),
+                                                    ("C:\\paintings\\starry.png", style.read_bytes())), data=TINY)
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["state"] in ("queued", "running") and job["inputs"] == {"content": "photo.png", "styles": ["starry.png"]}
+    assert job["settings"] == preset("default", size=48, iterations=3, model="vgg16-hed", save_every=1).to_dict()
+
+    stream = events(client, job["id"])
+    steps = [data["step"] for kind, data in stream if kind == "progress"]
+    states = [data["state"] for kind, data in stream if kind == "state"]
+    assert steps == [0, 1, 2, 3] and states[-1] == "completed" and set(states) <= {"queued", "running", "completed"}
+    last = [data for kind, data in stream if kind == "progress"][-1]
+    assert last["size"] == [48, 32] and last["eta"] == 0
+    losses = [data["loss"] for kind, data in stream if kind == "progress"]
+    assert min(losses[1:]) < losses[0]  # it painted
+
+    done = client.get(f"/api/jobs/{job['id']}").json()
+    assert done["state"] == "completed" and done["result"] and done["report"] and done["progress"]["step"] == 3
+    result = client.get(f"/api/jobs/{job['id']}/result")
+    assert result.headers["content-disposition"].startswith("attachment")
+    image = decoded(result.content)
+    assert image.size == (48, 32)
+    assert not np.array_equal(np.asarray(image.convert("RGB")), np.asarray(Image.open(content).convert("RGB")))
+    assert decoded(client.get(f"/api/jobs/{job['id']}/preview").content).size == (48, 32)
+    assert "<table" in client.get(f"/api/jobs/{job['id']}/report").text
+    with zipfile.ZipFile(io.BytesIO(client.get(f"/api/jobs/{job['id']}/report.zip").content)) as archive:
+        names = archive.namelist()
+        table = next(n for n in names if n.endswith("table.csv"))
+        assert len(archive.read(table).decode().strip().splitlines()) == 1 + 4  # header + iterations 0..3
+        assert any(n.endswith("loss.png") for n in names) and any(n.endswith("index.html") for n in names)
+    assert [j["id"] for j in client.get("/api/jobs").json()] == [job["id"]]
+
+    # user file names are for display only: the job folder holds our names, nothing was written elsewhere
+    data = tmp_path / "data"
+    assert sorted(p.name for p in (data / "jobs" / job["id"]).iterdir()) == ["content", "report", "result.png", "style-1"]
+    assert sorted(p.name for p in data.iterdir()) == ["jobs", "jobs.sqlite", "jobs.sqlite-shm", "jobs.sqlite-wal"]
+    assert not (tmp_path / "photo.png").exists()
+
+
+def test_the_page_and_the_api_document_are_served_offline(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'src="/static/app.js"' in page.text
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    for text in (page.text, client.get("/static/app.js").text, client.get("/static/style.css").text):
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text  # nothing from elsewhere
+    paths = client.get("/api/openapi.json").json()["paths"]
+    for path in ("/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/events", "/api/jobs/{job_id}/result",
+                 "/api/jobs/{job_id}/report", "/api/jobs/{job_id}/cancel", "/api/settings"):
+        assert path in paths, path
+    form = paths["/api/jobs"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert {"content", "style", "iterations", "style_weight", "preserve_color"} <= set(form)
+
+
+def test_the_form_is_built_from_settings(client):
+    described = client.get("/api/settings").json()
+    names = [f["name"] for f in described["fields"]]
+    assert sorted(names) == sorted(f.name for f in dataclasses.fields(Settings) if f.name != "weights")
+    assert names[:4] == ["style_weight", "size", "preserve_color", "iterations"]  # the main controls first
+    for field in described["fields"]:
+        meta = next(f for f in dataclasses.fields(Settings) if f.name == field["name"]).metadata
+        assert field["flag"] == meta["flag"] and field["help"] == meta["help"]
+    assert described["presets"] == {name: preset(name).to_dict() for name in PRESETS}
+    assert described["limits"]["styles"] == 2 and described["limits"]["upload_bytes"] == 50_000
+
+
+def _refusals(pair):
+    content, style = pair
+    c, s = ("photo.png", content.read_bytes()), ("painting.png", style.read_bytes())
+    return {
+        "no content": (files(None, s), {}, 400, "no content photo: pick the photo"),
+        "no style": (files(c), {}, 400, "no style image: pick at least one"),
+        "not an image": (files(("notes.png", b"hello, I am text"), s), {}, 400,
+                         "content photo 'notes.png' is not an image painterly can read"),
+        "corrupt": (files(c, ("cut.png", s[1][: len(s[1]) // 2])), {}, 400, "style image 'cut.png' is truncated or corrupt"),
+        "empty": (files(("empty.jpg", b""), s), {}, 400, "content photo 'empty.jpg' is empty (0 bytes)"),
+        "too many bytes": (files(("big.png", png((140, 140))), s), {}, 413,
+                           "content photo 'big.png' is 58 KB, over the upload limit of 49 KB: downscale it"),
+        "too many pixels": (files(c, ("wide.png", png((200, 60)))), {}, 400, "style image 'wide.png' is too large"),
+        "too many styles": (files(c, s, s, s), {}, 400, "3 style images: choose at most 2"),
+        "demo and uploads": (files(c, s), {"demo": "true"}, 400, "the demo uses the bundled pair"),
+        "unknown setting": (files(c, s), {"itrations": "5"}, 400, "unknown setting 'itrations': did you mean iterations?"),
+        "not a number": (files(c, s), {"iterations": "many"}, 400, "setting --iterations: invalid int value: 'many'"),
+        "out of range": (files(c, s), {"iterations": "0"}, 400, "iterations 0 is out of range"),
+        "over the size limit": (files(c, s), {"size": "4096"}, 400, "size 4096 is over this server's limit"),
+        "bad choice": (files(c, s), {"preserve_color": "sepia"}, 400, "invalid choice: 'sepia'"),
+        "not a boolean": (files(c, s), {"normalize": "maybe"}, 400, "'maybe' is not true or false"),
+        "unknown preset": (files(c, s), {"preset": "papr"}, 400, "unknown preset 'papr': did you mean paper?"),
+        "server file as init": (files(c, s), {"init": "/etc/passwd"}, 400, "init '/etc/passwd' is not available"),
+        "server weights file": (files(c, s), {"weights": "/etc/passwd"}, 400, "names a file on the server"),
+        "style weights": (files(c, s), {"style_blend": "1 2"}, 400, "2 style weights for 1 style images"),
+        "body too large": (files(("huge.png", b"\0" * 1_300_000), s), {}, 413, "over the upload limit"),
+    }
+
+
+REFUSED = ["no content", "no style", "not an image", "corrupt", "empty", "too many bytes", "too many pixels",
+           "too many styles", "demo and uploads", "unknown setting", "not a number", "out of range",
+           "over the size limit", "bad choice", "not a boolean", "unknown preset", "server file as init",
+           "server weights file", "style weights", "body too large"]
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_each_refused_input_gets_one_line(client, tiny_pair, tmp_path, case):
+    upload, data, status, message = _refusals(tiny_pair)[case]
+    response = client.post("/api/jobs", files=upload, data=data)
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert message in detail and "\n" not in detail, detail
+    assert client.get("/api/jobs").json() == []
+    assert list((tmp_path / "data" / "jobs").iterdir()) == []  # no job folder, no upload left behind
+    assert [p.name for p in (tmp_path / "data").iterdir() if p.name.startswith(".")] == []
+
+
+def test_unknown_jobs_are_404(client):
+    assert "32 hex digits" in client.get("/api/jobs/not-a-job").json()["detail"]
+    for path in ("", "/result", "/report", "/events", "/preview"):
+        response = client.get(f"/api/jobs/{'0' * 32}{path}")
+        assert response.status_code == 404 and "no job" in response.json()["detail"], path
+    assert client.post(f"/api/jobs/{'0' * 32}/cancel").status_code == 404
+
+
+def test_cancel_a_running_and_a_queued_job(client, tiny_pair):
+    content, style = tiny_pair
+    running = client.post("/api/jobs", files=files(content, style), data=LONG).json()
+    queued = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+    assert queued["state"] == "queued" and queued["position"] == 1  # one worker: it waits
+    wait(client, running["id"], {"running"}, until=lambda job: job["result"])  # the best image so far is saved
+
+    cancelled = client.post(f"/api/jobs/{queued['id']}/cancel").json()
+    assert cancelled["state"] == "cancelled" and cancelled["message"] == "cancelled before it started"
+    assert client.post(f"/api/jobs/{running['id']}/cancel").json()["stopping"]
+    stopped = wait(client, running["id"], {"completed", "cancelled", "failed", "interrupted"}, 60)
+    assert stopped["state"] == "cancelled" and "best image so far is kept" in stopped["message"]
+    assert stopped["result"] and stopped["report"]
+    assert decoded(client.get(f"/api/jobs/{running['id']}/result").content).size == (48, 32)
+    records = [d for kind, d in events(client, running["id"]) if kind == "progress"]
+    assert 1 <= records[-1]["step"] < 4000
+    again = client.post(f"/api/jobs/{running['id']}/cancel")
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    time.sleep(0.5)
+    left = client.get(f"/api/jobs/{queued['id']}").json()
+    assert left["state"] == "cancelled" and left["started"] is None and not left["result"]  # it never ran
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_restart_keeps_results_and_marks_a_running_job_interrupted(tiny_pair, tmp_path):
+    """A real server (painterly serve) is killed mid-job; a new one on the same folder shows everything."""
+    content, style = tiny_pair
+    data, port = tmp_path / "data", free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "painterly", "serve", "--port", str(port), "--data-dir", str(data),
+                               "--quiet"], stderr=subprocess.PIPE, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for _ in range(300):
+                try:
+                    http.get("/api/settings")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            finished = http.post("/api/jobs", files=files(content, style), data=TINY).json()
+            wait(http, finished["id"], {"completed"})
+            running = http.post("/api/jobs", files=files(content, style), data=LONG).json()
+            waiting = http.post("/api/jobs", files=files(content, style), data={**TINY, "iterations": "2"}).json()
+
+            seen = [[], []]  # two browsers watch the same job at once
+
+            def watch(into):
+                with httpx.Client(base_url=url, timeout=30) as browser:
+                    with browser.stream("GET", f"/api/jobs/{running['id']}/events") as stream:
+                        for line in stream.iter_lines():
+                            if line.startswith("data: {\"scale\""):
+                                into.append(json.loads(line[6:])["step"])
+                            if len(into) >= 3:
+                                return
+
+            watchers = [threading.Thread(target=watch, args=(into,)) for into in seen]
+            for thread in watchers:
+                thread.start()
+            for thread in watchers:
+                thread.join(120)
+            assert seen == [[0, 1, 2], [0, 1, 2]]
+            wait(http, running["id"], {"running"}, until=lambda job: job["result"])
+    finally:
+        server.send_signal(signal.SIGKILL)  # a crash: nothing is cleaned up
+        server.wait(30)
+
+    with TestClient(create_app(data)) as client:
+        jobs = {job["id"]: job for job in client.get("/api/jobs").json()}
+        assert jobs[finished["id"]]["state"] == "completed" and jobs[finished["id"]]["report"]
+        assert decoded(client.get(f"/api/jobs/{finished['id']}/result").content).size == (48, 32)
+        cut = jobs[running["id"]]
+        assert cut["state"] == "interrupted" and "server stopped" in cut["message"] and cut["result"]
+        assert decoded(client.get(f"/api/jobs/{running['id']}/result").content).size == (48, 32)
+        assert [d["state"] for kind, d in events(client, running["id"])] == ["interrupted"]
+        assert wait(client, waiting["id"], {"completed", "failed"})["state"] == "completed"  # it was not lost
+
+
+def test_serve_refuses_a_taken_port_and_missing_dependencies(tmp_path, capsys, monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--data-dir", str(tmp_path)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the web extra were not installed
+    assert main(["serve", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'pip install "painterly[web]"' in err
