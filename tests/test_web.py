@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from painterly import Settings, preset
+from painterly import PainterlyError, Settings, preset
 from painterly.cli import main
 from painterly.settings import PRESETS
 
@@ -118,7 +118,8 @@ def test_a_job_from_upload_to_download(client, tiny_pair, tmp_path):
     # user file names are for display only: the job folder holds our names, nothing was written elsewhere
     data = tmp_path / "data"
     assert sorted(p.name for p in (data / "jobs" / job["id"]).iterdir()) == ["content", "report", "result.png", "style-1"]
-    assert sorted(p.name for p in data.iterdir()) == ["jobs", "jobs.sqlite", "jobs.sqlite-shm", "jobs.sqlite-wal"]
+    assert sorted(p.name for p in data.iterdir()) == ["jobs", "jobs.lock", "jobs.sqlite", "jobs.sqlite-shm",
+                                                      "jobs.sqlite-wal"]
     assert not (tmp_path / "photo.png").exists()
 
 
@@ -194,6 +195,15 @@ def test_each_refused_input_gets_one_line(client, tiny_pair, tmp_path, case):
     assert client.get("/api/jobs").json() == []
     assert list((tmp_path / "data" / "jobs").iterdir()) == []  # no job folder, no upload left behind
     assert [p.name for p in (tmp_path / "data").iterdir() if p.name.startswith(".")] == []
+
+
+def test_other_sites_pages_and_a_second_server_are_refused(client, tiny_pair, tmp_path):
+    content, style = tiny_pair
+    response = client.post("/api/jobs", files=files(content, style), data=TINY, headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403 and "http://evil.example was refused" in response.json()["detail"]
+    assert client.get("/api/jobs").json() == []
+    with pytest.raises(PainterlyError, match="is in use by another painterly server: stop that one"):
+        create_app(tmp_path / "data")
 
 
 def test_unknown_jobs_are_404(client):

@@ -26,6 +26,7 @@ import tempfile
 import zipfile
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -71,7 +72,11 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
         return JSONResponse({"detail": str(error)}, status_code=status)
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):
+    async def guard(request: Request, call_next):
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
+            return JSONResponse({"detail": f"a request from the page of {origin[:80]} was refused: use painterly's "
+                                           f"own page or a script"}, status_code=403)
         declared = request.headers.get("content-length")
         most = limits.upload_bytes * (limits.styles + 1) + 2**20
         if declared and declared.isdigit() and int(declared) > most:

@@ -14,6 +14,7 @@ No FastAPI here: this module is the Python side, `app.py` the HTTP side.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import logging
 import queue
@@ -118,12 +119,14 @@ class Jobs:
     def __init__(self, folder: str | Path, *, workers: int = 1):
         self.folder = Path(folder)
         (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
+        self._lockfile = _lock(self.folder / "jobs.lock")  # one server per data folder
         self.store = Store(self.folder / "jobs.sqlite")
         self.workers = workers
         self._queue: queue.Queue = queue.Queue()
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()  # state transitions: queued -> running / cancelled
         self._threads: list[threading.Thread] = []
+        self._closing = False
         for job in self.store.all("running"):  # a crash or a restart cut these off
             self.store.update(job["id"], state="interrupted", finished=time.time(),
                               message="the server stopped while this job ran: the best image so far is kept")
@@ -141,7 +144,9 @@ class Jobs:
             self._threads.append(thread)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop the running jobs (kept as interrupted, with their best image and report) and the workers."""
+        """Stop the running jobs (kept as interrupted, with their best image and report) and the workers;
+        queued jobs stay queued for the next start."""
+        self._closing = True
         for live in list(self._live.values()):
             live.stop_as = "interrupted"
             live.stop.set()
@@ -151,6 +156,7 @@ class Jobs:
             thread.join(timeout)
         self._threads.clear()
         self.store.close()
+        self._lockfile.close()
 
     def submit(self, settings: Settings, preset: str, content: tuple[str, Path],
                styles: list[tuple[str, Path]]) -> dict:
@@ -224,10 +230,14 @@ class Jobs:
 
     def _work(self) -> None:
         cache: dict = {}  # the last feature network built, reused while jobs ask for the same one
-        from .. import engine  # noqa: F401  (TensorFlow: imported now, not when the first job waits on it)
-
+        try:
+            from .. import engine  # noqa: F401  (TensorFlow now, not when the first job waits on it)
+        except Exception:  # a broken install: each job then fails with the import's error
+            pass
         while (job_id := self._queue.get()) is not None:
             with self._lock:
+                if self._closing:
+                    return
                 job = self.store.get(job_id)
                 if job is None or job["state"] != "queued":
                     continue  # cancelled while it waited
@@ -276,9 +286,10 @@ class Jobs:
             self._save_best(run, folder, live)
             if report is not None:
                 report.finish(run.result(), _report_inputs(run))
+        live.image = None  # from now on the preview is the saved result: the best image, not the last
         if state in ("cancelled", "interrupted"):
-            message = ("cancelled" if state == "cancelled" else "the server stopped") + \
-                      (": the best image so far is kept" if run is not None and run.best is not None else "")
+            kept = ": the best image so far is kept" if run is not None and run.best is not None else ""
+            message = ("cancelled" if state == "cancelled" else "the server stopped") + kept
         self.store.update(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
 
     def _save_best(self, run, folder: Path, live: _Live) -> None:
@@ -287,6 +298,18 @@ class Jobs:
         images.save_image(folder / "result.png", run.best.image, run.alpha)  # atomic: temporary file, rename
         if live.records:
             self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+
+
+def _lock(path: Path):
+    """An exclusive lock on `path`, held while the returned file is open."""
+    handle = open(path, "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise PainterlyError(f"data folder {path.parent} is in use by another painterly server: "
+                             f"stop that one or choose another --data-dir") from None
+    return handle
 
 
 def _progress(record, run) -> dict:

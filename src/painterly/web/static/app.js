@@ -170,6 +170,7 @@ function render(job) {
     $(id).hidden = !available;
     $(id).href = `/api/jobs/${job.id}/${path}`;
   }
+  $("download").textContent = job.state === "completed" ? "Download result" : "Download the best image so far";
   const status = $("status");
   status.className = `state-${job.state}`;
   if (job.state === "queued") status.textContent = `Waiting in the queue (position ${job.position}).`;
@@ -205,7 +206,7 @@ function setImage(id) {  // one image request at a time; the newest wins
 }
 
 function drawChart() {
-  const canvas = $("chart"), g = canvas.getContext("2d"), w = canvas.width, h = canvas.height, pad = 30;
+  const canvas = $("chart"), g = canvas.getContext("2d"), w = canvas.width, h = canvas.height, pad = 48;
   g.clearRect(0, 0, w, h);
   g.font = "11px system-ui, sans-serif";
   g.fillStyle = "#666";
@@ -214,9 +215,12 @@ function drawChart() {
   const low = Math.min(...logs), high = Math.max(...logs), span = high - low || 1;
   const x = (i) => pad + (i / (points.length - 1)) * (w - pad - 8);
   const y = (v) => 8 + (1 - (v - low) / span) * (h - pad - 8);
-  g.fillText(`loss ${points.reduce((a, p) => Math.max(a, p.loss), 0).toPrecision(3)}`, pad + 4, 14);
-  g.fillText(points.reduce((a, p) => Math.min(a, p.loss), Infinity).toPrecision(3), pad + 4, h - pad - 4);
-  g.fillText(`${points.length - 1} steps`, w - 70, h - 10);
+  g.textAlign = "right";
+  g.fillText(points.reduce((a, p) => Math.max(a, p.loss), 0).toPrecision(3), pad - 4, 14);
+  g.fillText(points.reduce((a, p) => Math.min(a, p.loss), Infinity).toPrecision(3), pad - 4, h - pad);
+  g.fillText(`${points.length - 1} steps`, w - 8, h - 10);
+  g.fillText("loss (log scale)", w - 8, 14);
+  g.textAlign = "left";
   g.strokeStyle = "#bbb";
   g.beginPath(); g.moveTo(pad, 8); g.lineTo(pad, h - pad); g.lineTo(w - 8, h - pad); g.stroke();
   g.strokeStyle = "#2c5f8a";

@@ -1,0 +1,93 @@
+"""The web page end to end in a real headless Chromium (Debian's, driven by Playwright; never downloaded)."""
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import shared_image
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is not installed "
+                                "(apt-get install chromium; .ci/run installs it)")
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The app served by uvicorn on a free local port, in a thread of this process."""
+    import uvicorn
+
+    from painterly.web.app import create_app
+
+    config = uvicorn.Config(create_app(tmp_path / "data"), host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
+
+
+def test_upload_watch_it_paint_and_download(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    content, style = shared_image("content", "tubingen.jpg"), shared_image("style", "starry_night.jpg")
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("not a picture")
+    started = time.perf_counter()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.goto(server)
+            expect(page.locator("#field-size")).to_be_visible()
+
+            # a refused input is told in the page, in one line
+            page.set_input_files("#content", str(notes))
+            page.set_input_files("#style", str(style))
+            page.click("#start")
+            expect(page.locator("#message")).to_contain_text("content photo 'notes.jpg' is not an image painterly can read")
+
+            page.set_input_files("#content", str(content))
+            page.fill("#field-size", "64")
+            page.fill("#field-iterations", "5")
+            page.select_option("#field-model", "vgg16-hed")
+            page.evaluate("""() => {  // keep every status line the page shows
+                window.seen = [];
+                new MutationObserver(() => window.seen.push(document.getElementById('status').textContent))
+                    .observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true});
+            }""")
+            page.click("#start")
+            expect(page.locator("#message")).to_have_text("")
+            expect(page.locator("#download")).to_be_visible(timeout=120_000)
+            expect(page.locator("#status")).to_contain_text("Done")
+
+            seen = page.evaluate("window.seen")
+            assert any(line.startswith("Step 2 of 5 (64×48)") for line in seen), seen  # it showed progress
+            assert page.evaluate("points.length") == 6  # steps 0..5 on the chart
+            assert page.evaluate("document.getElementById('live').naturalWidth") == 64
+            with page.expect_download() as download:
+                page.click("#download")
+            saved = tmp_path / "downloaded.png"
+            download.value.save_as(saved)
+            with Image.open(saved) as image:
+                image.load()
+                assert image.size == (64, 48) and image.mode == "RGB"
+
+            page.reload()  # the job is in the address, and its state survives the reload
+            expect(page.locator("#job-inputs")).to_contain_text("completed")
+            expect(page.locator("#job-title")).to_have_text("tubingen.jpg × starry_night.jpg")
+            expect(page.locator("#jobs tbody tr")).to_have_count(1)
+        finally:
+            browser.close()
+    print(f"browser test: {time.perf_counter() - started:.1f} s")
