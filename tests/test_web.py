@@ -237,6 +237,18 @@ def test_cancel_a_running_and_a_queued_job(client, tiny_pair):
     assert left["state"] == "cancelled" and left["started"] is None and not left["result"]  # it never ran
 
 
+def test_stopping_the_server_keeps_a_running_job_as_interrupted(tiny_pair, tmp_path):
+    content, style = tiny_pair
+    with TestClient(create_app(tmp_path / "data")) as client:
+        job = client.post("/api/jobs", files=files(content, style), data=LONG).json()
+        wait(client, job["id"], {"running"}, until=lambda job: job["result"])
+    with TestClient(create_app(tmp_path / "data")) as client:  # the app stopped, then started again
+        stopped = client.get(f"/api/jobs/{job['id']}").json()
+        assert stopped["state"] == "interrupted" and stopped["message"] == "the server stopped: the best image so far is kept"
+        assert stopped["result"] and stopped["report"]  # a clean stop writes the report too
+        assert "<table" in client.get(f"/api/jobs/{job['id']}/report").text
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -290,7 +302,8 @@ def test_restart_keeps_results_and_marks_a_running_job_interrupted(tiny_pair, tm
         assert jobs[finished["id"]]["state"] == "completed" and jobs[finished["id"]]["report"]
         assert decoded(client.get(f"/api/jobs/{finished['id']}/result").content).size == (48, 32)
         cut = jobs[running["id"]]
-        assert cut["state"] == "interrupted" and "server stopped" in cut["message"] and cut["result"]
+        assert cut["state"] == "interrupted" and cut["result"]
+        assert cut["message"] == "the server stopped while this job ran: the best image so far is kept"
         assert decoded(client.get(f"/api/jobs/{running['id']}/result").content).size == (48, 32)
         assert [d["state"] for kind, d in events(client, running["id"])] == ["interrupted"]
         assert wait(client, waiting["id"], {"completed", "failed"})["state"] == "completed"  # it was not lost

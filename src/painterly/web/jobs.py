@@ -128,8 +128,9 @@ class Jobs:
         self._threads: list[threading.Thread] = []
         self._closing = False
         for job in self.store.all("running"):  # a crash or a restart cut these off
+            kept = ": the best image so far is kept" if (self.job_folder(job["id"]) / "result.png").is_file() else ""
             self.store.update(job["id"], state="interrupted", finished=time.time(),
-                              message="the server stopped while this job ran: the best image so far is kept")
+                              message=f"the server stopped while this job ran{kept}")
 
     # -- the queue ----------------------------------------------------------------------------
 
