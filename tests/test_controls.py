@@ -77,14 +77,15 @@ def test_size_auto_picks_what_fits_and_never_upscales(tiny_pair, random_vgg19, m
     run = Transfer(*tiny_pair, Settings(size="auto", model="vgg19"), backbone=random_vgg19)
     assert run.size == (48, 32)  # the content's own size: it fits easily
     big = np.zeros((2000, 6000, 3), np.uint8)
-    fixed = Transfer(big, tiny_pair[1], Settings(size=3000, model="vgg19"), backbone=random_vgg19)
+    whole = dict(model="vgg19", tile=None)  # the whole image at once (--tile auto would tile instead)
+    fixed = Transfer(big, tiny_pair[1], Settings(size=3000, **whole), backbone=random_vgg19)
     budget = fixed.memory["estimated_peak_bytes"]  # exactly what a 3000 px run of this pair needs
     monkeypatch.setattr(memory, "available_bytes", lambda: budget)
     monkeypatch.setattr(memory, "current_rss_bytes", lambda: 0)
-    run = Transfer(big, tiny_pair[1], Settings(size="auto", model="vgg19"), backbone=random_vgg19)
+    run = Transfer(big, tiny_pair[1], Settings(size="auto", **whole), backbone=random_vgg19)
     assert max(run.size) == 2992  # the largest multiple of 16 that fits
     with pytest.raises(PainterlyError, match=r"use --size 2992 or less"):
-        Transfer(big, tiny_pair[1], Settings(size=3200, model="vgg19"), backbone=random_vgg19)
+        Transfer(big, tiny_pair[1], Settings(size=3200, **whole), backbone=random_vgg19)
 
 
 @pytest.mark.parametrize("shape", [(24, 96), (40, 40)], ids=["panorama-4to1", "grayscale"])
@@ -119,7 +120,7 @@ def test_gallery_renders_every_pair_into_one_labelled_sheet(tiny_pair, tmp_path,
     (styles / "notes.txt").write_text("not an image")
     sheet = tmp_path / "sheet.png"
     code = main(["gallery", str(contents), str(styles), "-o", str(sheet), "--model", "vgg16-hed", "--size", "32",
-                 "--iterations", "2", "--tile", "64", "--quiet"])
+                 "--iterations", "2", "--cell", "64", "--quiet"])
     assert code == 0, capsys.readouterr().err
     grid = decode(sheet)
     assert grid.shape[1] > 4 * 64 and grid.shape[0] > 3 * 64  # 1 + 3 columns, 1 + 2 rows

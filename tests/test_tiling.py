@@ -175,3 +175,66 @@ def test_a_tile_off_the_grid_is_refused(shallow):
     content, style = images((20, 20), (20, 20))
     with pytest.raises(PainterlyError, match="tile 18 px is not a positive multiple of 4 px.*use --tile 20"):
         tiling.TiledObjective(shallow, content, [style], tile=18, **options(SHALLOW))
+
+
+# -- in the engine ---------------------------------------------------------------------------------
+
+ENGINE = dict(size=48, style_layers=tuple(SHALLOW), content_layers=("block3_conv1",), seed=0)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_a_tiled_multiscale_run_follows_the_whole_run(tiny_pair, shallow, optimizer):
+    """The same steps, losses and image, in float64 (in float32 L-BFGS amplifies rounding differences)."""
+    import painterly
+
+    settings = dict(ENGINE, optimizer=optimizer, iterations=4, multiscale="on", min_size=24)
+    whole = painterly.stylize(*tiny_pair, backbone=shallow, tile=None, **settings)
+    tiles = []
+    tiled = painterly.stylize(*tiny_pair, backbone=shallow, tile=16, on_tile=tiles.append, **settings)
+    assert [(r.scale, r.step) for r in tiled.history] == [(r.scale, r.step) for r in whole.history]
+    np.testing.assert_allclose([r.loss for r in tiled.history], [r.loss for r in whole.history], rtol=1e-6)
+    np.testing.assert_allclose(tiled.image, whole.image, atol=1e-3)
+    assert tiled.metadata["memory"]["tile"] == 16 and whole.metadata["memory"]["tile"] is None
+    # 24×16 px: 2×1 tiles, 48×32 px: 3×2 tiles; each evaluation reports both passes' tiles in order
+    per_scale = {0: 2 * 2, 1: 2 * 6}
+    assert {t.scale for t in tiles} == {0, 1} and all(t.total == per_scale[t.scale] for t in tiles)
+    assert len(tiles) == sum(per_scale[t.scale] for t in tiles if t.done == 1) == len(tiles)
+    assert [t.done for t in tiles if t.scale == 1][:12] == list(range(1, 13))
+    assert len([t for t in tiles if t.done == 1]) == tiled.metadata["evaluations"]
+
+
+def test_auto_tiles_only_when_the_whole_image_does_not_fit(tiny_pair, random_vgg19):
+    from painterly import Settings
+    from painterly.engine import AUTO_TILES, Transfer
+
+    run = Transfer(*tiny_pair, Settings(**ENGINE, tile="auto"), backbone=random_vgg19)
+    layers = list(SHALLOW)
+    whole = run._estimate(4096, layers)
+    assert run.memory["tile"] is None  # 48 px fits
+    assert run._tile_for(4096, layers, whole) is None
+    tile = run._tile_for(4096, layers, whole - 1)
+    budget = whole - 1
+    assert tile in AUTO_TILES and run._estimate(4096, layers, tile) <= budget
+    assert all(run._estimate(4096, layers, t) > budget for t in AUTO_TILES if t > tile)
+    # --size auto: a budget that fits 1024 px whole fits a larger image in tiles, but not with --tile off
+    from painterly import memory
+
+    budget = run._estimate(1024, layers)
+    tiled_side = memory.largest_fitting_side(lambda side: run._planned_estimate(side, layers, budget), budget)
+    off = Transfer(*tiny_pair, Settings(**ENGINE, tile=None), backbone=random_vgg19)
+    whole_side = memory.largest_fitting_side(lambda side: off._planned_estimate(side, layers, budget), budget)
+    assert whole_side == 1024 and tiled_side > 1024
+
+
+def test_tile_flag(tmp_path):
+    from painterly import cli
+    from painterly.errors import SettingsError
+
+    def tile(value):
+        return cli.parse(["a.jpg", "b.jpg", "-o", str(tmp_path / "o.png"), "--tile", value])[1].tile
+
+    assert (tile("512"), tile("auto"), tile("off")) == (512, "auto", None)
+    with pytest.raises(SettingsError, match="tile 24 is not a multiple of 16"):
+        tile("24")
+    with pytest.raises(SettingsError, match="tile 'big' is not a number of pixels, auto or off"):
+        tile("big")

@@ -139,11 +139,12 @@ def _run(argv) -> int:
     _import_tensorflow_quietly()
     from .engine import Transfer
 
-    run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"))
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
     say(describe_run(run))
     code = EXIT_OK
     failure = None
-    with _Progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+    with progress:
         try:
             for record in run:
                 progress.update(record)
@@ -188,7 +189,8 @@ def describe_run(run) -> str:
     scales = " → ".join(f"{w}×{h}" for w, h in run.scales)
     return (f"painterly: {scales if len(run.scales) > 1 else f'{width}×{height}'} with {run.backbone.name}; "
             f"estimated peak memory {format_bytes(run.memory['estimated_peak_bytes'])} "
-            f"of {format_bytes(run.memory['available_bytes'])} available")
+            f"of {format_bytes(run.memory['available_bytes'])} available"
+            + (f", in tiles of {run.memory['tile']} px" if run.memory.get("tile") else ""))
 
 
 def _import_tensorflow_quietly() -> None:
@@ -216,7 +218,8 @@ def _import_tensorflow_quietly() -> None:
 
 
 class _Progress:
-    """A rich progress bar with iteration, loss, it/s and ETA; silent when disabled."""
+    """A rich progress bar with iteration, loss, it/s, ETA and, for tiled runs, the tile within the
+    iteration; silent when disabled."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -231,7 +234,7 @@ class _Progress:
             self.bar = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} it/s"),
-                TimeRemainingColumn(), transient=False,
+                TimeRemainingColumn(), TextColumn("{task.fields[tiles]}"), transient=False,
             )
             self.bar.__enter__()
         return self
@@ -240,14 +243,26 @@ class _Progress:
         if self.bar is None:
             return
         if record.scale != self.scale:
-            self.scale = record.scale
-            width, height = record.size
-            label = f"{width}×{height}" + (f" ({record.scale + 1}/{record.scales})" if record.scales > 1 else "")
-            self.task = self.bar.add_task(label, total=record.steps, loss="", rate="")
-            self.started = time.perf_counter()
+            self._start(record)
         seconds = time.perf_counter() - self.started
         rate = f"{record.step / seconds:.2f}" if record.step and seconds > 0 else "–"
-        self.bar.update(self.task, completed=record.step, loss=f"{record.loss:.4g}", rate=rate)
+        self.bar.update(self.task, total=record.steps, completed=record.step, loss=f"{record.loss:.4g}", rate=rate)
+
+    def tile(self, record) -> None:
+        """A tile of a tiled evaluation finished (called from the optimiser's thread, which rich allows)."""
+        if self.bar is None:
+            return
+        if record.scale != self.scale:  # the first evaluation of a scale comes before its first step
+            self._start(record)
+        self.bar.update(self.task, tiles=f"tile {record.done}/{record.total}")
+
+    def _start(self, record) -> None:
+        """A new bar for the scale of `record` (an Iterate or a TileProgress)."""
+        self.scale = record.scale
+        width, height = record.size
+        label = f"{width}×{height}" + (f" ({record.scale + 1}/{record.scales})" if record.scales > 1 else "")
+        self.task = self.bar.add_task(label, total=getattr(record, "steps", None), loss="", rate="", tiles="")
+        self.started = time.perf_counter()
 
     def __exit__(self, *exc):
         if self.bar is not None:

@@ -26,11 +26,12 @@ import numpy as np
 
 from . import __version__, backbones, colors, images, memory
 from .errors import NumericalError, PainterlyError, SettingsError
-from .events import Iterate, Result
+from .events import Iterate, Result, TileProgress
 from .optimizers import OPTIMIZERS, OptimizerSettings
 from .settings import Settings
 
 ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
+AUTO_TILES = (1024, 512, 256, 128)  # --tile auto: the largest of these that fits (larger tiles waste less on halos)
 
 
 class Transfer:
@@ -44,13 +45,17 @@ class Transfer:
         *,
         backbone: backbones.Backbone | None = None,
         notice: Callable[[str], None] | None = None,
+        on_tile: Callable[[TileProgress], None] | None = None,
     ):
         """content: a path, array or Picture; style: one of those or a list of them (blended).
 
         backbone: a prebuilt feature network to reuse across runs (it must return the settings' layers).
         notice: called with one-line messages worth telling the user (e.g. the backbone fallback).
+        on_tile: called after every tile of a tiled evaluation (large images; see --tile), possibly from
+            the optimiser's worker thread.
         """
         self.settings = settings = settings or Settings()
+        self.on_tile = on_tile
         started = time.perf_counter()
         self.content = _picture(content, "content")
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -89,7 +94,7 @@ class Transfer:
         if s.size != "auto":
             return images.fit_size(self.content.size, s.size, s.size_edge)
         budget = memory.available_bytes() + memory.current_rss_bytes()
-        side = memory.largest_fitting_side(lambda side: self._estimate(side, layers), budget)
+        side = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, budget), budget)
         return images.fit_size(self.content.size, min(side, max(self.content.size)))
 
     def _scales(self) -> list[tuple[int, int]]:
@@ -97,26 +102,46 @@ class Transfer:
         sides = self.settings.scale_sizes(max(self.size))
         return [images.fit_size(self.content.size, side) for side in sides[:-1]] + [self.size]
 
-    def _estimate(self, side: int, layers) -> int:
-        """Estimated peak bytes of this run with an output of longest side `side` (styles included)."""
+    def _estimate(self, side: int, layers, tile: int | None = None) -> int:
+        """Estimated peak bytes of this run with an output of longest side `side` (styles included),
+        the network seeing the whole image or tiles of `tile` pixels."""
+        from .tiling import required_halo
+
         s = self.settings
         width, height = images.fit_size(self.content.size, side)
         style_side = max(16, round(side * s.style_scale))
         style_sizes = [images.fit_size(p.size, style_side) for p in self.styles]
-        return memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers,
-                                          model=s.model if s.model != "auto" else "vgg19", optimizer=s.optimizer)
+        model = s.model if s.model != "auto" else "vgg19"
+        halo = required_halo(memory.architecture(model), layers) if tile else 0
+        return memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
+                                          optimizer=s.optimizer, tile=tile, halo=halo)
+
+    def _tile_for(self, side: int, layers, budget: int) -> int | None:
+        """The tile size at longest side `side`, None for the whole image: --tile, or with auto the
+        largest of AUTO_TILES that fits in `budget` when the whole image does not."""
+        tile = self.settings.tile
+        if tile == "auto":
+            if self._estimate(side, layers) <= budget:
+                return None
+            fitting = [t for t in AUTO_TILES if self._estimate(side, layers, t) <= budget]
+            tile = fitting[0] if fitting else AUTO_TILES[-1]
+        return tile if tile is not None and tile < side else None  # one tile is the whole image
+
+    def _planned_estimate(self, side: int, layers, budget: int) -> int:
+        return self._estimate(side, layers, self._tile_for(side, layers, budget))
 
     def _check_memory(self, layers) -> dict:
         """Estimate the run's peak memory and refuse at once a run that cannot fit."""
         width, height = self.size
-        estimate = self._estimate(max(self.size), layers)
         available = memory.available_bytes() + memory.current_rss_bytes()
+        tile = self._tile_for(max(self.size), layers, available)
+        estimate = self._estimate(max(self.size), layers, tile)
         if estimate > available:
-            fits = memory.largest_fitting_side(lambda side: self._estimate(side, layers), available)
+            fits = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, available), available)
             raise PainterlyError(
                 f"a {width}×{height} run needs about {memory.format_bytes(estimate)} of memory but "
                 f"{memory.format_bytes(available)} is available: use --size {fits} or less (or --size auto)")
-        return {"estimated_peak_bytes": estimate, "available_bytes": available}
+        return {"estimated_peak_bytes": estimate, "available_bytes": available, "tile": tile}
 
     def __iter__(self) -> Iterator[Iterate]:
         started = time.perf_counter()
@@ -125,7 +150,7 @@ class Transfer:
         converged = False
         for scale, size in enumerate(self.scales):
             planned = self.settings.scale_iterations(scale)
-            objective = self._objective(size)
+            objective = self._objective(size, scale)
             x = self._start_image(size) if x is None else images.resize(x, size)
             evaluate = _Cache(objective, self)
             self.best, best_x = None, x
@@ -170,17 +195,26 @@ class Transfer:
             styles = [colors.match_luminance(colors.luminance(style), content) for style in styles]
         return content, styles
 
-    def _objective(self, size: tuple[int, int]):
+    def _objective(self, size: tuple[int, int], scale: int = 0):
+        """The loss at this scale: whole-image, or tiled (the same numbers in bounded memory)."""
         from .losses import Objective
+        from .tiling import TiledObjective
 
         s = self.settings
         content, styles = self._inputs(size)
-        return Objective(
-            self.backbone, content[None], [st[None] for st in styles],
+        options = dict(
             content_layers=s.content_layers, style_layers=s.style_layers,
             content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
             style_layer_weights=s.style_layer_weights, style_blend=s.style_blend, normalize=s.normalize,
         )
+        layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+        tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
+        if tile is None:
+            return Objective(self.backbone, content[None], [st[None] for st in styles], **options)
+        on_tile = self.on_tile
+        progress = None if on_tile is None else (
+            lambda done, total: on_tile(TileProgress(done, total, size, scale, len(self.scales))))
+        return TiledObjective(self.backbone, content, styles, tile=tile, progress=progress, **options)
 
     def _start_image(self, size: tuple[int, int]) -> np.ndarray:
         init = self.settings.init
@@ -247,7 +281,7 @@ class _Cache:
                                  f"lower --learning-rate or the loss weights")
         self.x, self.loss = x.copy(), loss
         self.terms = {name: float(value) for name, value in terms.items()}
-        self.grad = grad.numpy()[0]
+        self.grad = np.asarray(grad)[0]
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         self._evaluate(x)
@@ -266,15 +300,16 @@ def stylize(
     callback: Callable[[Iterate], None] | None = None,
     backbone: backbones.Backbone | None = None,
     notice: Callable[[str], None] | None = None,
+    on_tile: Callable[[TileProgress], None] | None = None,
     **options,
 ) -> Result:
     """Repaint `content` in the style of `style` (a path, array, Picture, or a list of them to blend).
 
     Options are `Settings` fields (e.g. size=384, iterations=100, optimizer="adam"); they override
-    `settings`. `callback` gets every `Iterate` record as it happens.
+    `settings`. `callback` gets every `Iterate` record as it happens, `on_tile` every `TileProgress`.
     """
     settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
-    run = Transfer(content, style, settings, backbone=backbone, notice=notice)
+    run = Transfer(content, style, settings, backbone=backbone, notice=notice, on_tile=on_tile)
     for record in run:
         if callback is not None:
             callback(record)

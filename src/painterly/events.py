@@ -35,6 +35,17 @@ class Iterate:
 
 
 @dataclass(frozen=True)
+class TileProgress:
+    """Progress inside one loss-and-gradient evaluation of a tiled run (images too large to do whole)."""
+
+    done: int  # tile computations finished in this evaluation: 1 .. total
+    total: int  # twice the image's tiles: pass 1 adds up the loss's sums, pass 2 the gradient
+    size: tuple[int, int]  # (width, height) of the image being evaluated
+    scale: int = 0  # index of the current scale
+    scales: int = 1  # number of scales in the run
+
+
+@dataclass(frozen=True)
 class Result:
     """What a finished (or interrupted) run returns."""
 

@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images")
     parser.add_argument("-o", "--output", required=True, metavar="SHEET", help="the sheet image to write")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
-    parser.add_argument("--tile", type=int, default=TILE, metavar="PX", help=f"cell size on the sheet ({TILE})")
+    parser.add_argument("--cell", type=int, default=TILE, metavar="PX", help=f"cell size on the sheet ({TILE})")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing sheet")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_settings_flags(parser)
@@ -53,8 +53,8 @@ def main(argv: Sequence[str]) -> int:
 
     args = build_parser().parse_args(list(argv))
     settings = settings_from(args)
-    if not 32 <= args.tile <= 1024:
-        raise SettingsError(f"tile {args.tile} is out of range: choose 32 to 1024 pixels")
+    if not 32 <= args.cell <= 1024:
+        raise SettingsError(f"cell {args.cell} is out of range: choose 32 to 1024 pixels")
     contents, styles = image_files(args.content_dir, "content"), image_files(args.style_dir, "style")
     output = images.check_output(args.output, overwrite=args.overwrite, inputs=[*contents, *styles])
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
@@ -84,7 +84,7 @@ def main(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     thumbs = lambda files: [(p.stem, images.load_image(p).rgb) for p in files]  # noqa: E731
-    sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.tile)
+    sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.cell)
     images.save_image(output, sheet)
     say(f"painterly: wrote {output}: {len(cells)} pairs in {time.perf_counter() - started:.0f} s "
         f"({settings.size} px, {settings.iterations} iterations, {backbone.name})")

@@ -31,6 +31,7 @@ IMAGE_COPIES = 8  # float32 (H, W, 3) copies the engine and the optimiser wrappe
 LBFGS_HISTORY = 20  # correction pairs kept by L-BFGS (optimizers.OptimizerSettings.history)
 LBFGS_BYTES_PER_VARIABLE = 283  # SciPy's fixed cost per variable besides the history (see below)
 KERAS_OPTIMIZER_COPIES = {"adam": 6, "sgd": 4}  # float32 image copies: variable, gradient, slots, clip
+TILED_IMAGE_COPIES = 4  # tiled runs also hold the mirrored image, its gradient, the gradient and content targets
 
 
 def architecture(model: str) -> str:
@@ -84,19 +85,27 @@ def estimate_peak_bytes(
     optimizer: str,
     style_sizes: Sequence[tuple[int, int]] = (),
     iterations: int | None = None,
+    tile: int | None = None,
+    halo: int = 0,
 ) -> int:
     """Peak resident memory (bytes) of a run at width × height, the process baseline included.
 
+    With `tile` (painterly.tiling), the network only ever sees one tile of tile + 2·halo pixels a
+    side (the style images' too), so its activations are bounded; the image-sized arrays remain.
     To be calibrated.
     """
     arch = architecture(model)
     pixels = width * height
+
+    def network(w: int, h: int) -> int:
+        seen = (w, h) if tile is None else (min(w, tile + 2 * halo), min(h, tile + 2 * halo))
+        return activation_bytes(*seen, model, layers)
+
     base = PROCESS_BYTES + WEIGHT_COPIES * WEIGHT_BYTES[arch]
-    images = IMAGE_COPIES * pixels * 3 * 4
-    forward = max([activation_bytes(width, height, model, layers)]
-                  + [activation_bytes(w, h, model, layers) for w, h in style_sizes])
+    images = (IMAGE_COPIES + (TILED_IMAGE_COPIES if tile is not None else 0)) * pixels * 3 * 4
+    forward = max([network(width, height)] + [network(w, h) for w, h in style_sizes])
     targets = FORWARD_FACTOR * forward + images
-    step = (STEP_FACTOR * activation_bytes(width, height, model, layers) + images
+    step = (STEP_FACTOR * network(width, height) + images
             + optimizer_bytes(width, height, optimizer, iterations))
     return int(base + max(targets, step))
 

@@ -39,6 +39,10 @@ class Settings:
         "the content's own size", metavar="PX", type=lambda text: _size_value(text)))
     size_edge: str = field(default="long", metadata=_opt(
         "--size-edge", "which side --size sets: long (default) or height (as keras.io)", choices=("long", "height")))
+    tile: int | str | None = field(default="auto", metadata=_opt(
+        "--tile", "compute the loss and gradient exactly, tile by tile, in bounded memory: the tile size in pixels "
+        "(a multiple of 16), auto (tiles only when the whole image would not fit in memory) or off",
+        metavar="PX", type=lambda text: _tile_value(text)))
     iterations: int = field(default=100, metadata=_opt(
         "--iterations", "optimisation steps (at the first scale when multi-scale)", metavar="N"))
     multiscale: str = field(default="auto", metadata=_opt(
@@ -151,6 +155,18 @@ def _size_value(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"size '{text}' is not a number of pixels or auto") from None
 
 
+def _tile_value(text: str) -> int | str | None:
+    """--tile's value: a number of pixels, "auto" or "off" (None: never tile)."""
+    import argparse
+
+    if text in ("auto", "off"):
+        return None if text == "off" else text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"tile '{text}' is not a number of pixels, auto or off") from None
+
+
 def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
@@ -162,6 +178,9 @@ def _check(s: Settings) -> None:
                             f"choose one of {', '.join(backbones.MODELS)}")
     if s.size != "auto" and not (isinstance(s.size, int) and 16 <= s.size <= 16384):
         raise SettingsError(f"size {s.size} is out of range: choose 16 to 16384 pixels, or auto")
+    if s.tile not in ("auto", None) and not (isinstance(s.tile, int) and 16 <= s.tile <= 16384 and s.tile % 16 == 0):
+        raise SettingsError(f"tile {s.tile} is not a multiple of 16 from 16 to 16384 pixels: "
+                            f"use e.g. --tile 512, auto or off")
     if not 16 <= s.min_size <= 16384:
         raise SettingsError(f"min size {s.min_size} is out of range: choose 16 to 16384 pixels")
     if s.fine_iterations is not None and not 1 <= s.fine_iterations <= 1_000_000:

@@ -180,8 +180,10 @@ class TiledObjective:
 
     def _core_maps(self, pixels, crops):
         """The features of a tile's core, per layer: the tile's maps cut to crops[i] = (r0, r1, c0, c1)."""
+        import tensorflow as tf
+
         maps = self.backbone.model(backbones.preprocess(pixels))
-        return {name: maps[name][0, crops[i, 0]:crops[i, 1], crops[i, 2]:crops[i, 3], :]
+        return {name: tf.cast(maps[name][0, crops[i, 0]:crops[i, 1], crops[i, 2]:crops[i, 3], :], self.dtype)
                 for i, name in enumerate(self.layers)}
 
     def _tile_sums(self, pixels, crops, content_targets, tv_pixels):
@@ -202,11 +204,14 @@ class TiledObjective:
         """Gradient of Σ ⟨dL/dsum, the core's sum⟩ by the tile's pixels and by its TV pixels."""
         import tensorflow as tf
 
+        # float16 arithmetic: scale up before differentiating, down after, so gradients do not underflow
+        scale = losses.FLOAT16_LOSS_SCALE if getattr(self.backbone, "precision", "") == "mixed_float16" else 1.0
         with tf.GradientTape() as tape:
             tape.watch([pixels, tv_pixels])
             sums = self._tile_sums(pixels, crops, content_targets, tv_pixels)
-            surrogate = tf.add_n([tf.reduce_sum(cotangents[k] * sums[k]) for k in sums])
-        return tape.gradient(surrogate, [pixels, tv_pixels], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            surrogate = tf.add_n([tf.reduce_sum(cotangents[k] * sums[k]) for k in sums]) * scale
+        grads = tape.gradient(surrogate, [pixels, tv_pixels], unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        return [g / scale for g in grads]
 
     # -- passes over the tiles ----------------------------------------------------------------------
 
