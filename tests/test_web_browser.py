@@ -1,5 +1,6 @@
 """The web page end to end in a real headless Chromium (Debian's, driven by Playwright; never downloaded)."""
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -88,6 +89,18 @@ def test_upload_watch_it_paint_and_download(server, tmp_path):
             expect(page.locator("#job-inputs")).to_contain_text("completed")
             expect(page.locator("#job-title")).to_have_text("tubingen.jpg × starry_night.jpg")
             expect(page.locator("#jobs tbody tr")).to_have_count(1)
+
+            page.check("#demo")  # the bundled pair, a long run, cancelled once it paints
+            page.fill("#field-size", "64")
+            page.fill("#field-iterations", "2000")
+            page.select_option("#field-model", "vgg16-hed")
+            page.click("#start")
+            expect(page.locator("#job-title")).to_contain_text("demo photo (coffee)")
+            expect(page.locator("#status")).to_contain_text(re.compile(r"Step \d+ of 2000"), timeout=60_000)
+            page.click("#cancel")
+            expect(page.locator("#status")).to_have_text("Cancelled: the best image so far is kept.", timeout=30_000)
+            expect(page.locator("#download")).to_have_text("Download the best image so far")
+            expect(page.locator("#jobs tbody tr")).to_have_count(2)
         finally:
             browser.close()
     print(f"browser test: {time.perf_counter() - started:.1f} s")

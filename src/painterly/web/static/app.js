@@ -177,7 +177,10 @@ function render(job) {
   else if (job.stopping) status.textContent = "Stopping after this step…";
   else if (job.state === "running" && !points.length) status.textContent = "Starting: loading the pictures and the network…";
   else if (job.state === "completed") status.textContent = `Done${lossText(job.progress)}.` + (job.message ? ` ${job.message}` : "");
-  else if (job.state !== "running") status.textContent = `${capital(job.state)}: ${job.message || "no details"}.`;
+  else if (job.state !== "running") {
+    const told = job.message && job.message.startsWith(job.state);  // "cancelled: the best image so far is kept"
+    status.textContent = `${capital(told ? job.message : `${job.state}: ${job.message || "no details"}`)}.`;
+  }
   if (job.state === "completed") $("bar").value = 1;
 }
 
