@@ -26,9 +26,20 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DOC = suite.ROOT / "docs" / "PERFORMANCE.md"
 
 
+SECTIONS = {  # in the order they run
+    "per_iteration": "per iteration: painterly vs the reference loop",
+    "time_to_quality": "time to quality",
+    "end_to_end": "end to end (the CLI, a fresh process)",
+    "memory": "peak memory (a fresh process per size)",
+    "precision": "precision",
+}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run of seconds: tiny sizes, two iterations")
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), metavar="SECTION",
+                        help=f"measure only these ({', '.join(SECTIONS)}), keeping the others from today's JSON")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON (default bench/results)")
     parser.add_argument("--doc", type=Path, default=DOC, help="markdown file whose tables are rewritten")
     args = parser.parse_args(argv)
@@ -39,34 +50,36 @@ def main(argv=None) -> int:
     from painterly import backbones
 
     plan = suite.Plan.quick() if args.quick else suite.Plan()
-    started = time.perf_counter()
     info = suite.machine()
     print(f"painterly benchmarks on {report.describe(info)}", flush=True)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{now[:10]}-{suite.machine_slug(info)}.json"
+    results = json.loads(path.read_text()) if args.only and path.is_file() else {}
+    results.update({"date": now, "machine": info, "quick": args.quick, "plan": dataclasses.asdict(plan)})
     backbone = backbones.build(suite.MODEL, suite.LAYERS)
     reference_model = suite.vgg16_hed_dict_model()
-    results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": info, "quick": args.quick, "plan": dataclasses.asdict(plan)}
     picture = None if args.quick else args.doc.parent / "precision_float32_bfloat16.png"
-    sections = [
-        ("per_iteration", "per iteration: painterly vs the reference loop",
-         lambda: suite.per_iteration(plan, backbone, reference_model)),
-        ("time_to_quality", "time to quality", lambda: suite.time_to_quality(plan, backbone, reference_model)),
-        ("end_to_end", "end to end (the CLI, a fresh process)", lambda: suite.end_to_end(plan)),
-        ("precision", "precision", lambda: suite.precision(plan, picture)),
-        ("memory", "peak memory (a fresh process per size)", lambda: suite.memory(plan)),
-    ]
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{results['date'][:10]}-{suite.machine_slug(info)}.json"
-    for key, title, measure in sections:
+    measures = {
+        "per_iteration": lambda: suite.per_iteration(plan, backbone, reference_model),
+        "time_to_quality": lambda: suite.time_to_quality(plan, backbone, reference_model),
+        "end_to_end": lambda: suite.end_to_end(plan),
+        "memory": lambda: suite.memory(plan),
+        "precision": lambda: suite.precision(plan, picture),
+    }
+    for key, title in SECTIONS.items():
+        if args.only and key not in args.only:
+            continue
         print(f"{title}:", flush=True)
-        results[key] = measure()
-        path.write_text(json.dumps(results, indent=1) + "\n")  # what is done so far survives a crash
-    results["targets"] = report.targets(results)
-    results["total_s"] = time.perf_counter() - started
-    path.write_text(json.dumps(results, indent=1) + "\n")
-    report.write_doc(args.doc, report.markdown(results, path, picture))
+        started = time.perf_counter()
+        results[key] = measures[key]()
+        results.setdefault("seconds", {})[key] = time.perf_counter() - started
+        results.setdefault("load_average", {})[key] = os.getloadavg()  # others' load on the machine meanwhile
+        results["targets"] = report.targets(results)
+        path.write_text(json.dumps(results, indent=1) + "\n")  # what is done so far is kept, in both files
+        report.write_doc(args.doc, report.markdown(results, path, picture))
     print(report.targets_table(results["targets"]))
-    print(f"wrote {path} and {args.doc} in {results['total_s'] / 60:.1f} min", flush=True)
+    print(f"wrote {path} and {args.doc} in {sum(results['seconds'].values()) / 60:.1f} min", flush=True)
     return 0
 
 

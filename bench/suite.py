@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from painterly import Settings, backbones, images
-from painterly.engine import Transfer, stylize
+from painterly.engine import Transfer
 from painterly.losses import Objective
 from painterly.settings import CONTENT_LAYERS, STYLE_LAYERS
 
@@ -45,7 +45,7 @@ class Plan:
     steps: tuple[int, ...] = (3, 2, 1)  # steps timed per repetition
     quality_size: int = 256
     reference_iterations: int = 500
-    quality_limit: int = 300  # painterly iterations allowed to reach the reference's loss
+    quality_iterations: int = 100  # painterly's default
     end_to_end: tuple[int, ...] = (512, 1024)  # the default size, then a multi-scale one
     cli_options: tuple[str, ...] = ()  # on top of the defaults (the quick run's few iterations)
     memory_sizes: tuple[int, ...] = (256, 512, 1024, 1536, 2048)
@@ -58,7 +58,7 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         return cls(sizes=(48, 64), repeats=(3, 3), steps=(1, 1), quality_size=48, reference_iterations=2,
-                   quality_limit=4, end_to_end=(96,),
+                   quality_iterations=4, end_to_end=(96,),
                    cli_options=("--iterations", "2", "--multiscale", "on", "--min-size", "48"), memory_sizes=(48, 96),
                    memory_iterations=1, precision_size=48, precision_run_size=48, precision_iterations=2,
                    float16_size=32)
@@ -165,43 +165,51 @@ def time_to_quality(plan: Plan, backbone, reference_model) -> dict:
     """Wall time of painterly's default to reach the loss the reference loop has after N iterations.
 
     Both images are scored by one objective: painterly's default (normalised) objective with zero
-    borders, which is exactly the loss the reference loop minimises. painterly optimises its default,
-    mirrored borders, so this scoring, if anything, favours the reference.
+    borders, which is exactly the loss the reference loop minimises; painterly optimises its default,
+    mirrored borders, so this scoring, if anything, favours the reference. The two runs advance in
+    turns (N / painterly's iterations reference steps, then one painterly step), each timed on its
+    own, so both see the same load from the rest of the machine; scoring is not timed.
     """
     content, style = inputs(plan.quality_size)
     score = objective(dataclasses.replace(backbone, margin=0), content, style)
     loop = ReferenceLoop(content, style, model=reference_model)
-    started = time.perf_counter()
-    own = list(loop.steps(plan.reference_iterations))
-    reference_s = time.perf_counter() - started
-    target = loss_of(score, loop.image())
-    print(f"  reference: {plan.reference_iterations} SGD steps in {reference_s:.1f} s, loss {target:.4g}", flush=True)
-
+    steps = loop.steps(plan.reference_iterations)
     run = Transfer(content, style, Settings(model=MODEL, size=plan.quality_size, seed=0,
-                                            iterations=plan.quality_limit), backbone=backbone)
-    records, spent, reached, curve = iter(run), 0.0, None, []
-    while True:
-        started = time.perf_counter()
-        record = next(records, None)
-        spent += time.perf_counter() - started  # scoring below is not painterly's time
-        if record is None:
-            break
-        curve.append([record.step, round(spent, 3), loss_of(score, record.image)])
-        if curve[-1][2] <= target:
-            reached = {"step": record.step, "seconds": spent, "evaluations": record.evaluations,
-                       "loss": curve[-1][2]}
-            break
-    records.close()
+                                            iterations=plan.quality_iterations), backbone=backbone)
+    records = iter(run)
+    turn = max(1, -(-plan.reference_iterations // plan.quality_iterations))
+    spent = {"reference": 0.0, "painterly": 0.0}
+    own, curve, record = [], [], True
+    while len(own) < plan.reference_iterations or record is not None:
+        for _ in range(min(turn, plan.reference_iterations - len(own))):
+            started = time.perf_counter()
+            own.append(next(steps))
+            spent["reference"] += time.perf_counter() - started
+        if record is not None:
+            started = time.perf_counter()
+            record = next(records, None)
+            spent["painterly"] += time.perf_counter() - started
+            if record is not None:
+                curve.append([record.step, round(spent["painterly"], 3), loss_of(score, record.image),
+                              record.evaluations])
+    target = loss_of(score, loop.image())
+    reached = next(({"step": c[0], "seconds": c[1], "loss": c[2], "evaluations": c[3]}
+                    for c in curve if c[2] <= target), None)
+    print(f"  reference: {plan.reference_iterations} SGD steps in {spent['reference']:.1f} s, loss {target:.4g}",
+          flush=True)
     result = {"size": list(reversed(content.shape[:2])), "reference_iterations": plan.reference_iterations,
-              "reference_s": reference_s, "reference_loss": target, "reference_own_losses": own[:: max(1, len(own) // 50)],
-              "painterly": reached, "painterly_curve": curve, "optimizer": "lbfgs (default)",
-              "speedup": reference_s / reached["seconds"] if reached else None,
+              "reference_s": spent["reference"], "reference_loss": target,
+              "reference_own_losses": own[:: max(1, len(own) // 50)], "learning_rate": loop.learning_rate,
+              "painterly_iterations": plan.quality_iterations, "painterly_s": spent["painterly"],
+              "painterly": reached, "painterly_curve": curve,
+              "speedup": spent["reference"] / reached["seconds"] if reached else None,
               "painterly_best_loss": min(c[2] for c in curve)}
     if reached:
         print(f"  painterly: loss {reached['loss']:.4g} at step {reached['step']} after {reached['seconds']:.1f} s "
               f"({result['speedup']:.1f}×)", flush=True)
     else:
-        print(f"  painterly did not reach {target:.4g} in {plan.quality_limit} steps", flush=True)
+        print(f"  painterly did not reach {target:.4g} in {plan.quality_iterations} steps "
+              f"(best {result['painterly_best_loss']:.4g})", flush=True)
     return result
 
 
@@ -213,19 +221,28 @@ def end_to_end(plan: Plan) -> list[dict]:
             out = Path(folder) / f"out_{size}.png"
             command = [sys.executable, "-m", "painterly", str(CONTENT), str(STYLE), "-o", str(out),
                        "--model", MODEL, "--size", str(size), "--seed", "0", "--quiet", *plan.cli_options]
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _children_cpu_s()
             done = subprocess.run(command, capture_output=True, text=True,
                                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, _children_cpu_s() - cpu
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
             options = dict(zip(plan.cli_options[::2], plan.cli_options[1::2]))
             scales = Settings(model=MODEL, size=size, multiscale=options.get("--multiscale", "auto"),
                               min_size=int(options.get("--min-size", 256))).scale_sizes(size)
-            rows.append({"size": size, "seconds": seconds, "scales": scales, "command": " ".join(
+            rows.append({"size": size, "seconds": seconds, "cpu_s": cpu, "load_average": os.getloadavg()[0],
+                         "scales": scales, "command": " ".join(
                 ["painterly", "CONTENT", "STYLE", "-o", "OUT.png", *command[7:]])})
-            print(f"  {size} px ({' → '.join(map(str, scales))}): {seconds:.1f} s", flush=True)
+            print(f"  {size} px ({' → '.join(map(str, scales))}): {seconds:.1f} s wall, {cpu:.1f} s CPU",
+                  flush=True)
     return rows
+
+
+def _children_cpu_s() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def memory(plan: Plan) -> dict:
@@ -282,14 +299,15 @@ def precision(plan: Plan, save_to: Path | None = None) -> dict:
     # whole default runs at a small size; both results scored by the float32 objective
     content, style = inputs(plan.precision_run_size)
     score = objective(nets["float32"], content, style)
+    transfers = {p: Transfer(content, style, Settings(model=MODEL, size=plan.precision_run_size, seed=0, precision=p,
+                                                      iterations=plan.precision_iterations), backbone=nets[p])
+                 for p in ("float32", "bfloat16")}
+    spent = _lockstep({p: iter(t) for p, t in transfers.items()})
     runs = {}
-    for p in ("float32", "bfloat16"):
-        settings = Settings(model=MODEL, size=plan.precision_run_size, seed=0, precision=p,
-                            iterations=plan.precision_iterations)
-        started = time.perf_counter()
-        result = stylize(content, style, settings, backbone=nets[p])
-        runs[p] = {"seconds": time.perf_counter() - started, "loss": loss_of(score, result.image),
-                   "own_loss": result.history[-1].loss, "image": result.image}
+    for p, transfer in transfers.items():
+        result = transfer.result()
+        runs[p] = {"seconds": spent[p], "loss": loss_of(score, result.image), "own_loss": result.history[-1].loss,
+                   "image": result.image}
     a, b = runs["float32"]["image"], runs["bfloat16"]["image"]
     mse = float(np.mean((images.to_uint8(a).astype(float) - images.to_uint8(b).astype(float)) ** 2))
     quality = {"size": list(reversed(content.shape[:2])), "iterations": plan.precision_iterations,
@@ -321,3 +339,16 @@ def precision(plan: Plan, save_to: Path | None = None) -> dict:
     print(f"  mixed_float16 at {plan.float16_size} px on this machine: {float16['speedup']:.2f}×, loss "
           f"{float16['loss_change']:+.3%}, gradient cosine {float16['gradient_cosine']:.4f}", flush=True)
     return {"evaluation": speed, "runs": quality, "mixed_float16": float16}
+
+
+def _lockstep(generators: dict) -> dict:
+    """Advance the generators in turns, one item each, until all are done; each one's own seconds."""
+    spent = dict.fromkeys(generators, 0.0)
+    live = dict(generators)
+    while live:
+        for name, generator in list(live.items()):
+            started = time.perf_counter()
+            if next(generator, None) is None:
+                del live[name]
+            spent[name] += time.perf_counter() - started
+    return spent
