@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
 # Re-renders every picture in the docs with the current code (run from the repository root, with
 # ../shared/images beside it and painterly installed). Times are printed by painterly itself.
+# The paper-preset pictures at the end are made with --border zero, the paper's own network.
 set -euo pipefail
 IMG=../shared/images
 REPORTS=$(mktemp -d)
 run() { echo "+ painterly $*" >&2; painterly "$@" --overwrite; }
 # docs keep the report's contact sheet, graphs, table and metadata (index.html embeds every image: large)
 keep() { mkdir -p "docs/$1"; cp "$REPORTS/$1"/{contact_sheet.png,loss.png,improvement.png,table.csv,metadata.json} "docs/$1/"; }
+C=$IMG/content/tubingen.jpg; S=$IMG/style/starry_night.jpg
 
-run --demo -o docs/demo.png
-run $IMG/content/tubingen.jpg $IMG/style/starry_night.jpg -o docs/tubingen_starry_night_384.png --size 384 \
-    --report "$REPORTS/report_tubingen_384" --save-every 10
+run $C $S -o docs/tubingen_starry_night_384.png --size 384 --report "$REPORTS/report_tubingen_384" --save-every 10
 keep report_tubingen_384
-# the default preset on other pairs, and the style weight it was tuned with (β = 1, 10, 100)
-run $IMG/content/golden_gate.jpg $IMG/style/the_scream.jpg -o docs/golden_gate_the_scream_256.png --size 256
-run $IMG/content/sailboat.jpg $IMG/style/mosaic.jpg -o docs/sailboat_mosaic_256.png --size 256
+run --demo -o docs/demo.png
+
+# quality controls: Tübingen × Starry Night at 384 px, each beside the plain run above
+mkdir -p docs/controls
+run $C $S -o docs/controls/preserve_luminance.png --size 384 --preserve-color luminance
+run $C $S -o docs/controls/preserve_histogram.png --size 384 --preserve-color histogram
+run $C $S -o docs/controls/border_zero.png --size 384 --border zero
+run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 384
+run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 384 --style-weights 0.5 0.5
+run $C $S -o docs/controls/style_scale_0.5.png --size 384 --style-scale 0.5
+run $C $S -o docs/controls/style_scale_2.png --size 384 --style-scale 2
+run $C $S -o docs/controls/pooling_avg.png --size 384 --pooling avg
+
+# the style weight the default preset was tuned with (β = 1, 10, 100)
 for beta in 1 10 100; do
   run $IMG/content/chicago.jpg $IMG/style/woman_with_hat.jpg -o docs/chicago_woman_with_hat_beta$beta.png \
       --size 256 --style-weight $beta
 done
+
+# multi-scale (on by default above 512 px): 256 -> 512 -> 1024 with the defaults
+run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --report "$REPORTS/multiscale_1024" --save-every 0
+cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
+
+# every content × style pair of ../shared/images on one sheet
+run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 60
+
+# 256 -> 512 -> 1024 -> 2048 with 20 steps at each finer scale
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 20 --report "$REPORTS/multiscale_2048" \
+    --save-every 0
+cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
+
 # the paper's preset for 10 iterations: Tables II-III and figures 10-19
-run $IMG/content/tubingen.jpg $IMG/style/starry_night.jpg -o docs/paper_preset.png --preset paper \
-    --iterations 10 --save-every 1 --report "$REPORTS/report_paper_preset"
+run $C $S -o docs/paper_preset.png --preset paper --iterations 10 --save-every 1 --report "$REPORTS/report_paper_preset"
 keep report_paper_preset

@@ -91,3 +91,46 @@ def test_float64_backbone_after_a_float32_one_and_global_settings_restored():
     exact = backbones.build("vgg16-random", ["block1_conv1"], dtype="float64")
     assert exact(tf.zeros((1, 8, 8, 3)))["block1_conv1"].dtype == tf.float64
     assert keras.config.floatx() == "float32" and keras.config.dtype_policy().name == "float32"
+
+
+@pytest.mark.parametrize("n, margin", [(7, 3), (5, 16), (2, 5), (1, 4)])
+def test_mirror_pad_reflects_like_numpy_also_past_a_short_side(n, margin):
+    x = np.arange(2 * n * 3, dtype=np.float32).reshape(1, 2, n, 3)
+    padded = backbones.mirror_pad(tf.constant(x), margin, axis=2).numpy()
+    expected = np.pad(x, ((0, 0), (0, 0), (margin, margin), (0, 0)), mode="reflect" if n > 1 else "edge")
+    np.testing.assert_array_equal(padded, expected)
+
+
+def test_mirror_border_sees_no_frame_and_keeps_the_unpadded_shapes():
+    """A flat image through the mirrored border gives flat features everywhere (no frame to react to);
+    through zero padding its features change along the borders: the cause of edge stripes."""
+    layers = ["block1_conv1", "block3_conv1", "block4_conv1"]
+    keras.utils.set_random_seed(1)
+    mirror = backbones.build("vgg19-random", layers)
+    zero = backbones.build("vgg19-random", layers, border="zero")
+    zero.model.set_weights(mirror.model.get_weights())
+    assert (mirror.margin, zero.margin) == (16, 0)
+    flat = tf.fill((1, 48, 64, 3), 90.0)
+    spread = {}
+    for name in layers:
+        m, z = mirror(flat)[name].numpy(), zero(flat)[name].numpy()
+        assert m.shape == z.shape
+        spread[name] = np.ptp(m, axis=(1, 2)).max(), np.ptp(z, axis=(1, 2)).max()
+    # block3_conv1 sees 13 px around it, within the 16 px margin: exactly flat; with zeros, a frame
+    for name in ("block1_conv1", "block3_conv1"):
+        assert spread[name][0] <= 1e-5 * spread[name][1], (name, spread[name])
+    # block4_conv1 sees 37 px: the frame is 16 px further out, so it responds far less
+    assert spread["block4_conv1"][0] < 0.5 * spread["block4_conv1"][1], spread["block4_conv1"]
+    # away from the borders both see the same pixels: block1_conv1 differs only on the outer ring
+    picture = tf.random.uniform((1, 48, 64, 3), 0, 255, seed=3)
+    m, z = mirror(picture)["block1_conv1"].numpy(), zero(picture)["block1_conv1"].numpy()
+    np.testing.assert_allclose(m[:, 1:-1, 1:-1], z[:, 1:-1, 1:-1], rtol=1e-4, atol=1e-3)
+    assert not np.allclose(m[:, 0], z[:, 0])
+
+
+def test_paper_preset_uses_keras_zero_padding():
+    from painterly import Settings, preset
+
+    assert preset("paper").border == "zero" and Settings().border == "mirror"
+    with pytest.raises(SettingsError, match="unknown border"):
+        backbones.build("vgg16-random", ["block1_conv1"], border="wrap")

@@ -78,6 +78,7 @@ def test_size_auto_picks_what_fits_and_never_upscales(tiny_pair, random_vgg19, m
     assert run.size == (48, 32)  # the content's own size: it fits easily
     big = np.zeros((2000, 6000, 3), np.uint8)
     whole = dict(model="vgg19", tile=None)  # the whole image at once (--tile auto would tile instead)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 50)  # not what this machine has free now
     fixed = Transfer(big, tiny_pair[1], Settings(size=3000, **whole), backbone=random_vgg19)
     budget = fixed.memory["estimated_peak_bytes"]  # exactly what a 3000 px run of this pair needs
     monkeypatch.setattr(memory, "available_bytes", lambda: budget)

@@ -67,7 +67,8 @@ def main(argv: Sequence[str]) -> int:
     model = settings.model
     if model == "auto":
         model = backbones._resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
-    backbone = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling)
+    backbone = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
+                               border=settings.border)
     settings = settings.replace(model=model)
     cells: dict[tuple[int, int], np.ndarray] = {}
     started, code = time.perf_counter(), EXIT_OK
