@@ -79,6 +79,15 @@ def test_several_styles_layer_weights_and_content_layers(shallow):
     assert grad < 1e-10
 
 
+def test_zero_padded_borders_match_the_whole_image(shallow):
+    """Without the mirrored margin (--border zero) the edge tiles see the network's own zero padding."""
+    import dataclasses
+
+    values, grad = compare(dataclasses.replace(shallow, margin=0), (33, 40), [(37, 50)], tile=16, **options(SHALLOW))
+    assert values < 1e-10
+    assert grad < 1e-10
+
+
 def test_style_targets_of_a_large_style_image_are_the_whole_images(shallow):
     content, style = images((20, 20), (90, 70))
     whole = losses.Objective(shallow, content, [style], **options(SHALLOW))
