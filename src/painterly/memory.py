@@ -26,10 +26,10 @@ WEIGHT_BYTES = {"vgg16": 14_714_688 * 4, "vgg19": 20_024_384 * 4}  # float32 con
 PROCESS_BYTES = 700 * MB  # Python, NumPy, SciPy, TensorFlow and Keras loaded; the compiled step traced
 WEIGHT_COPIES = 2.0  # the backbone's weights as Keras variables plus oneDNN's reordered copy
 FORWARD_FACTOR = 1.0  # an eager forward pass (the targets) keeps every layer's output until it returns
-STEP_FACTOR = 1.5  # forward outputs kept for the backward pass, plus gradients and workspace in flight
+STEP_FACTOR = 1.9  # forward outputs kept for the backward pass, plus gradients and workspace in flight
 IMAGE_COPIES = 8  # float32 (H, W, 3) copies the engine and the optimiser wrappers hold at once
 LBFGS_HISTORY = 20  # correction pairs kept by L-BFGS (optimizers.OptimizerSettings.history)
-LBFGS_BYTES_PER_VARIABLE = 283  # SciPy's fixed cost per variable besides the history (see below)
+LBFGS_BYTES_PER_VARIABLE = 400  # SciPy's cost per variable besides the history: float64 copies, workspace
 KERAS_OPTIMIZER_COPIES = {"adam": 6, "sgd": 4}  # float32 image copies: variable, gradient, slots, clip
 TILED_IMAGE_COPIES = 4  # tiled runs also hold the mirrored image, its gradient, the gradient and content targets
 
@@ -92,12 +92,23 @@ def estimate_peak_bytes(
 
     With `tile` (painterly.tiling), the network only ever sees one tile of tile + 2·halo pixels a
     side (the style images' too), so its activations are bounded; the image-sized arrays remain.
-    To be calibrated.
+
+    The model: the process baseline (PROCESS_BYTES, the weights WEIGHT_COPIES times), plus the larger
+    of two phases. Computing the targets keeps one forward pass of the largest input; each step keeps
+    STEP_FACTOR forward passes (the outputs kept for the backward pass, then the gradients) of the
+    image with its mirrored border, IMAGE_COPIES image-sized float32 arrays, and the optimiser's state
+    (L-BFGS: its float64 history pairs plus LBFGS_BYTES_PER_VARIABLE). STEP_FACTOR and the L-BFGS
+    constant were fitted to peaks measured with vgg16-hed at 256 to 1536 px by bench/memory_check.py
+    (Adam runs give STEP_FACTOR, L-BFGS runs the rest); docs/MEMORY.md shows the estimate against
+    measurements.
     """
     arch = architecture(model)
     pixels = width * height
 
+    margin = backbones.border_margin(layers)  # the mirrored border the network also sees
+
     def network(w: int, h: int) -> int:
+        w, h = w + 2 * margin, h + 2 * margin
         seen = (w, h) if tile is None else (min(w, tile + 2 * halo), min(h, tile + 2 * halo))
         return activation_bytes(*seen, model, layers)
 
