@@ -162,7 +162,7 @@ def _precision(results: dict, picture: Path | None) -> list[str]:
             "| | float32 | bfloat16 |", "|---|---:|---:|",
             f"| one evaluation at {e['size'][0]}×{e['size'][1]} | {e['seconds']['float32']:.3f} s | "
             f"{e['seconds']['bfloat16']:.3f} s ({e['bfloat16_speedup']:.2f}×) |",
-            f"| {runs['iterations']}-step default run at {runs['size'][0]}×{runs['size'][1]} | "
+            f"| {runs['iterations']}-step run ({runs['optimizer']}) at {runs['size'][0]}×{runs['size'][1]} | "
             f"{runs['float32']['seconds']:.1f} s | {runs['bfloat16']['seconds']:.1f} s ({runs['run_speedup']:.2f}×) |",
             f"| its final loss (scored in float32) | {runs['float32']['loss']:.4g} | {runs['bfloat16']['loss']:.4g} "
             f"({runs['loss_change']:+.2%}) |",

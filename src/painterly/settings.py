@@ -81,8 +81,9 @@ class Settings:
         "--border", "what the network sees beyond the image's edges: mirror (the image reflected; no stripes "
         "along the borders) or zero (keras.applications' zero padding, as the paper)", choices=("mirror", "zero")))
     precision: str = field(default="float32", metadata=_opt(
-        "--precision", "the network's arithmetic: float32, bfloat16 (about 2x faster on CPUs with AVX512-BF16 or "
-        "AMX) or mixed_float16 (GPUs); the losses are summed in float32", choices=backbones.PRECISIONS))
+        "--precision", "the network's arithmetic: float32, bfloat16 (about 1.8x faster per step on CPUs with "
+        "AVX512-BF16 or AMX; needs --optimizer adam) or mixed_float16 (GPUs); the losses are summed in float32",
+        choices=backbones.PRECISIONS))
     normalize: bool = field(default=True, metadata=_opt(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
@@ -195,6 +196,9 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"unknown multiscale '{s.multiscale}': choose auto, on or off")
     if s.precision not in backbones.PRECISIONS:
         raise SettingsError(f"unknown precision '{s.precision}': choose {', '.join(backbones.PRECISIONS)}")
+    if s.precision == "bfloat16" and s.optimizer == "lbfgs":  # measured in bench/: it stops at step 1
+        raise SettingsError("bfloat16 needs --optimizer adam: L-BFGS's line search stalls on bfloat16's rounding "
+                            "noise (or use --precision float32)")
     if s.border not in ("mirror", "zero"):
         raise SettingsError(f"unknown border '{s.border}': choose mirror or zero")
     if s.preserve_color not in ("none", "luminance", "histogram"):
