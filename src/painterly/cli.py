@@ -164,12 +164,7 @@ def _run(argv) -> int:
     result = run.result()
     images.save_image(output, result.image, result.alpha)
     if report is not None:
-        side = max(run.size)  # the inputs as the run used them, not at their original resolution
-        inputs = {"content": images.resize(run.content.rgb, run.size)}
-        for i, style in enumerate(run.styles):
-            name = "style" if i == 0 else f"style {i + 1}"
-            inputs[name] = images.resize(style.rgb, images.fit_size(style.size, side))
-        index = report.finish(result, inputs)
+        index = report.finish(result, run.inputs())  # as the run used them, not at their original size
         say(f"painterly: report written to {index}")
     best, first = result.best, result.history[0]
     seconds = result.metadata["timings"]["optimize_s"]

@@ -230,6 +230,14 @@ class Transfer:
             image = images.resize(images.load_image(init, role="init image").rgb, size)
         return colors.luminance(image) if self.settings.preserve_color == "luminance" else image
 
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The content and style images at the output's size, as a report shows them (name -> RGB)."""
+        side = max(self.size)
+        shown = {"content": images.resize(self.content.rgb, self.size)}
+        for i, style in enumerate(self.styles):
+            shown["style" if i == 0 else f"style {i + 1}"] = images.resize(style.rgb, images.fit_size(style.size, side))
+        return shown
+
     def result(self) -> Result:
         """The best image of the last scale reached so far, with the history and metadata."""
         if self.best is None:

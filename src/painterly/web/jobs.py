@@ -286,7 +286,7 @@ class Jobs:
         if run is not None and run.best is not None:
             self._save_best(run, folder, live)
             if report is not None:
-                report.finish(run.result(), _report_inputs(run))
+                report.finish(run.result(), run.inputs())
         live.image = None  # from now on the preview is the saved result: the best image, not the last
         if state in ("cancelled", "interrupted"):
             kept = ": the best image so far is kept" if run is not None and run.best is not None else ""
@@ -333,14 +333,3 @@ def _eta(record, run) -> float | None:
         width, height = run.scales[scale]
         left += run.settings.scale_iterations(scale) * per_step * width * height / pixels
     return round(left, 1)
-
-
-def _report_inputs(run) -> dict[str, np.ndarray]:
-    """The inputs as the run used them (at output size), as the CLI's report shows them."""
-    from .. import images
-
-    side = max(run.size)
-    inputs = {"content": images.resize(run.content.rgb, run.size)}
-    for i, style in enumerate(run.styles):
-        inputs["style" if i == 0 else f"style {i + 1}"] = images.resize(style.rgb, images.fit_size(style.size, side))
-    return inputs
