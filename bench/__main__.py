@@ -40,6 +40,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run of seconds: tiny sizes, two iterations")
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), metavar="SECTION",
                         help=f"measure only these ({', '.join(SECTIONS)}), keeping the others from today's JSON")
+    parser.add_argument("--memory-sizes", type=int, nargs="+", metavar="PX", help="sides for the memory section")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON (default bench/results)")
     parser.add_argument("--doc", type=Path, default=DOC, help="markdown file whose tables are rewritten")
     args = parser.parse_args(argv)
@@ -50,6 +51,8 @@ def main(argv=None) -> int:
     from painterly import backbones
 
     plan = suite.Plan.quick() if args.quick else suite.Plan()
+    if args.memory_sizes:
+        plan = dataclasses.replace(plan, memory_sizes=tuple(args.memory_sizes))
     info = suite.machine()
     print(f"painterly benchmarks on {report.describe(info)}", flush=True)
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

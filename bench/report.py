@@ -72,6 +72,7 @@ def markdown(results: dict, path: Path, picture: Path | None) -> str:
            f"raw numbers in `{path.name}` (bench/results/). Offline backbone vgg16-hed, Tübingen × The Starry Night. "
            f"Other work shared the machine: 1-minute load average after each section "
            f"{', '.join(f'{k} {v[0]:.1f}' for k, v in results['load_average'].items())} (on {info['cores']} cores).",
+           *([results["notes"]] if results.get("notes") else []),
            "", "### Targets", "", targets_table(results["targets"])]
 
     if "per_iteration" in results:

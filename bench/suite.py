@@ -263,6 +263,11 @@ def memory(plan: Plan) -> dict:
         rows.append({"side": size, "size": [width, height], "pixels": width * height,
                      "peak_bytes": measured["peak"], "seconds": measured["seconds"]})
         print(f"  {width}×{height}: {measured['peak'] / 1e9:.2f} GB", flush=True)
+    return memory_fit(rows, plan.memory_iterations)
+
+
+def memory_fit(rows: list[dict], iterations: int) -> dict:
+    """The rows with a least-squares line peak = intercept + slope × pixels, and how far each is off it."""
     ok = [r for r in rows if "peak_bytes" in r]
     pixels = np.array([r["pixels"] for r in ok], float)
     peaks = np.array([r["peak_bytes"] for r in ok], float)
@@ -273,7 +278,7 @@ def memory(plan: Plan) -> dict:
     for row, f in zip(ok, fitted):
         row["fit_error"] = float((row["peak_bytes"] - f) / row["peak_bytes"])
     return {"rows": rows, "bytes_per_pixel": float(slope), "intercept_bytes": float(intercept), "r2": float(r2),
-            "optimizer": "lbfgs", "iterations": plan.memory_iterations}
+            "optimizer": "lbfgs", "iterations": iterations}
 
 
 def precision(plan: Plan, save_to: Path | None = None) -> dict:
