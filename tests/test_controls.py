@@ -126,3 +126,15 @@ def test_gallery_renders_every_pair_into_one_labelled_sheet(tiny_pair, tmp_path,
     grid = decode(sheet)
     assert grid.shape[1] > 4 * 64 and grid.shape[0] > 3 * 64  # 1 + 3 columns, 1 + 2 rows
     assert main(["gallery", str(tmp_path / "none"), str(styles), "-o", str(tmp_path / "x.png")]) == 2
+
+
+def test_multiscale_closing_line_compares_losses_within_the_last_scale(tiny_pair, tmp_path, capsys):
+    import re
+
+    out = tmp_path / "out.png"
+    code = main([*map(str, tiny_pair), "-o", str(out), "--model", "vgg16-hed", "--size", "64", "--min-size", "32",
+                 "--multiscale", "on", "--iterations", "3", "--fine-iterations", "3"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    first, best = map(float, re.search(r"loss (\S+) → (\S+)", err).groups())
+    assert best < first  # the last scale's start and its best, not the first scale's start

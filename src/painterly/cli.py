@@ -166,7 +166,8 @@ def _run(argv) -> int:
     if report is not None:
         index = report.finish(result, run.inputs())  # as the run used them, not at their original size
         say(f"painterly: report written to {index}")
-    best, first = result.best, result.history[0]
+    best = result.best
+    first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
     seconds = result.metadata["timings"]["optimize_s"]
     say(f"painterly: {result.stopped}: wrote {output} ({result.image.shape[1]}×{result.image.shape[0]}, "
         f"{result.metadata['backbone']['name']}) in {seconds:.1f} s; loss {first.loss:.4g} → {best.loss:.4g}")
