@@ -14,16 +14,17 @@ run $C $S -o docs/tubingen_starry_night_384.png --size 384 --report "$REPORTS/re
 keep report_tubingen_384
 run --demo -o docs/demo.png
 
-# quality controls: Tübingen × Starry Night at 384 px, each beside the plain run above
+# quality controls: Tübingen × Starry Night at 256 px, each beside the plain run
 mkdir -p docs/controls
-run $C $S -o docs/controls/preserve_luminance.png --size 384 --preserve-color luminance
-run $C $S -o docs/controls/preserve_histogram.png --size 384 --preserve-color histogram
-run $C $S -o docs/controls/border_zero.png --size 384 --border zero
-run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 384
-run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 384 --style-weights 0.5 0.5
-run $C $S -o docs/controls/style_scale_0.5.png --size 384 --style-scale 0.5
-run $C $S -o docs/controls/style_scale_2.png --size 384 --style-scale 2
-run $C $S -o docs/controls/pooling_avg.png --size 384 --pooling avg
+run $C $S -o docs/controls/plain.png --size 256
+run $C $S -o docs/controls/preserve_luminance.png --size 256 --preserve-color luminance
+run $C $S -o docs/controls/preserve_histogram.png --size 256 --preserve-color histogram
+run $C $S -o docs/controls/border_zero.png --size 256 --border zero
+run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 256
+run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 256 --style-weights 0.5 0.5
+run $C $S -o docs/controls/style_scale_0.5.png --size 256 --style-scale 0.5
+run $C $S -o docs/controls/style_scale_2.png --size 256 --style-scale 2
+run $C $S -o docs/controls/pooling_avg.png --size 256 --pooling avg
 
 # the style weight the default preset was tuned with (β = 1, 10, 100)
 for beta in 1 10 100; do
@@ -36,10 +37,10 @@ run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --report "$REPORTS/mu
 cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
 
 # every content × style pair of ../shared/images on one sheet
-run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 60
+run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 30
 
-# 256 -> 512 -> 1024 -> 2048 with 20 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 20 --report "$REPORTS/multiscale_2048" \
+# 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 
