@@ -64,6 +64,7 @@ def test_multiscale_is_on_by_default_above_512_only():
     assert Settings(multiscale="off").scale_sizes(2048) == [2048]
     assert Settings(min_size=128, multiscale="on").scale_sizes(512) == [128, 256, 512]
     assert Settings(iterations=100).scale_iterations(1) == 50
+    assert painterly.preset("paper").scale_sizes(533) == [533]  # the paper's 4:3 output at height 400: one scale
 
 
 def test_a_run_that_cannot_fit_stops_at_once_naming_a_size_that_fits(tiny_pair, monkeypatch):
