@@ -152,7 +152,8 @@ class Transfer:
         for scale, size in enumerate(self.scales):
             planned = self.settings.scale_iterations(scale)
             objective = self._objective(size, scale)
-            x = self._start_image(size) if x is None else images.resize(x, size)
+            start = self._start_image(size) if x is None else images.resize(x, size)
+            x = np.clip(start, 0.0, 255.0)  # Lanczos overshoots the pixel range the optimisers keep to
             evaluate = _Cache(objective, self)
             self.best, best_x = None, x
             step = 0

@@ -38,13 +38,15 @@ def lbfgs(x0: np.ndarray, evaluate: Evaluate, settings: OptimizerSettings) -> It
     from scipy.optimize import minimize
 
     shape = x0.shape
+    x0 = np.clip(x0, *PIXEL_RANGE)
+    scale = _loss_scale(evaluate(x0)[1])
     handoff: queue.Queue = queue.Queue()  # unbounded: the worker never blocks handing over
     resume: queue.Queue = queue.Queue()
     done = object()
 
     def fun(flat):
         loss, grad = evaluate(flat.reshape(shape).astype(np.float32))
-        return float(loss), grad.reshape(-1).astype(np.float64)
+        return float(loss) * scale, grad.reshape(-1).astype(np.float64) * scale
 
     def callback(intermediate_result):
         handoff.put(intermediate_result.x.reshape(shape).astype(np.float32))
@@ -82,6 +84,19 @@ def lbfgs(x0: np.ndarray, evaluate: Evaluate, settings: OptimizerSettings) -> It
         if worker.is_alive():
             resume.put(False)  # SciPy stops at its next callback
             worker.join()
+
+
+def _loss_scale(grad: np.ndarray) -> float:
+    """The factor that makes L-BFGS-B's first step move the pixels by one grey level (RMS).
+
+    L-BFGS-B starts with the identity as its Hessian guess, so its first step is the negative gradient
+    itself. The loss terms are relative errors, whose gradient is about 1e-5 per pixel at 256 px and
+    shrinks as the image grows: unscaled, the first step moves pixels by ~1e-5 (a wasted iteration) and
+    at 2048 px by less than float32 resolves near 255, so the line search fails and SciPy stops. Later
+    steps do not depend on the scale: L-BFGS rescales its Hessian guess from the measured curvature.
+    """
+    rms = float(np.sqrt(np.mean(np.square(grad, dtype=np.float64))))
+    return 1.0 / rms if rms > 0 and np.isfinite(rms) else 1.0
 
 
 def _get(q: queue.Queue):
