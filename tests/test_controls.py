@@ -46,6 +46,18 @@ def test_style_scale_changes_the_style_targets(tiny_pair, random_vgg19):
     assert np.abs(targets[0] - targets[1]).mean() > 1e-3 * np.abs(targets[0]).mean()
 
 
+def test_a_style_image_is_not_enlarged_unless_asked(tiny_pair, random_vgg19):
+    content, style = tiny_pair  # the style painting is 40×40
+    capped = Transfer(content, style, Settings(**{**FAST, "size": 96}), backbone=random_vgg19)
+    enlarged = Transfer(content, style, Settings(**{**FAST, "size": 96}, style_upscale=True), backbone=random_vgg19)
+    assert [s.shape[:2] for s in capped._inputs((96, 64))[1]] == [(40, 40)]
+    assert [s.shape[:2] for s in enlarged._inputs((96, 64))[1]] == [(96, 96)]
+    assert [s.shape[:2] for s in capped._inputs((24, 16))[1]] == [(24, 24)]  # shrinking is unchanged
+    halved = Transfer(content, style, Settings(**{**FAST, "size": 96}, style_scale=0.25), backbone=random_vgg19)
+    assert [s.shape[:2] for s in halved._inputs((96, 64))[1]] == [(24, 24)]
+    assert painterly.preset("paper").style_upscale  # keras.io resizes the style to the content's size
+
+
 def test_multiscale_runs_every_scale_coarse_to_fine_and_returns_the_requested_size(tiny_pair, random_vgg19):
     content, style = tiny_pair
     seen = []

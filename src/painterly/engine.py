@@ -103,6 +103,14 @@ class Transfer:
         sides = self.settings.scale_sizes(max(self.size))
         return [images.fit_size(self.content.size, side) for side in sides[:-1]] + [self.size]
 
+    def _style_sizes(self, side: int) -> list[tuple[int, int]]:
+        """Each style image's (width, height) at an output of longest side `side`: side × style scale,
+        but not enlarged beyond the image's own pixels unless --style-upscale."""
+        s = self.settings
+        wanted = max(16, round(side * s.style_scale))
+        return [images.fit_size(p.size, wanted if s.style_upscale else max(16, min(wanted, max(p.size))))
+                for p in self.styles]
+
     def _estimate(self, side: int, layers, tile: int | None = None) -> int:
         """Estimated peak bytes of this run with an output of longest side `side` (styles included),
         the network seeing the whole image or tiles of `tile` pixels."""
@@ -110,8 +118,7 @@ class Transfer:
 
         s = self.settings
         width, height = images.fit_size(self.content.size, side)
-        style_side = max(16, round(side * s.style_scale))
-        style_sizes = [images.fit_size(p.size, style_side) for p in self.styles]
+        style_sizes = self._style_sizes(side)
         model = s.model if s.model != "auto" else "vgg19"
         halo = required_halo(memory.architecture(model), layers) if tile else 0
         return memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
@@ -188,8 +195,7 @@ class Transfer:
         """Content and style images at this scale, as the losses see them (colour modes applied)."""
         s = self.settings
         content = images.resize(self.content.rgb, size)
-        style_side = max(16, round(max(size) * s.style_scale))
-        styles = [images.resize(p.rgb, images.fit_size(p.size, style_side)) for p in self.styles]
+        styles = [images.resize(p.rgb, shape) for p, shape in zip(self.styles, self._style_sizes(max(size)))]
         if s.preserve_color == "histogram":
             styles = [colors.match_colors(style, content) for style in styles]
         elif s.preserve_color == "luminance":

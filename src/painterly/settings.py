@@ -71,6 +71,10 @@ class Settings:
         metavar="W", type=float))
     style_scale: float = field(default=1.0, metadata=_opt(
         "--style-scale", "size of the style image relative to the output", metavar="S"))
+    style_upscale: bool = field(default=False, metadata=_opt(
+        "--style-upscale", "let --style-scale enlarge a style image beyond its own pixels (--no-style-upscale, "
+        "the default: never; an enlarged painting is blurred and so are the strokes it teaches, so at large "
+        "outputs the strokes keep the painting's own pixel size)", boolean=True))
     preserve_color: str = field(default="none", metadata=_opt(
         "--preserve-color", "keep the content's colours: luminance (transfer on luminance, then the content's "
         "chroma) or histogram (match the style's colours to the content's first)",
@@ -134,6 +138,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "size": 400, "size_edge": "height", "optimizer": "sgd", "learning_rate": 100.0, "decay_steps": 100,
         "decay_rate": 0.96, "content_weight": 2.5e-8, "style_weight": 1e-6, "tv_weight": 1e-6,
         "normalize": False, "iterations": 4000, "save_every": 100, "init": "content", "border": "zero",
+        "style_upscale": True,  # keras.io resizes the style image to the content's size
         "multiscale": "off",  # the paper optimises at one size (its 400 px height is 533 px wide for 4:3)
     },
 }
