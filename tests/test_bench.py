@@ -62,6 +62,9 @@ def test_quick_suite_runs_end_to_end_and_writes_json_and_tables(tmp_path):
     for row in results["per_iteration"]:
         assert row["painterly_s"] > 0 and row["reference_s"] > 0 and row["gemm_gflops"] > 0
     assert results["time_to_quality"]["reference_s"] > 0 and results["end_to_end"][0]["seconds"] > 0
+    for run in ("same_objective", "default"):  # both painterly runs, scored on the reference's objective
+        quality = results["time_to_quality"][run]
+        assert quality["seconds"] > 0 and len(quality["curve"]) == results["plan"]["quality_iterations"] + 1
     assert all(row["peak_bytes"] > 2**20 for row in results["memory"]["rows"])
     assert results["precision"]["evaluation"]["seconds"]["bfloat16"] > 0
     assert [t["target"] for t in results["targets"]] == [t["target"] for t in report.targets(results)]
