@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from . import report, suite
+from .reference import vgg16_hed_dict_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DOC = suite.ROOT / "docs" / "PERFORMANCE.md"
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
     results = json.loads(path.read_text()) if args.only and path.is_file() else {}
     results.update({"date": now, "machine": info, "quick": args.quick, "plan": dataclasses.asdict(plan)})
     backbone = backbones.build(suite.MODEL, suite.LAYERS)
-    reference_model = suite.vgg16_hed_dict_model()
+    reference_model = vgg16_hed_dict_model()
     picture = None if args.quick else args.doc.parent / "precision_float32_bfloat16.png"
     measures = {
         "per_iteration": lambda: suite.per_iteration(plan, backbone, reference_model),

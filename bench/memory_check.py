@@ -18,10 +18,14 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+try:
+    from . import fresh
+except ImportError:  # run as a script: python bench/memory_check.py
+    import fresh
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT.parent / "shared" / "images"
@@ -75,14 +79,8 @@ def child(case: dict) -> dict:
 
 
 def measure(case: dict) -> dict:
-    """Run `case` in a fresh interpreter and return what `child` reported."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)], capture_output=True,
-                          text=True, env=env)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"case {case} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1])
+    """Run `case` in a fresh interpreter and return what `child` reported (raises fresh.CaseFailed)."""
+    return fresh.run(__file__, case)
 
 
 def cases(sizes, adam_sizes, full_sizes, extra: bool) -> list[dict]:
@@ -102,7 +100,7 @@ def estimate(case: dict, measured: dict) -> int:
 
     width, height = measured["size"]
     with Image.open(STYLE) as style:
-        style_size = images.fit_size(style.size, max(width, height))
+        style_size = images.fit_size(style.size, min(max(width, height), max(style.size)))  # never enlarged
     return memory.estimate_peak_bytes(width, height, model=case["model"], layers=measured["layers"],
                                       optimizer=case["optimizer"], style_sizes=[style_size],
                                       iterations=case["iterations"])

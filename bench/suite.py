@@ -25,7 +25,7 @@ from painterly.losses import Objective
 from painterly.settings import CONTENT_LAYERS, STYLE_LAYERS
 
 from . import flops
-from .reference import ReferenceLoop, vgg16_hed_dict_model
+from .reference import ReferenceLoop
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "images"

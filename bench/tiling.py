@@ -18,10 +18,14 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+try:
+    from . import fresh
+except ImportError:  # run as a script: python bench/tiling.py
+    import fresh
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT.parent / "shared" / "images"
@@ -111,13 +115,11 @@ def fits_whole(side: int) -> bool:
 
 
 def measure(case: dict) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)], capture_output=True,
-                          text=True, env=env)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {**case, "failed": (done.stderr.strip().splitlines() or ["no output"])[-1]}
-    return json.loads(lines[-1])
+    """What the case measured in a fresh process, or the case with the reason it failed."""
+    try:
+        return fresh.run(__file__, case)
+    except fresh.CaseFailed as failure:
+        return {**case, "failed": failure.reason}
 
 
 def table(rows: list[dict]) -> str:
