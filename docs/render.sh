@@ -43,7 +43,23 @@ run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size
 run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
+python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
 
 # the paper's preset for 10 iterations: Tables II-III and figures 10-19
 run $C $S -o docs/paper_preset.png --preset paper --iterations 10 --save-every 1 --report "$REPORTS/report_paper_preset"
 keep report_paper_preset
+
+# 16 MP in bounded memory (docs/PERFORMANCE.md): 256 -> ... -> 4096 px with Adam, tiled in 1024 px tiles at 2048 and 4096
+BIG=$(mktemp -d)
+run $IMG/content/sailboat.jpg $S -o "$BIG/sailboat_starry_4096.png" --model vgg16-hed --size 4096 --multiscale on \
+    --min-size 256 --optimizer adam --iterations 100 --fine-iterations 8 --tile 1024 --seed 0 \
+    --report "$REPORTS/tiled_4096" --save-every 0
+cp "$REPORTS/tiled_4096/metadata.json" docs/tiled_4096.json
+python - "$BIG/sailboat_starry_4096.png" <<'PY'
+import sys
+from PIL import Image
+Image.MAX_IMAGE_PIXELS = None
+image = Image.open(sys.argv[1]).convert("RGB")
+image.resize((768, 768), Image.Resampling.LANCZOS).save("docs/tiled_4096_preview.png")
+image.crop((2133, 533, 2901, 1301)).save("docs/tiled_4096_crop.png")
+PY
