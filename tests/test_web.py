@@ -237,6 +237,17 @@ def test_cancel_a_running_and_a_queued_job(client, tiny_pair):
     assert left["state"] == "cancelled" and left["started"] is None and not left["result"]  # it never ran
 
 
+def test_a_tiled_job_shows_its_tiles_while_a_step_runs(client, tiny_pair):
+    content, style = tiny_pair
+    job = client.post("/api/jobs", files=files(content, style), data={**LONG, "tile": "16"}).json()
+    seen = wait(client, job["id"], {"running"}, until=lambda j: j["tile"] is not None)
+    # 48×32 px in 16 px tiles: 3 × 2 tiles, each computed twice (the loss's sums, then the gradient)
+    assert seen["tile"]["total"] == 12 and 1 <= seen["tile"]["done"] <= 12
+    client.post(f"/api/jobs/{job['id']}/cancel")
+    done = wait(client, job["id"], {"cancelled"})
+    assert done["tile"] is None
+
+
 def test_stopping_the_server_keeps_a_running_job_as_interrupted(tiny_pair, tmp_path):
     content, style = tiny_pair
     with TestClient(create_app(tmp_path / "data")) as client:

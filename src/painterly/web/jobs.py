@@ -109,6 +109,7 @@ class _Live:
 
     records: list = dataclasses.field(default_factory=list)  # one progress dict per step
     image: np.ndarray | None = None  # the latest step's image (float32 RGB 0..255)
+    tile: dict | None = None  # a tiled run: tiles done in the evaluation under way, {"done", "total"}
     stop: threading.Event = dataclasses.field(default_factory=threading.Event)
     stop_as: str = "cancelled"  # the state a stopped job ends in: "cancelled" or "interrupted"
 
@@ -201,6 +202,7 @@ class Jobs:
         folder = self.job_folder(job_id)
         live = self._live.get(job_id)
         job["stopping"] = bool(live and live.stop.is_set() and job["state"] == "running")
+        job["tile"] = live.tile if live and job["state"] == "running" else None
         job["position"] = None
         if job["state"] == "queued":
             queued = [j["id"] for j in self.store.all("queued")]
@@ -264,7 +266,8 @@ class Jobs:
             backbone = None
         state, message, run, report = "completed", None, None, None
         try:
-            run = Transfer(folder / "content", styles, settings, backbone=backbone, notice=notices.append)
+            run = Transfer(folder / "content", styles, settings, backbone=backbone, notice=notices.append,
+                           on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
             cache.clear()
             cache[key] = run.backbone
             report = Report(folder / "report", save_every=settings.save_every, overwrite=True)
@@ -273,6 +276,7 @@ class Jobs:
             with closing(iter(run)) as records:
                 for record in records:
                     live.records.append(_progress(record, run))
+                    live.tile = None
                     live.image = record.image
                     report.add(record)
                     if time.monotonic() - saved >= SAVE_SECONDS:

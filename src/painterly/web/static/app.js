@@ -182,6 +182,8 @@ function render(job) {
     status.textContent = `${capital(told ? job.message : `${job.state}: ${job.message || "no details"}`)}.`;
   }
   if (job.state === "completed") $("bar").value = 1;
+  // a tiled run (a large image) computes each step tile by tile: a step can take minutes
+  $("tile").textContent = job.state === "running" && job.tile ? ` · this step: tile ${job.tile.done} of ${job.tile.total}` : "";
 }
 
 function progress(id, record) {
