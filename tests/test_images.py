@@ -739,3 +739,11 @@ def test_import_does_not_load_tensorflow():
     code = "import sys, painterly.images; sys.exit('tensorflow' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")])}
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def test_errors_name_the_file_as_the_caller_shows_it(tmp_path):
+    upload = tmp_path / "content"  # a server's own name for an upload
+    upload.write_text("not a picture")
+    with pytest.raises(images.InputImageError) as error:
+        images.load_image(upload, role="content photo", shown_as="holiday.jpg")
+    assert str(error.value).startswith("content photo 'holiday.jpg' ") and str(tmp_path) not in str(error.value)

@@ -57,13 +57,15 @@ class Picture:
 # --- loading ------------------------------------------------------------------------------------
 
 
-def load_image(path, *, role: str = "image", max_pixels: int = DEFAULT_MAX_PIXELS) -> Picture:
+def load_image(path, *, role: str = "image", max_pixels: int = DEFAULT_MAX_PIXELS,
+               shown_as: str | None = None) -> Picture:
     """Read an image file as uint8 RGB (EXIF orientation applied), plus alpha if it is transparent.
 
-    `role` ("content image", "style image", ...) starts every error message. Raises InputImageError.
+    `role` ("content image", "style image", ...) starts every error message, followed by `shown_as`
+    (default: the path), e.g. the name a web upload had. Raises InputImageError.
     """
     path = Path(path)
-    name = f"{role} '{path}'"
+    name = f"{role} '{path if shown_as is None else shown_as}'"
     with _open_for_reading(path, name) as file:
         if os.fstat(file.fileno()).st_size == 0:
             raise InputImageError(f"{name} is empty (0 bytes): re-export it or choose another file")

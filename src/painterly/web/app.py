@@ -211,10 +211,7 @@ def _copy(source: Path, path: Path, name: str) -> tuple[str, Path]:
 
 
 def _checked(path: Path, name: str, role: str, limits: forms.Limits) -> tuple[str, Path]:
-    try:
-        images.load_image(path, role=role, max_pixels=limits.pixels)
-    except InputImageError as error:  # the message names our file; the user knows theirs
-        raise InputImageError(str(error).replace(str(path), name)) from None
+    images.load_image(path, role=role, max_pixels=limits.pixels, shown_as=name)  # the user knows their name, not ours
     return name, path
 
 
