@@ -6,7 +6,7 @@
 
 Each case runs painterly's engine in a fresh Python process (so peaks do not mix), only a few
 iterations (the peak is reached in the first ones; the picture does not matter), and reads the
-child's peak resident memory (getrusage ru_maxrss). The parent computes the estimate with
+child's peak resident memory (VmHWM). The parent computes the estimate with
 painterly.memory for the same output and style sizes and prints one markdown table. This is a
 validation, not a test: it takes several minutes on two cores.
 """
@@ -44,14 +44,10 @@ TABLE_START, TABLE_END = "<!-- memory table: start -->", "<!-- memory table: end
 
 def child(case: dict) -> dict:
     """Run one case in this (fresh) process and return its sizes and peak memory."""
-    import resource
-
-    def peak() -> int:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-
     import dataclasses
 
     from painterly import Settings, backbones
+    from painterly.memory import peak_rss_bytes as peak
     from painterly.engine import Transfer
 
     fields = {f.name for f in dataclasses.fields(Settings)}

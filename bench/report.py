@@ -146,7 +146,7 @@ def _end_to_end(results: dict) -> list[str]:
 def _memory(results: dict) -> list[str]:
     m = results["memory"]
     out = ["", "### Peak memory", "",
-            f"Peak resident memory (ru_maxrss) of a default run ({m['optimizer']}, {m['iterations']} iterations, "
+            f"Peak resident memory (VmHWM) of a default run ({m['optimizer']}, {m['iterations']} iterations, "
             f"one scale), each size in a fresh process. Linear fit: {m['intercept_bytes'] / GB:.2f} GB + "
             f"{m['bytes_per_pixel'] / 1e3:.1f} kB per pixel, R² = {m['r2']:.4f}.", "",
             "| size | pixels | peak | off the line |", "|---|---:|---:|---:|"]

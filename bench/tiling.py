@@ -7,7 +7,7 @@
 Each case runs in a fresh Python process so peaks do not mix: it builds the objective for a square
 content and style picture (sailboat × The Starry Night from ../shared/images, resized) with the
 default layers, then times one loss-and-gradient evaluation (its first, so one tf.function trace is
-included: a few seconds) and reads the process's peak resident memory (getrusage ru_maxrss). The
+included: a few seconds) and reads the process's peak resident memory (VmHWM). The
 whole image is run only where painterly.memory estimates that it fits in the memory available now.
 At the smallest size one more case compares the two gradients (float32). Prints a markdown table.
 """

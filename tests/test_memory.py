@@ -43,3 +43,16 @@ def test_available_memory_is_read_from_this_machine_and_formatted_for_people():
     assert memory.available_bytes() > 0 and memory.current_rss_bytes() > 0
     assert memory.peak_rss_bytes() >= memory.current_rss_bytes() // 2
     assert [memory.format_bytes(n) for n in (12, 12_345, 850e6, 3.21e9)] == ["12 B", "12 kB", "850 MB", "3.2 GB"]
+
+
+def test_a_fresh_process_reports_its_own_peak_not_its_parents():
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    ballast = np.ones(80_000_000)  # 640 MB touched in this process: ru_maxrss would pass it on to a child
+    code = "from painterly.memory import peak_rss_bytes; print(peak_rss_bytes())"
+    child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert memory.peak_rss_bytes() > 640e6 > 4 * child
+    del ballast

@@ -16,7 +16,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import platform
-import resource
 import time
 from typing import Callable, Iterator
 
@@ -262,13 +261,13 @@ class Transfer:
             "styles": [_describe(p) for p in self.styles],
             "output_size": list(self.size),
             "scales": [list(s) for s in self.scales],
-            "memory": {**self.memory, "peak_rss_bytes": round(_peak_rss_mb() * 2**20)},
+            "memory": {**self.memory, "peak_rss_bytes": memory.peak_rss_bytes()},
             "iterations_run": steps,
             "evaluations": self.evaluations,
             "stopped": self.stopped,
             "timings": {**self.timings, "optimize_s": optimize_s,
                         "per_iteration_s": optimize_s / steps if steps else None},
-            "peak_memory_mb": _peak_rss_mb(),
+            "peak_memory_mb": memory.peak_rss_bytes() / 2**20,
             "versions": _versions(),
         }
 
@@ -347,10 +346,6 @@ def _picture(source, role: str) -> images.Picture:
 def _describe(picture: images.Picture) -> dict:
     return {"path": str(picture.path) if picture.path else None, "size": list(picture.size),
             "alpha": picture.alpha is not None}
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
 def _versions() -> dict:

@@ -165,8 +165,18 @@ def current_rss_bytes() -> int:
 
 
 def peak_rss_bytes() -> int:
-    """The largest resident memory this process has had (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """The largest resident memory this process's program has had.
+
+    Linux's VmHWM, not ru_maxrss: ru_maxrss survives exec, so a process started by a large one (a
+    benchmark spawning fresh runs) reports its parent's peak until it exceeds it.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 def _meminfo_available() -> int | None:
