@@ -96,7 +96,7 @@ def estimate(case: dict, measured: dict) -> int:
 
     width, height = measured["size"]
     with Image.open(STYLE) as style:
-        style_size = images.fit_size(style.size, min(max(width, height), max(style.size)))  # never enlarged
+        style_size = images.style_shape(style.size, max(width, height))  # as the run sized it
     return memory.estimate_peak_bytes(width, height, model=case["model"], layers=measured["layers"],
                                       optimizer=case["optimizer"], style_sizes=[style_size],
                                       iterations=case["iterations"])

@@ -104,9 +104,7 @@ class Transfer:
         """Each style image's (width, height) at an output of longest side `side`: side × style scale,
         but not enlarged beyond the image's own pixels unless --style-upscale."""
         s = self.settings
-        wanted = max(16, round(side * s.style_scale))
-        return [images.fit_size(p.size, wanted if s.style_upscale else max(16, min(wanted, max(p.size))))
-                for p in self.styles]
+        return [images.style_shape(p.size, side, s.style_scale, s.style_upscale) for p in self.styles]
 
     def _estimate(self, side: int, layers, tile: int | None = None) -> int:
         """Estimated peak bytes of this run with an output of longest side `side` (styles included),

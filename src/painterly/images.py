@@ -264,6 +264,13 @@ def resize(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.stack([_resize_channel(array[..., c], size) for c in range(array.shape[2])], axis=-1)
 
 
+def style_shape(size: tuple[int, int], side: int, scale: float = 1.0, upscale: bool = False) -> tuple[int, int]:
+    """A style image's (width, height) for an output of longest side `side`: side × `scale`, but not
+    enlarged beyond the image's own `size` unless `upscale` (and never below 16 px)."""
+    wanted = max(16, round(side * scale))
+    return fit_size(size, wanted if upscale else max(16, min(wanted, max(size))))
+
+
 def _resize_channel(channel: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     image = Image.fromarray(np.ascontiguousarray(channel, dtype=np.float32))  # mode "F"
     return np.array(image.resize(size, Image.Resampling.LANCZOS))
