@@ -83,6 +83,27 @@ def stride(layer: str) -> int:
     return 2 ** (block if layer.endswith("_pool") else block - 1)
 
 
+def required_halo(architecture: str, layers: Sequence[str]) -> int:
+    """Pixels of context a tile needs around its core for exact features at `layers`.
+
+    A tile's outermost pixels see the network's zero padding where the whole image has real
+    neighbours. Each 3×3 convolution carries that error one feature pixel further in (its stride in
+    image pixels); a 2×2 pool spoils a pooled pixel if any of its inputs is spoilt. The halo is how
+    far the error reaches at the deepest layer, rounded up to that layer's stride so tiles start on
+    its grid. VGG16 to block5_conv1: 64 px; VGG19 to block5_conv2: 96 px.
+    """
+    order = layer_names(architecture)
+    deepest = max(order.index(name) for name in layers)
+    reach, step = 0, 1  # pixels spoilt from a tile's edge; image pixels per feature pixel
+    for name in order[: deepest + 1]:
+        if name.endswith("_pool"):
+            step *= 2
+            reach = -(-reach // step) * step
+        else:
+            reach += step
+    return -(-reach // step) * step
+
+
 def border_margin(layers: Sequence[str]) -> int:
     """The mirrored margin for these layers: 16 pixels, or the deepest stride if that is larger."""
     return max([16] + [stride(name) for name in layers])
@@ -274,10 +295,7 @@ def _resolve_auto(weights: str | None, notice: Callable[[str], None] | None) -> 
     if weights is not None or _vgg19_cached() or _can_download():
         return "vgg19"
     if notice is not None:
-        notice(
-            "VGG19 ImageNet weights are not cached and cannot be downloaded: using vgg16-hed (offline). "
-            "To use VGG19, run once with internet access (painterly --model vgg19 ...) or pass --weights FILE"
-        )
+        notice("no VGG19 ImageNet weights offline: using vgg16-hed (see --model and --weights)")
     return "vgg16-hed"
 
 

@@ -11,17 +11,20 @@ exit code 130 after saving the best image so far. Flags for the run's settings a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import PainterlyError, SettingsError
-from .settings import PRESETS, Settings, preset
+from .errors import OutputError, PainterlyError, SettingsError
+from .settings import INITS, LEARNING_RATES, PRESETS, Settings, preset
 
-EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143
 
 
 def demo_pair() -> tuple[Path, Path]:
@@ -41,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="painterly",
         description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
-        epilog="Example: painterly photo.jpg starry_night.jpg -o painted.png --size 512 --report report/",
+        epilog="Example: painterly photo.jpg starry_night.jpg -o painted.png --size 512 --report report/\n\n"
+               "Other commands (each has its own --help):\n"
+               "  painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png   every content × style pair on one sheet\n"
+               "  painterly serve [--port N]                             the web app",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("inputs", nargs="*", metavar="CONTENT STYLE",
                         help="the content photo, then one or more style images")
@@ -60,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per `Settings` field, defaulting to "not given" so the preset's values stand."""
-    group = parser.add_argument_group("run settings (defaults come from --preset)")
+    group = parser.add_argument_group("run settings (the defaults shown are --preset default's)")
     for f in dataclasses.fields(Settings):
         meta = dict(f.metadata)
-        flag, help_text = meta.pop("flag"), meta.pop("help")
+        flag, help_text = meta.pop("flag"), meta.pop("help") + _default_text(f)
         if meta.pop("boolean", False):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                default=argparse.SUPPRESS, help=help_text)
@@ -71,6 +78,16 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
         if "type" not in meta and "choices" not in meta:
             meta["type"] = _field_type(f)
         group.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, **meta)
+
+
+def _default_text(f: dataclasses.Field) -> str:
+    """" (default: …)" for a flag's help, as the default preset has it."""
+    value = PRESETS["default"].get(f.name, f.default)
+    if value is None or "default" in f.metadata["help"]:
+        return ""
+    shown = " ".join(map(str, value)) if isinstance(value, tuple) else ("on" if value is True else
+                                                                       "off" if value is False else value)
+    return f" (default: {shown})".replace("%", "%%")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -101,22 +118,56 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Settings, Pat
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # TensorFlow's C++ log to the terminal: level 3 also hides its "error" lines that are only notices
+    # (e.g. "oneDNN supports DT_HALF only on platforms with AVX-512" under mixed_float16); Python errors show
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if not argv:  # a bare `painterly`: what it can do, not an error about a missing -o
+        build_parser().print_help(sys.stderr)
+        return EXIT_ERROR
     try:
-        if argv[:1] == ["gallery"]:
-            from .gallery import main as gallery
+        with terminate_as_interrupt():
+            if argv[:1] == ["gallery"]:
+                from .gallery import main as gallery
 
-            return gallery(argv[1:])
-        if argv[:1] == ["serve"]:
-            from .web.serve import main as serve
+                return gallery(argv[1:])
+            if argv[:1] == ["serve"]:
+                from .web.serve import main as serve
 
-            return serve(argv[1:])
-        return _run(argv)
+                return serve(argv[1:])
+            return _run(argv)
     except PainterlyError as error:
         print(f"painterly: error: {error}", file=sys.stderr)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("painterly: interrupted before the first step: nothing saved", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        print("painterly: stopped before the first step: nothing saved", file=sys.stderr)
+        return exit_code(stop)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, docker stop, a CI timeout, a cluster pre-empting a job): handled as Ctrl-C is."""
+
+
+def exit_code(stop: KeyboardInterrupt) -> int:
+    """130 for Ctrl-C, 143 (128 + SIGTERM) for a termination, as shells report them."""
+    return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """Within this block SIGTERM raises `Terminated`, so every place that keeps the best image on
+    Ctrl-C keeps it on SIGTERM too. Outside the main thread (signals cannot be set there) it does nothing."""
+    def terminate(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(argv) -> int:
@@ -134,13 +185,16 @@ def _run(argv) -> int:
     if args.report:
         from .reports import Report
 
-        report = Report(args.report, save_every=settings.save_every, overwrite=args.overwrite)
-
-    _import_tensorflow_quietly()
+        init = [Path(settings.init)] if settings.init not in INITS else []
+        report = Report(args.report, save_every=settings.save_every, overwrite=args.overwrite,
+                        styles=len(styles), inputs=[content, *styles, *init])
     from .engine import Transfer
 
+    # every input file and number is checked here, before TensorFlow is imported and the network built
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
     run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
+    images.check_space(_planned_bytes(run, output, preview, report))
+    _import_tensorflow_quietly()
     say(describe_run(run))
     code = EXIT_OK
     failure = None
@@ -152,29 +206,87 @@ def _run(argv) -> int:
                     images.save_image(preview, record.image, run.alpha)
                 if report is not None:
                     report.add(record)
-        except KeyboardInterrupt:
-            code = EXIT_INTERRUPTED
+        except KeyboardInterrupt as stop:
+            code = exit_code(stop)
+            run.stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
         except PainterlyError as error:  # e.g. a NaN loss: keep the best image so far, then report
             if run.best is None:
                 raise
             failure = error
-    if run.best is None:  # interrupted before the first step: nothing to save
-        print("painterly: interrupted before the first step: nothing saved", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    result = run.result()
-    images.save_image(output, result.image, result.alpha)
-    if report is not None:
-        index = report.finish(result, run.inputs())  # as the run used them, not at their original size
-        say(f"painterly: report written to {index}")
+    if run.best is None:  # stopped before the first step: nothing to save
+        print("painterly: stopped before the first step: nothing saved", file=sys.stderr)
+        return code if code != EXIT_OK else EXIT_INTERRUPTED
+    with _deferred_stop() as stops:  # a second signal must not cut the saving short
+        result = run.result()
+        written = images.save_or_rescue(output, result.image, result.alpha)
+        if written != output:
+            failure = failure or OutputError(f"output '{output}' could not be written: the result was saved to "
+                                             f"'{written}' instead; free some space or choose another folder")
+        if report is not None:
+            try:
+                index = report.finish(result, run.inputs())  # as the run used them, not at their original size
+                say(f"painterly: report written to {index}")
+            except OutputError as error:
+                failure = failure or error
+    if stops:
+        code = exit_code(stops[0])
     best = result.best
     first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
     seconds = result.metadata["timings"]["optimize_s"]
-    say(f"painterly: {result.stopped}: wrote {output} ({result.image.shape[1]}×{result.image.shape[0]}, "
+    say(f"painterly: {result.stopped}: wrote {written} ({result.image.shape[1]}×{result.image.shape[0]}, "
         f"{result.metadata['backbone']['name']}) in {seconds:.1f} s; loss {first.loss:.4g} → {best.loss:.4g}")
+    if failure is None and result.stopped == "unchanged":
+        failure = SettingsError(f"no step lowered the loss from the starting image's ({first.loss:.4g}), so the "
+                                f"output is the starting image: {_unchanged_hint(settings)}")
     if failure is not None:
-        print(f"painterly: error: {failure} (the best image so far was saved)", file=sys.stderr)
+        print(f"painterly: error: {failure}" + ("" if written != output or result.stopped == "unchanged"
+                                                 else " (the best image so far was saved)"), file=sys.stderr)
         return failure.exit_code
     return code
+
+
+def _unchanged_hint(settings: Settings) -> str:
+    if settings.optimizer in ("adam", "sgd") and settings.learning_rate is not None:
+        default = LEARNING_RATES[settings.optimizer]
+        return (f"--learning-rate {settings.learning_rate:g} overshoots: try the default ({default:g}) "
+                f"or a smaller one")
+    return "raise --style-weight, or start from another --init"
+
+
+@contextlib.contextmanager
+def _deferred_stop():
+    """Collect Ctrl-C / SIGTERM raised inside the block after its work is done (the result is being
+    written) instead of abandoning the write; the caller reads the list of stops afterwards."""
+    stops: list[KeyboardInterrupt] = []
+    handlers = {}
+
+    def defer(signum, frame):
+        stops.append(Terminated() if signum == signal.SIGTERM else KeyboardInterrupt())
+
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handlers[signum] = signal.signal(signum, defer)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield stops
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def _planned_bytes(run, output: Path, preview: Path | None, report) -> list[tuple[Path, int]]:
+    """(folder, bytes) each output needs at most: uncompressed RGBA for every image it will hold."""
+    width, height = run.size
+    image = width * height * 4 + 65536
+    needed = [(output.parent, image)]
+    if preview is not None:
+        needed.append((preview.parent, image))
+    if report is not None:
+        steps = sum(run.settings.scale_iterations(i) for i in range(len(run.scales)))
+        snapshots = steps // report.save_every + len(run.scales) if report.save_every else 0
+        needed.append((report.directory, image * (3 + len(run.styles) + snapshots) + 2**20))
+    return needed
 
 
 def describe_run(run) -> str:
@@ -195,8 +307,6 @@ def _import_tensorflow_quietly() -> None:
     Those lines are written to file descriptor 2 before TensorFlow reads its log settings, so only
     pointing the descriptor elsewhere for the import silences them; Python errors are unaffected.
     """
-    import os
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
         return

@@ -15,8 +15,10 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import math
 import platform
 import time
+import warnings
 from typing import Callable, Iterator
 
 import numpy as np
@@ -25,7 +27,7 @@ from . import __version__, backbones, colors, images, memory
 from .errors import NumericalError, PainterlyError, SettingsError
 from .events import Iterate, Result, TileProgress
 from .optimizers import OPTIMIZERS, OptimizerSettings
-from .settings import Settings
+from .settings import INITS, Settings
 
 ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
 AUTO_TILES = (1024, 512, 256, 128)  # --tile auto: the largest of these that fits (larger tiles waste less on halos)
@@ -62,22 +64,19 @@ class Transfer:
         if settings.style_blend is not None and len(settings.style_blend) != len(self.styles):
             raise SettingsError(f"{len(settings.style_blend)} style weights for {len(self.styles)} style images: "
                                 f"give one per style image")
+        self.init_image = None
+        if settings.init not in INITS:  # an image file: checked now, before any network is built
+            self.init_image = images.load_image(settings.init, role="init image")
         self.seed = settings.seed if settings.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-        layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
+        self.layers = layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
         self.size = self._output_size(layers)
         self.scales = self._scales()
+        _check_small(self.scales, layers)
         self.memory = self._check_memory(layers)
-        if backbone is None:
-            import keras
-
-            keras.utils.set_random_seed(self.seed)  # only random-weight models depend on it
-            backbone = backbones.build(settings.model, layers, weights=settings.weights,
-                                       pooling=settings.pooling, border=settings.border, notice=notice,
-                                       precision=settings.precision)
-        missing = [name for name in layers if name not in backbone.layers]
-        if missing:
-            raise SettingsError(f"the given backbone does not return {', '.join(missing)}: build it with these layers")
-        self.backbone = backbone
+        self._notice = notice
+        self._backbone = None
+        if backbone is not None:
+            self._use(backbone)
         self.alpha = None
         if self.content.alpha is not None:
             self.alpha = images.to_uint8(images.resize(self.content.alpha, self.size))
@@ -86,6 +85,25 @@ class Transfer:
         self.evaluations = 0
         self.stopped = "not started"
         self.timings = {"setup_s": time.perf_counter() - started}
+
+    @property
+    def backbone(self) -> backbones.Backbone:
+        """The feature network, built on first use: everything about the inputs and settings is
+        checked in the constructor first, so bad input is refused before TensorFlow is even imported."""
+        if self._backbone is None:
+            import keras
+
+            s = self.settings
+            keras.utils.set_random_seed(self.seed)  # only random-weight models depend on it
+            self._use(backbones.build(s.model, self.layers, weights=s.weights, pooling=s.pooling,
+                                      border=s.border, notice=self._notice, precision=s.precision))
+        return self._backbone
+
+    def _use(self, backbone: backbones.Backbone) -> None:
+        missing = [name for name in self.layers if name not in backbone.layers]
+        if missing:
+            raise SettingsError(f"the given backbone does not return {', '.join(missing)}: build it with these layers")
+        self._backbone = backbone
 
     def _output_size(self, layers) -> tuple[int, int]:
         s = self.settings
@@ -109,13 +127,11 @@ class Transfer:
     def _estimate(self, side: int, layers, tile: int | None = None) -> int:
         """Estimated peak bytes of this run with an output of longest side `side` (styles included),
         the network seeing the whole image or tiles of `tile` pixels."""
-        from .tiling import required_halo
-
         s = self.settings
         width, height = images.fit_size(self.content.size, side)
         style_sizes = self._style_sizes(side)
         model = s.model if s.model != "auto" else "vgg19"
-        halo = required_halo(memory.architecture(model), layers) if tile else 0
+        halo = backbones.required_halo(memory.architecture(model), layers) if tile else 0
         return memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
                                           optimizer=s.optimizer, tile=tile, halo=halo)
 
@@ -147,10 +163,13 @@ class Transfer:
         return {"estimated_peak_bytes": estimate, "available_bytes": available, "tile": tile}
 
     def __iter__(self) -> Iterator[Iterate]:
+        self.backbone  # built before the clock starts
         started = time.perf_counter()
         self.stopped = "interrupted"  # until the loop finishes by itself
+        self.history, self.best, self.evaluations = [], None, 0  # a second pass is a new run, not more of the first
         x = None
         converged = False
+        improved = False  # whether any step lowered the loss below its scale's starting image's
         for scale, size in enumerate(self.scales):
             planned = self.settings.scale_iterations(scale)
             objective = self._objective(size, scale)
@@ -166,11 +185,12 @@ class Transfer:
                                  size=size, scale=scale, scales=len(self.scales), image=self._shown(x, size))
                 self.history.append(record.without_image())
                 if self.best is None or loss <= self.best.loss:
+                    improved = improved or (step > 0 and loss < self.best.loss)
                     self.best, best_x = record, x
                 yield record
             x = best_x  # the next scale starts from this scale's best
             converged = step < planned
-        self.stopped = "converged" if converged else "completed"
+        self.stopped = "unchanged" if not improved else "converged" if converged else "completed"
         self.timings["optimize_s"] = time.perf_counter() - started
 
     def _optimize(self, image: np.ndarray, evaluate, iterations: int) -> Iterator[np.ndarray]:
@@ -229,7 +249,7 @@ class Transfer:
             rng = np.random.default_rng(self.seed)
             image = np.clip(rng.normal(127.5, 40.0, (size[1], size[0], 3)), 0, 255).astype(np.float32)
         else:
-            image = images.resize(images.load_image(init, role="init image").rgb, size)
+            image = images.resize(self.init_image.rgb, size)
         return colors.luminance(image) if self.settings.preserve_color == "luminance" else image
 
     def inputs(self) -> dict[str, np.ndarray]:
@@ -284,7 +304,9 @@ class _Cache:
     def _evaluate(self, x: np.ndarray) -> None:
         if self.x is not None and np.array_equal(x, self.x):
             return
-        total, terms, grad = self.objective.value_and_grad(x[None])
+        with warnings.catch_warnings():  # an overflow (e.g. a weight of 1e300) ends in the NumericalError below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            total, terms, grad = self.objective.value_and_grad(x[None])
         self.run.evaluations += 1
         loss = float(total)
         if not np.isfinite(loss):
@@ -301,6 +323,20 @@ class _Cache:
     def measure(self, x: np.ndarray) -> tuple[float, dict[str, float]]:
         self._evaluate(x)
         return self.loss, dict(self.terms)
+
+
+def _check_small(scales: list[tuple[int, int]], layers) -> None:
+    """Refuse a scale with a side the deepest layer cannot see: the network halves the image before
+    each block, so a side shorter than that layer's stride leaves it an empty feature map."""
+    need = max(backbones.stride(name) for name in layers)
+    for width, height in scales:
+        if min(width, height) < need:
+            deepest = max(layers, key=backbones.stride)
+            grow = need / min(width, height)
+            raise SettingsError(
+                f"a {width}×{height} image is too small for {deepest}, which needs at least {need} px on each side: "
+                f"use a --size{' and --min-size' if len(scales) > 1 else ''} of at least "
+                f"{math.ceil(max(width, height) * grow)} (or shallower layers)")
 
 
 def stylize(

@@ -53,7 +53,7 @@ class Result:
     alpha: np.ndarray | None  # uint8 (height, width) alpha of the content image at output size, if it had one
     history: tuple[Iterate, ...]  # every step's record, without images
     metadata: Mapping[str, Any]  # settings, backbone, versions, timings: JSON-serialisable
-    stopped: str  # "completed", "interrupted" or "converged"
+    stopped: str  # "completed", "converged", "interrupted", "terminated" or "unchanged" (no step lowered the loss)
 
     @property
     def best(self) -> Iterate:

@@ -48,7 +48,7 @@ def image_files(folder: str, role: str) -> list[Path]:
 
 def main(argv: Sequence[str]) -> int:
     from . import images
-    from .cli import EXIT_INTERRUPTED, EXIT_OK, _import_tensorflow_quietly, settings_from
+    from .cli import EXIT_OK, _import_tensorflow_quietly, exit_code, settings_from
     from .reports import gallery_sheet
 
     args = build_parser().parse_args(list(argv))
@@ -68,7 +68,7 @@ def main(argv: Sequence[str]) -> int:
     if model == "auto":
         model = backbones._resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
     backbone = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
-                               border=settings.border)
+                               border=settings.border, precision=settings.precision)
     settings = settings.replace(model=model)
     cells: dict[tuple[int, int], np.ndarray] = {}
     started, code = time.perf_counter(), EXIT_OK
@@ -82,8 +82,8 @@ def main(argv: Sequence[str]) -> int:
                 cells[i, j] = run.result().image
                 say(f"painterly: {len(cells)}/{len(contents) * len(styles)} {content.name} × {style.name} "
                     f"in {time.perf_counter() - pair:.1f} s")
-    except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the pairs done so far are kept
+        code = exit_code(stop)
     thumbs = lambda files: [(p.stem, images.load_image(p).rgb) for p in files]  # noqa: E731
     sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.cell)
     images.save_image(output, sheet)

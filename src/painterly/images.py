@@ -297,7 +297,7 @@ def check_output(path, *, overwrite: bool, inputs: Iterable = ()) -> Path:
     if resolved.is_dir():
         example = path / "result.png"
         raise OutputError(f"output '{path}' is a folder: give a file name, such as '{example}'")
-    if any(_same_file(resolved, Path(source)) for source in inputs if source is not None):
+    if any(same_file(resolved, Path(source)) for source in inputs if source is not None):
         raise OutputError(
             f"output '{path}' is one of the input images, which are never overwritten: "
             "choose another name"
@@ -313,6 +313,46 @@ def check_output(path, *, overwrite: bool, inputs: Iterable = ()) -> Path:
             f"output '{path}' exists: pass --overwrite to replace it, or choose another name"
         )
     return resolved
+
+
+def check_space(needs: Iterable[tuple[os.PathLike, int]]) -> None:
+    """Refuse, before a long run, outputs whose disk has less free space than they need.
+
+    needs: (folder, bytes) pairs; folders on one file system add up. Raises OutputError.
+    """
+    import shutil
+
+    totals: dict[int, list] = {}
+    for folder, size in needs:
+        folder = Path(folder)
+        while not folder.exists() and folder != folder.parent:  # a report folder not made yet
+            folder = folder.parent
+        entry = totals.setdefault(os.stat(folder).st_dev, [folder, 0])
+        entry[1] += size
+    for folder, size in totals.values():
+        free = shutil.disk_usage(folder).free
+        if free < size:
+            raise OutputError(f"'{folder}' has {free / 2**20:.1f} MB free but this run's outputs need up to "
+                              f"{size / 2**20:.1f} MB: free some space or write them elsewhere")
+
+
+def save_or_rescue(path, rgb: np.ndarray, alpha: np.ndarray | None = None) -> Path:
+    """save_image(path, ...); when that fails (a full disk, a folder gone), save it in the temporary
+    folder or the home folder instead, so a finished result is never thrown away. Returns where it
+    went; raises OutputError only when no place could take it."""
+    path = Path(path)
+    try:
+        return save_image(path, rgb, alpha)
+    except OutputError as first:
+        import tempfile
+
+        stamp = f"{path.stem}-rescued-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}"
+        for folder in (Path(tempfile.gettempdir()), Path.home()):
+            try:
+                return save_image(folder / stamp, rgb, alpha)
+            except OutputError:
+                continue
+        raise first
 
 
 def save_image(path, rgb: np.ndarray, alpha: np.ndarray | None = None) -> Path:
@@ -389,7 +429,7 @@ def _writes_rgb(file_format: str) -> bool:
     return True
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file: the same resolved path, or one file through hard links."""
     if a == b.resolve():
         return True

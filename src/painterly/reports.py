@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from painterly import images
 from painterly.errors import OutputError
 from painterly.events import Iterate, Result
 
@@ -106,11 +107,16 @@ class Report:
         `iterations/s{scale}_{step:05d}.png`; the last step of each scale is saved too. 0 saves none.
     """
 
-    def __init__(self, directory: str | os.PathLike, *, save_every: int = 0, overwrite: bool = False):
+    def __init__(self, directory: str | os.PathLike, *, save_every: int = 0, overwrite: bool = False,
+                 styles: int = 1, inputs: Iterable = ()):
+        """styles: how many style images the run has (their copies are report files too); inputs: the
+        run's input files, which the report never replaces, with or without `overwrite`."""
         if save_every < 0:
             raise OutputError(f"save_every must be 0 (off) or a positive number of steps, not {save_every}.")
         self.directory = Path(directory)
         self.save_every = int(save_every)
+        self.inputs = [Path(p) for p in inputs if p is not None]
+        self.names = report_files(styles)
         self._check_folder(overwrite)
         self._make_folder()
         if overwrite:
@@ -152,12 +158,21 @@ class Report:
             )
         if folder.exists() and not folder.is_dir():
             raise OutputError(f"Report path {folder} is a file, not a folder; choose another folder.")
+        for name in self.names:
+            if any(images.same_file((folder / name).resolve(), source) for source in self.inputs):
+                raise OutputError(f"Report folder {folder} holds the input {folder / name}, which a report would "
+                                  "replace and inputs are never overwritten: choose another folder.")
         existing = [name for name in REPORT_MARKERS if (folder / name).exists()]
         if existing and not overwrite:
             raise OutputError(
                 f"Report folder {folder} already holds a report ({', '.join(existing)}); "
                 "pass --overwrite to replace it or choose another folder."
             )
+        clashing = [name for name in self.names if (folder / name).exists()]
+        if clashing and not existing:  # files of the user's own that happen to have a report's names
+            shown = ", ".join(clashing[:3]) + (" …" if len(clashing) > 3 else "")
+            raise OutputError(f"Report folder {folder} holds {shown}, which a report would replace and no "
+                              "painterly report wrote: choose an empty or new folder.")
 
     def _make_folder(self) -> None:
         try:
@@ -196,6 +211,13 @@ class Report:
         if not self._snapshots:
             return "No per-iteration images were recorded, so there is no contact sheet."
         return ""
+
+
+def report_files(styles: int = 1) -> list[str]:
+    """The names of the files a report writes at its top level (snapshots go in SNAPSHOT_DIR)."""
+    inputs = ["content"] + ["style" if i == 0 else f"style {i + 1}" for i in range(styles)]
+    return ["result.png", *map(_input_filename, inputs), *TABLE_WRITERS, *GRAPHS, "contact_sheet.png",
+            "metadata.json", "index.html"]
 
 
 def _build_files(

@@ -85,7 +85,7 @@ class Settings:
         "--border", "what the network sees beyond the image's edges: mirror (the image reflected; no stripes "
         "along the borders) or zero (keras.applications' zero padding, as the paper)", choices=("mirror", "zero")))
     precision: str = field(default="float32", metadata=_opt(
-        "--precision", "the network's arithmetic: float32, bfloat16 (about 1.8x faster per step on CPUs with "
+        "--precision", "the network's arithmetic: float32, bfloat16 (about 1.6x faster per step on CPUs with "
         "AVX512-BF16 or AMX; needs --optimizer adam) or mixed_float16 (GPUs); the losses are summed in float32",
         choices=backbones.PRECISIONS))
     normalize: bool = field(default=True, metadata=_opt(
@@ -230,6 +230,12 @@ def _check(s: Settings) -> None:
         raise SettingsError("no content layers: give at least one with --content-layers")
     if not s.style_layers:
         raise SettingsError("no style layers: give at least one with --style-layers")
+    for what in ("content", "style"):
+        layers = getattr(s, f"{what}_layers")
+        repeated = sorted({name for name in layers if layers.count(name) > 1})
+        if repeated:
+            raise SettingsError(f"{what} layer {repeated[0]} is given more than once: name each layer once "
+                                f"(use --style-layer-weights to weigh one layer more)")
     architecture = "vgg19" if s.model in ("auto", "vgg19") else "vgg16"
     backbones.validate_layers(architecture, s.content_layers, "content")
     backbones.validate_layers(architecture, s.style_layers, "style")

@@ -25,30 +25,10 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from . import backbones, losses
+from .backbones import required_halo  # noqa: F401  (pure arithmetic; it lives with the layer tables)
 from .errors import PainterlyError
 
 Progress = Callable[[int, int], None]  # (tiles done in this evaluation, tiles in it: both passes)
-
-
-def required_halo(architecture: str, layers: Sequence[str]) -> int:
-    """Pixels of context a tile needs around its core for exact features at `layers`.
-
-    A tile's outermost pixels see the network's zero padding where the whole image has real
-    neighbours. Each 3×3 convolution carries that error one feature pixel further in (its stride in
-    image pixels); a 2×2 pool spoils a pooled pixel if any of its inputs is spoilt. The halo is how
-    far the error reaches at the deepest layer, rounded up to that layer's stride so tiles start on
-    its grid. VGG16 to block5_conv1: 64 px; VGG19 to block5_conv2: 96 px.
-    """
-    order = backbones.layer_names(architecture)
-    deepest = max(order.index(name) for name in layers)
-    reach, step = 0, 1  # pixels spoilt from a tile's edge; image pixels per feature pixel
-    for name in order[: deepest + 1]:
-        if name.endswith("_pool"):
-            step *= 2
-            reach = -(-reach // step) * step
-        else:
-            reach += step
-    return -(-reach // step) * step
 
 
 def grid_stride(layers: Sequence[str]) -> int:
