@@ -12,45 +12,70 @@
     POST /api/jobs/{id}/cancel          cancel it
     GET  /api/openapi.json              this API's OpenAPI document
 
-Errors are JSON `{"detail": "one line naming the problem and the fix"}`.
+Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every bad query value is a 400.
+
+Against a hostile page or user: a request whose Host is not one of the names this server serves is
+refused (421: DNS rebinding), one from another site's page too (403); request bodies are counted as they
+arrive, chunked or not, and cut off at the limit (413); every response carries a Content-Security-Policy
+and the other security headers; the reports served show file names, not the server's paths.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import io
+import ipaddress
 import json
+import platform
 import re
 import shutil
 import tempfile
 import zipfile
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 
 from .. import images
 from ..cli import demo_pair
-from ..errors import InputImageError, PainterlyError
+from ..errors import InputImageError, PainterlyError, SettingsError
 from . import forms
-from .jobs import FINISHED, Jobs, JobStateError
+from .jobs import FINISHED, Jobs, JobStateError, QueueFull
 
 STATIC = Path(__file__).resolve().parent / "static"
 JOB_ID = r"^[0-9a-f]{32}$"
 POLL_SECONDS = 0.25  # how often an event stream looks for new steps
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+LIST_LIMIT = 1000  # most jobs one GET /api/jobs returns
+# the page's own files only (static/: no inline script or style, no eval); nothing framed, nothing framing it
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# a report page is self-contained: an inline <style> and data: images, no script at all
+REPORT_POLICY = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                 "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = (("content-security-policy", PAGE_POLICY), ("x-frame-options", "DENY"),
+                    ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"))
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 class TooLarge(InputImageError):
     """An upload over the size limit (HTTP 413)."""
 
 
-def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits = forms.Limits()) -> FastAPI:
-    """The app, keeping its jobs in `data_dir` (created if missing); workers start with the app."""
+def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits = forms.Limits(),
+               allowed_hosts: Iterable[str] | None = None) -> FastAPI:
+    """The app, keeping its jobs in `data_dir` (created if missing); workers start with the app.
+
+    allowed_hosts: the names (or addresses) in the Host header this server answers; any other gets a 421
+    (DNS rebinding). A wildcard address ("0.0.0.0", "::") in it admits every IP address as well, never a
+    name. None: any Host, for in-process use (tests); `painterly serve` always passes its names."""
     jobs = Jobs(data_dir, workers=workers)
 
     @asynccontextmanager
@@ -68,22 +93,15 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
 
     @app.exception_handler(PainterlyError)
     async def refused(request: Request, error: PainterlyError):
-        status = 409 if isinstance(error, JobStateError) else 413 if isinstance(error, TooLarge) else 400
+        status = (409 if isinstance(error, JobStateError) else 413 if isinstance(error, TooLarge)
+                  else 503 if isinstance(error, QueueFull) else 400)
         return JSONResponse({"detail": str(error)}, status_code=status)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        origin = request.headers.get("origin")
-        if request.method not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != request.headers.get("host"):
-            return JSONResponse({"detail": f"a request from the page of {origin[:80]} was refused: use painterly's "
-                                           f"own page or a script"}, status_code=403)
-        declared = request.headers.get("content-length")
-        most = limits.upload_bytes * (limits.styles + 1) + 2**20
-        if declared and declared.isdigit() and int(declared) > most:
-            return JSONResponse({"detail": f"the upload is {_mb(int(declared))}, over the upload limit of "
-                                           f"{_mb(limits.upload_bytes)} per image: choose smaller files"},
-                                status_code=413)
-        return await call_next(request)
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError):
+        return JSONResponse({"detail": _validation_line(error)}, status_code=400)
+
+    app.add_middleware(_Guard, limits=limits, hosts=allowed_hosts)
 
     @app.get("/", include_in_schema=False)
     def page():
@@ -95,21 +113,24 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
 
     @app.post("/api/jobs", status_code=201, summary="Create a job", openapi_extra=_job_form_schema())
     async def create(request: Request):
-        if jobs.waiting() >= limits.queue:
-            raise HTTPException(503, f"{limits.queue} jobs are already waiting: try again when one has finished")
+        if jobs.waiting() >= limits.queue:  # early, before the upload; submit checks again, atomically
+            raise QueueFull(f"{limits.queue} jobs are already waiting: try again when one has finished")
         # generous file count: past it Starlette refuses first; up to it, _inputs names the limit
         form = await request.form(max_files=limits.styles + 16, max_fields=200, max_part_size=2**16)
+        settings_form = {k: v for k, v in form.multi_items() if k not in ("content", "style", "demo")
+                         and isinstance(v, str)}
+        preset_name = str(settings_form.pop("preset", "") or "default")
+        settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before any image work
+        _check_work(settings, limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
-            content, styles, settings_form = await _inputs(form, Path(staging), limits)
-            preset_name = str(settings_form.pop("preset", "") or "default")
-            settings = forms.parse_settings(preset_name, settings_form, limits)
+            content, styles = await _inputs(form, Path(staging), limits)
             if settings.style_blend is not None and len(settings.style_blend) != len(styles):
                 raise PainterlyError(f"{len(settings.style_blend)} style weights for {len(styles)} style images: "
                                      f"give one per style image")
-            return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles)
+            return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue)
 
     @app.get("/api/jobs", summary="Every job, newest first")
-    def listing(limit: int = 100):
+    def listing(limit: int = Query(100, ge=1, le=LIST_LIMIT, description=f"at most this many (1 to {LIST_LIMIT})")):
         return jobs.list(limit)
 
     @app.get("/api/jobs/{job_id}", summary="A job's status")
@@ -126,10 +147,11 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
              description="`progress` events carry one step each (id: its index, so a reconnect resumes); "
                          "`state` events carry the job's status whenever it changes. The stream ends when "
                          "the job has finished.")
-    async def events(job_id: str, request: Request, since: int = 0):
+    async def events(job_id: str, request: Request,
+                     since: int = Query(0, ge=0, le=10**9, description="the first step to send (0 to 10^9)")):
         _status(jobs, job_id)
         last = request.headers.get("last-event-id", "")
-        start = int(last) if last.isdigit() else max(0, since)
+        start = int(last) if last.isdigit() and len(last) <= 9 else since
         return StreamingResponse(_stream(jobs, job_id, start, request), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -149,8 +171,9 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
 
     @app.get("/api/jobs/{job_id}/report", summary="The report page (self-contained HTML)", response_class=FileResponse)
     def report(job_id: str):
-        return FileResponse(_file(jobs, job_id, "report/index.html", "no report: the job has not finished"),
-                            media_type="text/html")
+        page = _file(jobs, job_id, "report/index.html", "no report: the job has not finished")
+        return Response(_scrubbed(page.read_bytes(), jobs), media_type="text/html",
+                        headers={"Content-Security-Policy": REPORT_POLICY})
 
     @app.get("/api/jobs/{job_id}/report.zip", summary="The report folder as a zip", response_class=Response)
     def report_zip(job_id: str):
@@ -159,7 +182,11 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and not path.name.startswith("."):
-                    archive.write(path, Path(f"painterly-{job_id[:8]}") / path.relative_to(folder))
+                    name = str(Path(f"painterly-{job_id[:8]}") / path.relative_to(folder))
+                    if path.suffix in (".html", ".json", ".csv"):
+                        archive.writestr(name, _scrubbed(path.read_bytes(), jobs))
+                    else:
+                        archive.write(path, name)
         return Response(buffer.getvalue(), media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="painterly-{job_id[:8]}-report.zip"'})
 
@@ -167,10 +194,9 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
 
 
 async def _inputs(form, staging: Path, limits: forms.Limits):
-    """(content, styles, the other fields) from the form; every image saved under our name and checked."""
+    """(content, styles) from the form; every image saved under our name and checked."""
     uploads_content = [v for v in form.getlist("content") if isinstance(v, UploadFile)]
     uploads_styles = [v for v in form.getlist("style") if isinstance(v, UploadFile) and v.filename]
-    others = {k: v for k, v in form.multi_items() if k not in ("content", "style", "demo") and isinstance(v, str)}
     demo = str(form.get("demo") or "").strip().lower() in ("true", "on", "1")
     uploads_content = [u for u in uploads_content if u.filename]
     if demo:
@@ -178,7 +204,7 @@ async def _inputs(form, staging: Path, limits: forms.Limits):
             raise PainterlyError("the demo uses the bundled pair: remove the uploaded images or untick the demo")
         content_path, style_path = demo_pair()
         content = _copy(content_path, staging / "content", "demo photo (coffee)")
-        return content, [_copy(style_path, staging / "style-1", "demo painting (The Starry Night)")], others
+        return content, [_copy(style_path, staging / "style-1", "demo painting (The Starry Night)")]
     if not uploads_content:
         raise PainterlyError("no content photo: pick the photo to repaint (or use the demo pair)")
     if len(uploads_content) > 1:
@@ -189,7 +215,7 @@ async def _inputs(form, staging: Path, limits: forms.Limits):
         raise PainterlyError(f"{len(uploads_styles)} style images: choose at most {limits.styles}")
     content = await _save(uploads_content[0], staging / "content", "content photo", limits)
     styles = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(uploads_styles, 1)]
-    return content, styles, others
+    return content, styles
 
 
 async def _save(upload: UploadFile, path: Path, role: str, limits: forms.Limits) -> tuple[str, Path]:
@@ -270,7 +296,144 @@ def _mb(size: int) -> str:
 
 def _limits(limits: forms.Limits) -> dict:
     return {"upload_bytes": limits.upload_bytes, "pixels": limits.pixels, "size": limits.size,
-            "iterations": limits.iterations, "styles": limits.styles, "queue": limits.queue}
+            "iterations": limits.iterations, "styles": limits.styles, "queue": limits.queue, "work": limits.work}
+
+
+def _check_work(settings, limits: forms.Limits) -> None:
+    """Refuse a job whose total work (pixels × iterations, summed over its scales) is over the limit.
+    Each scale counts as a square of its longest side: an upper bound, known before any image is read."""
+    sides = settings.scale_sizes(settings.size)
+    work = sum(side * side * settings.scale_iterations(scale) for scale, side in enumerate(sides))
+    if work > limits.work:
+        scales = f"{len(sides)} scales ({', '.join(map(str, sides))} px)" if len(sides) > 1 else f"{sides[0]} px"
+        raise SettingsError(f"this job is {work:,} pixel-iterations over {scales}, over this server's limit of "
+                            f"{limits.work:,} pixel-iterations per job: lower size, iterations or fine iterations, "
+                            f"or raise min size")
+
+
+def _validation_line(error: RequestValidationError) -> str:
+    """FastAPI's validation errors as one line: which value, what is wrong with it."""
+    parts = []
+    for problem in error.errors()[:3]:
+        where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("query", "path", "header", "body"))
+        given = problem.get("input")
+        shown = f" '{_UNSAFE.sub('', str(given))[:40]}'" if isinstance(given, (str, int, float)) else ""
+        parts.append(f"{where or 'the request'}{shown}: {_UNSAFE.sub(' ', str(problem.get('msg', 'invalid')))}")
+    return "; ".join(parts) + ": see /api/openapi.json for the values each takes"
+
+
+def _scrubbed(data: bytes, jobs: Jobs) -> bytes:
+    """A report file as served: no server paths (the data folder's, this machine's home) nor platform string.
+    Reports written by this version hold none already (jobs.py writes file names only); older ones may."""
+    text = data.decode("utf-8", "replace")
+    folders = {str(jobs.folder.resolve()), str(jobs.folder.absolute()), str(Path.home())} - {"", "/"}
+    for folder in sorted(folders, key=len, reverse=True):
+        for shown in {folder, html.escape(folder)}:  # a path in it is shown as its last part, the file name
+            text = re.sub(re.escape(shown) + r"(?:/[^\s\"'<>,;]*)?", lambda m: m.group(0).rsplit("/", 1)[-1], text)
+    if platform.platform():
+        text = text.replace(platform.platform(), "")
+    return text.encode("utf-8")
+
+
+class _Guard:
+    """Every HTTP request: the Host checked (DNS rebinding), other sites' pages refused, the body counted as it
+    arrives (chunked uploads too) and cut off at the limit; every response gets the security headers."""
+
+    def __init__(self, app, *, limits: forms.Limits, hosts: Iterable[str] | None):
+        self.app = app
+        self.most = limits.upload_bytes * (limits.styles + 1) + 2**20
+        self.per_image = limits.upload_bytes
+        self.hosts = None if hosts is None else {_host_name(h) for h in hosts}
+        self.any_address = bool(self.hosts and self.hosts & {"0.0.0.0", "::"})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def secured(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS
+                            if name.encode() not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            return await JSONResponse({"detail": refusal[1]}, status_code=refusal[0])(scope, receive, secured)
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.most:
+                    raise TooLarge(self._too_large(received))
+            return message
+
+        try:
+            await self.app(scope, counted, secured)
+        except TooLarge as error:  # raised where no handler turned it into the answer
+            if started:
+                raise
+            await JSONResponse({"detail": str(error)}, status_code=413)(scope, receive, secured)
+
+    def _too_large(self, size: int) -> str:
+        return (f"the upload is over {_mb(self.most)} ({_mb(size)} so far), over the upload limit of "
+                f"{_mb(self.per_image)} per image: choose smaller files")
+
+    def _refusal(self, scope) -> tuple[int, str] | None:
+        headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        if self.hosts is not None:
+            name = _host_name(host)
+            if not name:
+                return 400, "no Host header: send the server's name, as a browser does"
+            if name not in self.hosts and not (self.any_address and _is_address(name)):
+                shown = _UNSAFE.sub("", name)[:80]
+                return 421, (f"host '{shown}' is not served here: open this server by its own name, or start it "
+                             f"with --allowed-host {shown} if that is one of its names")
+        origin = headers.get("origin")
+        if scope["method"] not in ("GET", "HEAD") and origin and urlsplit(origin).netloc != host:
+            return 403, f"a request from the page of {_UNSAFE.sub('', origin)[:80]} was refused: use painterly's own " \
+                        f"page or a script"
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.most:
+            return 413, (f"the upload is {_mb(int(declared))}, over the upload limit of {_mb(self.per_image)} "
+                         f"per image: choose smaller files")
+        return None
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header (or a --host value), lower case, without port, brackets or final dot;
+    "" when it is not a well-formed host[:port]."""
+    host = host.strip().lower()
+    name, port = host, ""
+    if host.startswith("["):
+        name, bracket, port = host[1:].partition("]")
+        if not bracket or (port and not port.startswith(":")):
+            return ""
+        port = port[1:]
+    elif host.count(":") == 1:
+        name, _, port = host.partition(":")
+    elif ":" in host:  # a bare IPv6 address (a --host value)
+        return host if _is_address(host) else ""
+    if port and not port.isdigit():
+        return ""
+    return name.rstrip(".")
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
 
 
 def _job_form_schema() -> dict:

@@ -34,6 +34,7 @@ class Limits:
     iterations: int = 5000  # per scale
     styles: int = 4  # style images per job
     queue: int = 20  # jobs waiting at once
+    work: int = 1024 * 1024 * 5000  # pixel-iterations per job, summed over its scales (a full-size job at most)
 
 
 def fields() -> list[dict]:

@@ -17,6 +17,7 @@ import dataclasses
 import fcntl
 import json
 import logging
+import os
 import queue
 import shutil
 import sqlite3
@@ -55,6 +56,10 @@ class JobStateError(PainterlyError):
     """The job is not in a state that allows the request (e.g. cancelling a finished job)."""
 
 
+class QueueFull(PainterlyError):
+    """As many jobs as allowed are already waiting (HTTP 503)."""
+
+
 class Store:
     """Job records in one SQLite file, safe to use from any thread."""
 
@@ -81,6 +86,10 @@ class Store:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _row(row) if row else None
+
+    def count(self, state: str) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
 
     def all(self, state: str | None = None, limit: int = -1) -> list[dict]:
         """Jobs newest first (oldest first when filtered by state: the queue's order)."""
@@ -161,23 +170,28 @@ class Jobs:
         self._lockfile.close()
 
     def submit(self, settings: Settings, preset: str, content: tuple[str, Path],
-               styles: list[tuple[str, Path]]) -> dict:
-        """Queue a job. content, styles: (display name, checked image file); the files are moved in."""
+               styles: list[tuple[str, Path]], *, limit: int | None = None) -> dict:
+        """Queue a job. content, styles: (display name, checked image file); the files are moved in.
+        limit: the most jobs that may wait; past it, QueueFull (checked and inserted under one lock, so
+        parallel submissions cannot all pass the check)."""
         job_id = uuid.uuid4().hex
         folder = self.job_folder(job_id)
-        folder.mkdir()
-        shutil.move(content[1], folder / "content")
-        for i, (_, path) in enumerate(styles, 1):
-            shutil.move(path, folder / f"style-{i}")
         inputs = {"content": content[0], "styles": [name for name, _ in styles]}
-        self._live[job_id] = _Live()
-        self.store.add(id=job_id, created=time.time(), state="queued", preset=preset,
-                       settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs))
+        with self._lock:  # the lock of every state change: no job is queued or leaves the queue meanwhile
+            if limit is not None and self.store.count("queued") >= limit:
+                raise QueueFull(f"{limit} jobs are already waiting: try again when one has finished")
+            folder.mkdir()
+            shutil.move(content[1], folder / "content")
+            for i, (_, path) in enumerate(styles, 1):
+                shutil.move(path, folder / f"style-{i}")
+            self._live[job_id] = _Live()
+            self.store.add(id=job_id, created=time.time(), state="queued", preset=preset,
+                           settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs))
         self._queue.put(job_id)
         return self.status(job_id)
 
     def waiting(self) -> int:
-        return len(self.store.all("queued"))
+        return self.store.count("queued")
 
     def cancel(self, job_id: str) -> dict:
         """Cancel a queued job at once, or ask a running one to stop after its current step."""
@@ -232,7 +246,7 @@ class Jobs:
     # -- the worker ---------------------------------------------------------------------------
 
     def _work(self) -> None:
-        cache: dict = {}  # the last feature network built, reused while jobs ask for the same one
+        cache: dict = {}  # the last feature network built, reused while jobs ask for exactly the same one
         try:
             from .. import engine  # noqa: F401  (TensorFlow now, not when the first job waits on it)
         except Exception:  # a broken install: each job then fails with the import's error
@@ -259,11 +273,8 @@ class Jobs:
         folder = self.job_folder(job["id"])
         styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
         notices: list[str] = []
-        key = (settings.model, settings.weights, settings.pooling)
-        layers = set(settings.content_layers + settings.style_layers)
+        key = _backbone_key(settings)
         backbone = cache.get(key)
-        if backbone is not None and not layers <= set(backbone.layers):
-            backbone = None
         state, message, run, report = "completed", None, None, None
         try:
             run = Transfer(folder / "content", styles, settings, backbone=backbone, notice=notices.append,
@@ -290,7 +301,7 @@ class Jobs:
         if run is not None and run.best is not None:
             self._save_best(run, folder, live)
             if report is not None:
-                report.finish(run.result(), run.inputs())
+                report.finish(_public(run.result()), run.inputs())
         live.image = None  # from now on the preview is the saved result: the best image, not the last
         if state in ("cancelled", "interrupted"):
             kept = ": the best image so far is kept" if run is not None and run.best is not None else ""
@@ -303,6 +314,28 @@ class Jobs:
         images.save_image(folder / "result.png", run.best.image, run.alpha)  # atomic: temporary file, rename
         if live.records:
             self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+
+
+def _backbone_key(s: Settings) -> tuple:
+    """Everything the feature network `Transfer` builds depends on (see backbones.build): a cached one
+    serves a later job only when all of it is the same."""
+    return (s.model, s.weights, s.pooling, s.border, s.precision,
+            tuple(sorted(set(s.content_layers) | set(s.style_layers))))
+
+
+def _public(result):
+    """The result with metadata fit to serve to a browser: file names, not the server's paths; no platform."""
+    return dataclasses.replace(result, metadata=_without_paths(result.metadata))
+
+
+def _without_paths(value):
+    if isinstance(value, dict):
+        return {key: _without_paths(item) for key, item in value.items() if key != "platform"}
+    if isinstance(value, (list, tuple)):
+        return [_without_paths(item) for item in value]
+    if isinstance(value, str) and (os.path.isabs(value) or value.startswith("~") or "\\" in value):
+        return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return value
 
 
 def _lock(path: Path):

@@ -1,4 +1,8 @@
-"""`painterly serve [--host H] [--port P] [--data-dir DIR]`: start the web app.
+"""`painterly serve [--host H] [--port P] [--data-dir DIR] [--allowed-host NAME]`: start the web app.
+
+The server answers only requests whose Host header names it (DNS rebinding): the --host address,
+localhost / 127.0.0.1 / [::1] when that is a loopback or wildcard address, every IP address when it is
+a wildcard (0.0.0.0, ::), and each --allowed-host NAME (e.g. the machine's name on the network).
 
 Everything the server keeps (job records in jobs.sqlite, inputs, results, reports) lives in the data
 folder, so a restart keeps it. Missing web dependencies get one line: pip install "painterly[web]".
@@ -31,6 +35,9 @@ def build_parser():
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
                         "computer only)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a name this server is reached by, besides its --host address (and localhost "
+                             "for a local one); repeat for more. Requests naming any other host are refused")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(), metavar="DIR",
                         help=f"where jobs, inputs and results are kept (default {default_data_dir()})")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
@@ -41,6 +48,8 @@ def build_parser():
                         help=f"largest input image in pixels (default {limits.pixels:,})")
     parser.add_argument("--max-size", type=int, default=limits.size, metavar="PX",
                         help=f"largest output side a job may ask for (default {limits.size})")
+    parser.add_argument("--max-queue", type=int, default=limits.queue, metavar="N",
+                        help=f"most jobs waiting at once (default {limits.queue})")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -61,6 +70,9 @@ def main(argv: Sequence[str]) -> int:
         raise SettingsError(f"--workers {args.workers} is out of range: choose 1 to 64")
     if args.max_upload_mb <= 0 or args.max_pixels < 1 or not 16 <= args.max_size <= 16384:
         raise SettingsError("--max-upload-mb, --max-pixels must be positive and --max-size 16 to 16384")
+    if not 1 <= args.max_queue <= 10_000:
+        raise SettingsError(f"--max-queue {args.max_queue} is out of range: choose 1 to 10000")
+    hosts = allowed_hosts(args.host, args.allowed_host)
     _check_port(args.host, args.port)
     try:
         args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -70,8 +82,11 @@ def main(argv: Sequence[str]) -> int:
     except OSError as error:
         raise OutputError(f"data folder {args.data_dir} cannot be used ({error.strerror or error}): "
                           f"choose another with --data-dir") from None
-    limits = Limits(upload_bytes=int(args.max_upload_mb * 2**20), pixels=args.max_pixels, size=args.max_size)
-    app = create_app(args.data_dir, workers=args.workers, limits=limits)
+    defaults = Limits()
+    limits = Limits(upload_bytes=int(args.max_upload_mb * 2**20), pixels=args.max_pixels, size=args.max_size,
+                    queue=args.max_queue,  # the work of one job: a single scale of the largest size, most steps
+                    work=max(defaults.work, args.max_size**2 * defaults.iterations))
+    app = create_app(args.data_dir, workers=args.workers, limits=limits, allowed_hosts=hosts)
     if not args.quiet:
         host = f"[{args.host}]" if ":" in args.host else args.host
         print(f"painterly: serving http://{host}:{args.port}/ (data in {args.data_dir}); Ctrl-C stops",
@@ -82,6 +97,23 @@ def main(argv: Sequence[str]) -> int:
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
                 timeout_graceful_shutdown=5)
     return 0
+
+
+def allowed_hosts(host: str, extra: Sequence[str]) -> list[str]:
+    """The names the Host header of a request may give: the bound address, the loopback names for a local
+    or wildcard one, and the --allowed-host names (checked: a bare host name or address, no port)."""
+    from .app import LOOPBACK_NAMES, _host_name
+
+    names = [host]
+    if _is_loopback(host) or host in ("0.0.0.0", "::", ""):
+        names += LOOPBACK_NAMES
+    for name in extra:
+        plain = _host_name(name)
+        if not plain or "/" in plain or name.strip().lower().rstrip(".") not in (plain, f"[{plain}]"):
+            raise SettingsError(f"--allowed-host '{name[:80]}' is not a host name: give a name or address without "
+                                f"scheme or port, e.g. --allowed-host mybox.local")
+        names.append(plain)
+    return names
 
 
 def _check_port(host: str, port: int) -> None:
