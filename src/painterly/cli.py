@@ -241,7 +241,8 @@ def _run(argv) -> int:
     say(f"painterly: {result.stopped}: wrote {written} ({result.image.shape[1]}×{result.image.shape[0]}, "
         + _summary(result))
     if failure is None and result.stopped == "unchanged":
-        failure = SettingsError(f"no step lowered the loss from the starting image's ({first.loss:.4g}), so the "
+        start = result.history[0].loss
+        failure = SettingsError(f"no step lowered the loss from the starting image's ({start:.4g}), so the "
                                 f"output is the starting image: {_unchanged_hint(settings)}")
     if failure is not None:
         print(f"painterly: error: {failure}" + ("" if written != output or result.stopped == "unchanged"

@@ -222,7 +222,7 @@ def report_files(styles: int = 1) -> list[str]:
 
 def has_losses(result: Result) -> bool:
     """Whether the run minimised a loss (the optimisation) rather than painting in one pass (fast)."""
-    return any(math.isfinite(record.loss) for record in result.history)
+    return not result.history or any(math.isfinite(record.loss) for record in result.history)
 
 
 def _build_files(
@@ -335,7 +335,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _metadata(result: Result) -> dict:
-    best = result.best if has_losses(result) else None
+    best = result.best if result.history and has_losses(result) else None
     return {
         **dict(result.metadata),
         "stopped": result.stopped,

@@ -1,0 +1,147 @@
+"""The methods behind `Settings.method`: the fast method's run, --init fast, and what the CLI makes of them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from painterly import Settings, colors, images, memory
+from painterly.cli import main
+from painterly.errors import PainterlyError, SettingsError
+from painterly.methods import prepare
+from painterly.methods.fast import FastRun, paint_picture
+from painterly.methods.optimise import Transfer
+
+from conftest import decode, shared_image
+
+pytest.importorskip("onnxruntime")
+
+
+def test_fast_run_is_one_record_without_a_loss(tiny_pair):
+    content, style = tiny_pair
+    run = prepare(content, style, Settings(method="fast", size=40))
+    assert isinstance(run, FastRun) and run.size == (40, 27) and run.planned_steps == 0
+    records = list(run)
+    assert len(records) == 1
+    record = records[0]
+    assert record.step == 0 and np.isnan(record.loss) and record.image.shape == (27, 40, 3)
+    result = run.result()
+    assert result.stopped == "completed" and result.metadata["method"] == "fast"
+    assert result.metadata["timings"]["paint_s"] > 0
+    photo = images.resize(images.load_image(content).rgb, (40, 27))
+    assert np.abs(result.image - photo).mean() > 10  # painted, not the photo
+
+
+def test_style_strength_moves_from_the_photo_to_the_painting():
+    content, style = shared_image("content", "tubingen.jpg"), shared_image("style", "starry_night.jpg")
+    photo = images.resize(images.load_image(content).rgb, (256, 192))
+    distance = [np.abs(list(FastRun(content, style, Settings(method="fast", size=256, style_strength=s)))[0].image
+                       - photo).mean() for s in (0.0, 0.5, 1.0)]
+    assert distance[0] < distance[1] < distance[2]  # measured 24.2, 27.4, 35.8 (at 160 px not monotone)
+
+
+def test_luminance_mode_keeps_the_photos_colours(tiny_pair):
+    content, style = tiny_pair
+    out = list(FastRun(content, style, Settings(method="fast", size=48, preserve_color="luminance")))[0].image
+    photo = images.resize(images.load_image(content).rgb, (48, 32))
+    chroma = lambda rgb: colors._to_yiq(rgb)[..., 1:]  # noqa: E731
+    assert np.abs(chroma(out) - chroma(photo)).mean() < 1.0
+    plain = list(FastRun(content, style, Settings(method="fast", size=48)))[0].image
+    assert np.abs(chroma(plain) - chroma(photo)).mean() > 3.0
+
+
+def test_style_scale_paints_smaller_and_resizes(tiny_pair):
+    content, style = tiny_pair
+    run = FastRun(content, style, Settings(method="fast", size=48, style_scale=2.0))
+    assert run.painted_size == (24, 16) and run.size == (48, 32)
+    big = list(run)[0].image
+    plain = list(FastRun(content, style, Settings(method="fast", size=48)))[0].image
+    assert big.shape == plain.shape and np.abs(big - plain).mean() > 2.0
+
+
+def test_two_styles_blend_between_them(tiny_pair, tmp_path):
+    content, style = tiny_pair
+    other = tmp_path / "other.png"
+    images.save_image(other, np.full((40, 40, 3), (30, 160, 60), np.float32))
+    one, two, mixed = (list(FastRun(content, styles, Settings(method="fast", size=48, style_blend=weights)))[0].image
+                       for styles, weights in (([style], None), ([other], None), ([style, other], (1.0, 1.0))))
+    assert np.abs(mixed - one).mean() < np.abs(two - one).mean()
+    assert np.abs(mixed - two).mean() < np.abs(two - one).mean()
+
+
+def test_memory_check_tiles_or_refuses(tiny_pair, monkeypatch):
+    content, style = tiny_pair
+    monkeypatch.setattr(memory, "available_bytes", lambda: 800_000_000)
+    monkeypatch.setattr(memory, "current_rss_bytes", lambda: 100_000_000)
+    with pytest.raises(PainterlyError, match="--tile auto"):
+        FastRun(content, style, Settings(method="fast", size=2048, tile=None))
+    run = FastRun(content, style, Settings(method="fast", size=2048))
+    assert run.memory["tile"] is not None and run.memory["tile"] < 2048
+
+
+def test_init_fast_starts_from_the_fast_picture(tiny_pair, random_vgg19):
+    content, style = tiny_pair
+    settings = Settings(model="vgg19", size=48, iterations=2, init="fast", seed=0)
+    run = Transfer(content, style, settings, backbone=random_vgg19)
+    first = next(iter(run))
+    expected = paint_picture(images.load_image(content).rgb, [images.load_image(style).rgb], settings, (48, 32))
+    assert first.step == 0
+    np.testing.assert_allclose(first.image, expected, atol=1e-3)
+    photo = images.resize(images.load_image(content).rgb, (48, 32))
+    assert np.abs(first.image - photo).mean() > 10
+
+
+def test_method_and_strength_are_checked():
+    with pytest.raises(SettingsError, match="did you mean optimise"):
+        Settings(method="optimize")
+    with pytest.raises(SettingsError, match="style strength 1.5"):
+        Settings(style_strength=1.5)
+
+
+def test_cli_fast_writes_picture_and_a_one_step_report(tiny_pair, tmp_path, capsys):
+    content, style = tiny_pair
+    out, report = tmp_path / "out.png", tmp_path / "report"
+    code = main([str(content), str(style), "-o", str(out), "--method", "fast", "--size", "40",
+                 "--report", str(report), "--iterations", "7"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "--iterations applies to --method optimise only" in err and "fast network" in err
+    assert decode(out).shape == (27, 40, 3)
+    written = {p.name for p in report.iterdir()}
+    assert {"result.png", "content.png", "style.png", "metadata.json", "index.html"} <= written
+    assert "table.csv" not in written and "loss.png" not in written  # nothing was minimised
+    meta = json.loads((report / "metadata.json").read_text())
+    assert meta["method"] == "fast" and meta["best"] is None and "onnxruntime" in meta["versions"]
+    assert "Painted in one pass" in (report / "index.html").read_text()
+
+
+def test_cli_fast_keeps_alpha(tmp_path):
+    rgba = np.zeros((32, 48, 4), np.uint8)
+    rgba[..., :3] = 120
+    rgba[8:24, 8:40, 3] = 255
+    from PIL import Image
+
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "c.png")
+    Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(tmp_path / "s.png")
+    out = tmp_path / "o.png"
+    assert main([str(tmp_path / "c.png"), str(tmp_path / "s.png"), "-o", str(out), "--method", "fast",
+                 "--size", "48", "--quiet"]) == 0
+    with Image.open(out) as image:
+        assert image.mode == "RGBA"
+        np.testing.assert_array_equal(np.asarray(image)[..., 3], rgba[..., 3])
+
+
+def test_fast_run_never_imports_tensorflow(tiny_pair, tmp_path):
+    content, style = tiny_pair
+    code = ("import sys; from painterly.cli import main; "
+            f"rc = main([{str(content)!r}, {str(style)!r}, '-o', {str(tmp_path / 'o.png')!r}, '--method', 'fast', "
+            "'--size', '40', '--quiet']); "
+            "sys.exit(rc or (3 if 'tensorflow' in sys.modules or 'keras' in sys.modules else 0))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o.png").is_file()
