@@ -142,12 +142,34 @@ def test_the_form_is_built_from_settings(client):
     described = client.get("/api/settings").json()
     names = [f["name"] for f in described["fields"]]
     assert sorted(names) == sorted(f.name for f in dataclasses.fields(Settings) if f.name != "weights")
-    assert names[:4] == ["style_weight", "size", "preserve_color", "iterations"]  # the main controls first
+    assert names[:6] == ["method", "init", "style_weight", "style_strength", "size", "preserve_color"]  # main first
+    by_name = {f["name"]: f for f in described["fields"]}
+    assert by_name["iterations"]["methods"] == ["optimise"] and "fast" in by_name["size"]["methods"]
+    assert "fast" in by_name["init"]["choices"]
     for field in described["fields"]:
         meta = next(f for f in dataclasses.fields(Settings) if f.name == field["name"]).metadata
         assert field["flag"] == meta["flag"] and field["help"] == meta["help"]
     assert described["presets"] == {name: preset(name).to_dict() for name in PRESETS}
     assert described["limits"]["styles"] == 2 and described["limits"]["upload_bytes"] == 50_000
+
+
+def test_a_fast_job_paints_in_one_step_and_an_optimisation_can_start_from_it(client, tiny_pair):
+    content, style = tiny_pair
+    response = client.post("/api/jobs", files=files(content, style), data={"method": "fast", "size": "48"})
+    assert response.status_code == 201, response.text
+    stream = events(client, response.json()["id"])
+    progress = [data for kind, data in stream if kind == "progress"]
+    assert len(progress) == 1 and progress[0]["steps"] == 0 and progress[0]["loss"] is None
+    job = client.get(f"/api/jobs/{response.json()['id']}").json()
+    assert job["state"] == "completed"
+    image = decoded(client.get(f"/api/jobs/{job['id']}/result").content)
+    assert image.size == (48, 32)
+    assert "Painted in one pass" in client.get(f"/api/jobs/{job['id']}/report").text
+
+    response = client.post("/api/jobs", files=files(content, style), data={**TINY, "init": "fast"})
+    stream = events(client, response.json()["id"])
+    first = [data for kind, data in stream if kind == "progress"][0]
+    assert first["step"] == 0 and first["start"] == "fast" and first["loss"] is not None
 
 
 def _refusals(pair):

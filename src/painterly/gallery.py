@@ -1,6 +1,7 @@
 """`painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png`: every content × style pair on one sheet.
 
-The feature network is built once and reused for every pair. Ctrl-C keeps the pairs already done.
+The network (the optimisation's VGG, or the fast method's) is loaded once and reused for every pair.
+Ctrl-C keeps the pairs already done.
 """
 
 from __future__ import annotations
@@ -59,24 +60,27 @@ def main(argv: Sequence[str]) -> int:
     output = images.check_output(args.output, overwrite=args.overwrite, inputs=[*contents, *styles])
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
 
-    _import_tensorflow_quietly()
-    from . import backbones
-    from .engine import Transfer
+    shared = {}  # the optimisation's feature network, built once for every pair
+    if settings.method == "optimise":
+        _import_tensorflow_quietly()
+        from . import backbones
 
-    layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
-    model = settings.model
-    if model == "auto":
-        model = backbones._resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
-    backbone = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
-                               border=settings.border, precision=settings.precision)
-    settings = settings.replace(model=model)
+        layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
+        model = settings.model
+        if model == "auto":
+            model = backbones._resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
+        shared["backbone"] = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
+                                             border=settings.border, precision=settings.precision)
+        settings = settings.replace(model=model)
+    from .methods import prepare
+
     cells: dict[tuple[int, int], np.ndarray] = {}
     started, code = time.perf_counter(), EXIT_OK
     try:
         for i, content in enumerate(contents):
             for j, style in enumerate(styles):
                 pair = time.perf_counter()
-                run = Transfer(content, style, settings, backbone=backbone)
+                run = prepare(content, style, settings, **shared)
                 for _ in run:
                     pass
                 cells[i, j] = run.result().image
@@ -87,6 +91,8 @@ def main(argv: Sequence[str]) -> int:
     thumbs = lambda files: [(p.stem, images.load_image(p).rgb) for p in files]  # noqa: E731
     sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.cell)
     images.save_image(output, sheet)
+    how = (f"{settings.iterations} iterations, {shared['backbone'].name}" if "backbone" in shared
+           else "the fast network")
     say(f"painterly: wrote {output}: {len(cells)} pairs in {time.perf_counter() - started:.0f} s "
-        f"({settings.size} px, {settings.iterations} iterations, {backbone.name})")
+        f"({settings.size} px, {how})")
     return code

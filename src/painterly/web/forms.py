@@ -15,7 +15,10 @@ from ..errors import SettingsError
 from ..settings import INITS, PRESETS, Settings, _did_you_mean, preset
 
 MAIN = {  # the controls shown up front, with the page's words for them; the rest go under "More settings"
-    "style_weight": "Style strength",
+    "method": "Method",
+    "init": "Start from",
+    "style_weight": "Style weight",
+    "style_strength": "Style strength",
     "size": "Size (px)",
     "preserve_color": "Preserve colours",
     "iterations": "Iterations",
@@ -47,8 +50,9 @@ def fields() -> list[dict]:
         kind = "bool" if meta.get("boolean") else "list" if "nargs" in meta else _type_name(f)
         described.append({
             "name": f.name, "label": MAIN.get(f.name, f.name.replace("_", " ")), "flag": meta["flag"],
-            "help": meta["help"], "type": kind, "choices": list(meta["choices"]) if "choices" in meta else None,
-            "main": f.name in MAIN,
+            "help": meta["help"], "type": kind,
+            "choices": list(INITS) if f.name == "init" else list(meta["choices"]) if "choices" in meta else None,
+            "main": f.name in MAIN, "methods": list(meta["methods"]),
         })
     order = list(MAIN)
     return sorted(described, key=lambda d: order.index(d["name"]) if d["main"] else len(order))

@@ -17,6 +17,7 @@ import dataclasses
 import fcntl
 import json
 import logging
+import math
 import os
 import queue
 import shutil
@@ -266,7 +267,7 @@ class Jobs:
                 self.store.update(job_id, state="failed", finished=time.time(), message=f"internal error: {error!r}")
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
-        from ..engine import Transfer
+        from ..methods import prepare
         from ..reports import Report
 
         settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["settings"].items()})
@@ -274,14 +275,15 @@ class Jobs:
         styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
         notices: list[str] = []
         key = _backbone_key(settings)
-        backbone = cache.get(key)
+        optimise = settings.method == "optimise"
         state, message, run, report = "completed", None, None, None
         try:
-            run = Transfer(folder / "content", styles, settings, backbone=backbone, notice=notices.append,
-                           on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
-            cache.clear()
-            cache[key] = run.backbone
-            report = Report(folder / "report", save_every=settings.save_every, overwrite=True)
+            run = prepare(folder / "content", styles, settings, backbone=cache.get(key), notice=notices.append,
+                          on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
+            if optimise:
+                cache.clear()
+                cache[key] = run.backbone
+            report = Report(folder / "report", save_every=settings.save_every if optimise else 0, overwrite=True)
             self.store.update(job["id"], message="; ".join(notices) or None)
             saved = 0.0
             with closing(iter(run)) as records:
@@ -352,9 +354,11 @@ def _lock(path: Path):
 
 def _progress(record, run) -> dict:
     """The numbers of one step the page shows, with an estimate of the time left."""
+    start = "fast" if run.settings.method == "optimise" and run.settings.init == "fast" else None
     return {"scale": record.scale, "scales": record.scales, "step": record.step, "steps": record.steps,
-            "loss": record.loss, "terms": dict(record.terms), "elapsed": round(record.elapsed, 3),
-            "size": list(record.size), "eta": _eta(record, run)}
+            "loss": record.loss if math.isfinite(record.loss) else None,  # the fast method has none (JSON has no NaN)
+            "terms": dict(record.terms), "elapsed": round(record.elapsed, 3), "size": list(record.size),
+            "eta": _eta(record, run), "start": start}
 
 
 def _eta(record, run) -> float | None:

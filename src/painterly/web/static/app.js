@@ -45,10 +45,22 @@ async function buildForm() {
     }
     input.name = field.name;
     input.id = `field-${field.name}`;
+    label.id = `label-${field.name}`;
     label.append(field.label, input);
     (field.main ? $("main-fields") : $("more-fields")).append(label);
   }
+  $("field-method").addEventListener("change", showMethod);
   fillPreset();
+}
+
+function showMethod() {  // settings the chosen method does not use are greyed out and not sent
+  const method = $("field-method").value;
+  for (const field of schema.fields) {
+    const unused = !field.methods.includes(method);
+    $(`field-${field.name}`).disabled = unused;
+    $(`label-${field.name}`).classList.toggle("unused", unused);
+    $(`label-${field.name}`).title = `${field.help} (${field.flag})` + (unused ? ` — not used by the ${method} method` : "");
+  }
 }
 
 function fillPreset() {
@@ -57,6 +69,7 @@ function fillPreset() {
     const value = values[field.name];
     $(`field-${field.name}`).value = value === null ? "" : Array.isArray(value) ? value.join(" ") : String(value);
   }
+  showMethod();
 }
 
 function showFiles() {
@@ -108,8 +121,8 @@ async function submit(event) {
   }
   data.append("preset", $("preset").value);
   for (const field of schema.fields) {
-    const value = $(`field-${field.name}`).value.trim();
-    if (value) data.append(field.name, value);
+    const input = $(`field-${field.name}`);
+    if (input.value.trim() && !input.disabled) data.append(field.name, input.value.trim());
   }
   $("start").disabled = true;
   try {
@@ -189,10 +202,13 @@ function render(job) {
 function progress(id, record) {
   points.push(record);
   const { step, steps, scale, scales, size, eta } = record;
-  $("bar").value = (scale + step / steps) / scales;
+  $("bar").value = steps ? (scale + step / steps) / scales : 1;
   const where = scales > 1 ? ` at scale ${scale + 1} of ${scales}` : "";
   const left = eta === null ? "" : ` · about ${duration(eta)} left`;
-  $("status").textContent = `Step ${step} of ${steps}${where} (${size[0]}×${size[1]})${lossText(record)}${left}`;
+  $("status").textContent = steps === 0
+    ? `Painted in one pass (${size[0]}×${size[1]}) in ${record.elapsed.toFixed(2)} s`
+    : `${step === 0 && record.start ? `Started from the ${record.start} picture · ` : ""}` +
+      `Step ${step} of ${steps}${where} (${size[0]}×${size[1]})${lossText(record)}${left}`;
   $("status").className = "state-running";
   drawChart();
   setImage(id);
@@ -215,6 +231,7 @@ function drawChart() {
   g.clearRect(0, 0, w, h);
   g.font = "11px system-ui, sans-serif";
   g.fillStyle = "#666";
+  if (points.length && points[0].loss === null) { g.fillText("one pass: no loss is minimised", pad, h / 2); return; }
   if (points.length < 2) { g.fillText("loss per step (log scale) appears here", pad, h / 2); return; }
   const logs = points.map((p) => Math.log10(Math.max(p.loss, 1e-30)));
   const low = Math.min(...logs), high = Math.max(...logs), span = high - low || 1;
@@ -274,7 +291,9 @@ async function refreshList() {
 
 // ---- small helpers --------------------------------------------------------------------------------
 
-function lossText(record) { return record ? ` · loss ${record.loss.toPrecision(4)}` : ""; }
+function lossText(record) {  // the fast method minimises nothing: its record has no loss
+  return record && record.loss !== null ? ` · loss ${record.loss.toPrecision(4)}` : "";
+}
 function capital(text) { return text[0].toUpperCase() + text.slice(1); }
 function duration(seconds) {
   return seconds < 60 ? `${Math.round(seconds)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
