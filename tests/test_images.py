@@ -747,3 +747,15 @@ def test_errors_name_the_file_as_the_caller_shows_it(tmp_path):
     with pytest.raises(images.InputImageError) as error:
         images.load_image(upload, role="content photo", shown_as="holiday.jpg")
     assert str(error.value).startswith("content photo 'holiday.jpg' ") and str(tmp_path) not in str(error.value)
+
+
+def test_output_size_gives_panoramas_the_pixels_of_a_four_by_three_picture():
+    from painterly.images import output_size
+
+    assert output_size((1600, 1200), 384) == (384, 288)  # 4:3: the long side, as before
+    assert output_size((1000, 1000), 384) == (384, 384)
+    assert output_size((1200, 1600), 384) == (288, 384)
+    w, h = output_size((4000, 1000), 384)  # 4:1: 384 × 288 = 110592 pixels, not 384×96
+    assert (w, h) == (665, 166) and abs(w * h - 384 * 288) / (384 * 288) < 0.01
+    assert output_size((1000, 4000), 384) == (166, 665)
+    assert output_size((4000, 1000), 400, "height") == (1600, 400)  # the paper's height rule is untouched

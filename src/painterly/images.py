@@ -13,6 +13,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import threading
@@ -243,6 +244,20 @@ def fit_size(size: tuple[int, int], target: int, edge: str = "long") -> tuple[in
     else:
         raise ValueError(f"edge must be 'long' or 'height', got {edge!r}")
     return _scaled(width, target, reference), _scaled(height, target, reference)
+
+
+WIDEST = 4 / 3  # --size N sets the long side up to this aspect ratio; beyond it, the pixels of an N × 3N/4 image
+
+
+def output_size(size: tuple[int, int], target: int, edge: str = "long") -> tuple[int, int]:
+    """The output's (width, height) for ``--size target``: the long side (or the height) is `target`,
+    except that an image wider or taller than 4:3 gets the pixels a 4:3 one would (target × 3·target/4),
+    so that a panorama keeps a height the network can paint: 4:1 at 384 is 665×166, not 384×96."""
+    width, height = size
+    aspect = max(width, height) / max(1, min(width, height))
+    if edge != "long" or aspect <= WIDEST:
+        return fit_size(size, target, edge)
+    return fit_size(size, round(target * math.sqrt(aspect / WIDEST)))
 
 
 def _scaled(side: int, target: int, reference: int) -> int:

@@ -54,8 +54,9 @@ class Settings:
     weights: str | None = field(default=None, metadata=_optimise(
         "--weights", "local keras weights file for vgg19/vgg16 instead of the ImageNet download", metavar="FILE"))
     size: int | str = field(default=512, metadata=_opt(
-        "--size", "output size in pixels (longest side), or auto: the largest that fits in memory, at most "
-        "the content's own size", metavar="PX", type=lambda text: _size_value(text)))
+        "--size", "output size in pixels: the longest side, except that an image wider or taller than 4:3 gets "
+        "the pixels of a 4:3 one (a 4:1 panorama at 384 is 665×166, not 384×96); or auto: the largest that fits "
+        "in memory, at most the content's own size", metavar="PX", type=lambda text: _size_value(text)))
     size_edge: str = field(default="long", metadata=_opt(
         "--size-edge", "which side --size sets: long (default) or height (as keras.io)", choices=("long", "height")))
     tile: int | str | None = field(default="auto", metadata=_opt(

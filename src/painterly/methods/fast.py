@@ -76,7 +76,7 @@ class FastRun:
         if settings.size == "auto":  # the network's memory is linear in pixels and it tiles: the photo's own size
             self.size = self.content.size
         else:
-            self.size = images.fit_size(self.content.size, settings.size, settings.size_edge)
+            self.size = images.output_size(self.content.size, settings.size, settings.size_edge)
         self.scales = [self.size]
         self.painted_size = painted_size(self.content.size, self.size, settings.style_scale)
         self.memory = self._check_memory()

@@ -116,7 +116,7 @@ class Transfer:
     def _output_size(self, layers) -> tuple[int, int]:
         s = self.settings
         if s.size != "auto":
-            return images.fit_size(self.content.size, s.size, s.size_edge)
+            return images.output_size(self.content.size, s.size, s.size_edge)
         budget = memory.available_bytes() + memory.current_rss_bytes()
         side = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, budget), budget)
         return images.fit_size(self.content.size, min(side, max(self.content.size)))
