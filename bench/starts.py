@@ -65,6 +65,7 @@ def compare(content: Path, style: Path, settings: Settings, backbone, save_to: P
         reached = next((step for step, (loss, _) in enumerate(curve) if loss <= target), None)
         row[start] = {
             "loss": {str(step): curve[step][0] for step in CHECKPOINTS if step < len(curve)},
+            "seconds_at": {str(step): round(curve[step][1], 2) for step in CHECKPOINTS if step < len(curve)},
             "iterations_to_target": reached,
             "seconds_to_target": None if reached is None else round(curve[reached][1], 2),
             "seconds": round(curve[-1][1], 2),
@@ -77,6 +78,50 @@ def compare(content: Path, style: Path, settings: Settings, backbone, save_to: P
     return row
 
 
+SHEET_COLUMNS = (("content", 0, "photo"), ("fast", 0, "fast method"), ("content", 100, "optimised from the photo"),
+                 ("fast", 30, "from the fast picture, 30 it"), ("fast", 100, "from the fast picture, 100 it"))
+
+
+def sheet(rows: list[dict], folder: Path, out: Path, cell: int = 320) -> None:
+    """One row per pair: the photo, the fast picture, and the optimisation from each start, with times."""
+    from PIL import Image, ImageDraw
+
+    from painterly.reports import _font
+
+    font = _font(14)
+    first = Image.open(folder / f"{rows[0]['photo']}_{rows[0]['painting']}_content_000.png")
+    height = round(cell * first.height / first.width)
+    canvas = Image.new("RGB", (cell * len(SHEET_COLUMNS), (height + 24) * len(rows)), "white")
+    draw = ImageDraw.Draw(canvas)
+    for r, row in enumerate(rows):
+        for c, (start, step, label) in enumerate(SHEET_COLUMNS):
+            path = folder / f"{row['photo']}_{row['painting']}_{start}_{step:03d}.png"
+            if not path.is_file():
+                continue
+            image = Image.open(path).convert("RGB").resize((cell, height), Image.Resampling.LANCZOS)
+            canvas.paste(image, (c * cell, r * (height + 24) + 24))
+            timing = row[start].get("seconds_at", {}).get(str(step))
+            if timing is None and step == 100:
+                timing = row[start]["seconds"]
+            if label == "fast method":  # its own time, measured here with the network loaded
+                timing = _fast_seconds(row)
+            caption = f"{row['photo']} × {row['painting']}" if c == 0 else label
+            if timing is not None and c:
+                caption += f" ({timing:.1f} s)" if timing >= 1 else f" ({timing:.2f} s)"
+            draw.text((c * cell + 4, r * (height + 24) + 4), caption, fill="black", font=font)
+    canvas.save(out, quality=88)
+
+
+def _fast_seconds(row: dict) -> float:
+    from painterly.methods.fast import FastRun
+
+    run = FastRun(SHARED / "content" / f"{row['photo']}.jpg", SHARED / "style" / f"{row['painting']}.jpg",
+                  Settings(method="fast", size=max(row["size"])))
+    run.network  # loaded before timing
+    list(run)
+    return run.timings["paint_s"]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.starts", description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=512)
@@ -84,6 +129,9 @@ def main(argv=None) -> int:
     parser.add_argument("--pairs", type=int, default=len(PAIRS))
     parser.add_argument("--images", type=Path, help="folder for the pictures at each checkpoint")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--sheet", type=Path, help="with --images: write the side-by-side sheet here")
+    parser.add_argument("--pair", nargs=2, action="append", metavar=("PHOTO", "PAINTING"),
+                        help="a pair of ../shared/images by stem (repeatable; default: the six of PAIRS)")
     args = parser.parse_args(argv)
     settings = Settings(model=MODEL, size=args.size, iterations=args.iterations, seed=0)
     backbone = backbones.build(MODEL, LAYERS)
@@ -91,14 +139,16 @@ def main(argv=None) -> int:
         args.images.mkdir(parents=True, exist_ok=True)
     rows = []
     day = datetime.date.today().isoformat()
-    out = args.out / f"starts-{day}.json"
-    for content, style in PAIRS[:args.pairs]:
+    out = args.out / f"starts-{day}-{args.size}px.json"
+    for content, style in (args.pair or PAIRS[:args.pairs]):
         row = compare(SHARED / "content" / f"{content}.jpg", SHARED / "style" / f"{style}.jpg", settings, backbone,
                       args.images)
         rows.append(row)
         print(json.dumps(row), flush=True)
         args.out.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"machine": machine(), "settings": settings.to_dict(), "pairs": rows}, indent=1))
+    if args.sheet and args.images:
+        sheet(rows, args.images, args.sheet)
     return 0
 
 

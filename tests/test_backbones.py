@@ -80,10 +80,10 @@ def test_auto_falls_back_to_offline_weights_with_a_notice(monkeypatch):
     monkeypatch.setattr(backbones, "_vgg19_cached", lambda: False)
     monkeypatch.setattr(backbones, "_can_download", lambda timeout=3.0: False)
     notices = []
-    assert backbones._resolve_auto(None, notices.append) == "vgg16-hed"
+    assert backbones.resolve_auto(None, notices.append) == "vgg16-hed"
     assert len(notices) == 1 and "vgg16-hed" in notices[0] and "VGG19" in notices[0]
     monkeypatch.setattr(backbones, "_vgg19_cached", lambda: True)
-    assert backbones._resolve_auto(None, notices.append) == "vgg19"
+    assert backbones.resolve_auto(None, notices.append) == "vgg19"
 
 
 def test_float64_backbone_after_a_float32_one_and_global_settings_restored():

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from painterly import __version__
-from painterly.cli import demo_pair, main
+from painterly.cli import main
+from painterly.images import demo_pair
 
 from conftest import decode
 

@@ -749,13 +749,14 @@ def test_errors_name_the_file_as_the_caller_shows_it(tmp_path):
     assert str(error.value).startswith("content photo 'holiday.jpg' ") and str(tmp_path) not in str(error.value)
 
 
-def test_output_size_gives_panoramas_the_pixels_of_a_four_by_three_picture():
+def test_output_size_gives_panoramas_the_pixels_of_a_two_by_one_picture():
     from painterly.images import output_size
 
-    assert output_size((1600, 1200), 384) == (384, 288)  # 4:3: the long side, as before
-    assert output_size((1000, 1000), 384) == (384, 384)
+    assert output_size((1600, 1200), 384) == (384, 288)  # up to 2:1: the long side, as before
+    assert output_size((1920, 1080), 384) == (384, 216)
+    assert output_size((2000, 1000), 384) == (384, 192)
     assert output_size((1200, 1600), 384) == (288, 384)
-    w, h = output_size((4000, 1000), 384)  # 4:1: 384 × 288 = 110592 pixels, not 384×96
-    assert (w, h) == (665, 166) and abs(w * h - 384 * 288) / (384 * 288) < 0.01
-    assert output_size((1000, 4000), 384) == (166, 665)
+    w, h = output_size((4000, 1000), 384)  # 4:1: the pixels of 384 × 192, not 384×96
+    assert (w, h) == (543, 136) and abs(w * h - 384 * 192) / (384 * 192) < 0.01
+    assert output_size((1000, 4000), 384) == (136, 543)
     assert output_size((4000, 1000), 400, "height") == (1600, 400)  # the paper's height rule is untouched

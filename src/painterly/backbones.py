@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -198,7 +199,7 @@ def _build(model, layers, weights, pooling, border, notice, dtype) -> Backbone:
     if border not in ("mirror", "zero"):
         raise SettingsError(f"unknown border '{border}': use mirror or zero")
     if model == "auto":
-        model = _resolve_auto(weights, notice)
+        model = resolve_auto(weights, notice)
     architecture = model.split("-")[0]
     if architecture not in ("vgg19", "vgg16"):
         raise SettingsError(f"unknown model '{model}': choose one of {', '.join(MODELS)}")
@@ -290,7 +291,7 @@ def _load_hed(net, path: Path) -> None:
             net.get_layer(name).set_weights([group["0"][()], group["1"][()]])
 
 
-def _resolve_auto(weights: str | None, notice: Callable[[str], None] | None) -> str:
+def resolve_auto(weights: str | None, notice: Callable[[str], None] | None) -> str:
     """VGG19 ImageNet when a weights file is given, cached, or downloadable; vgg16-hed otherwise."""
     if weights is not None or _vgg19_cached() or _can_download():
         return "vgg19"
@@ -316,3 +317,25 @@ def _can_download(timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) kept off the terminal.
+
+    Those lines are written to file descriptor 2 before TensorFlow reads its log settings, so only
+    pointing the descriptor elsewhere for the import silences them; Python errors are unaffected.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -11,10 +11,7 @@ exit code 130 after saving the best image so far. Flags for the run's settings a
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -22,26 +19,14 @@ from typing import Sequence
 
 from . import __version__
 from .errors import OutputError, PainterlyError, SettingsError
-from .settings import INITS, LEARNING_RATES, METHODS, OPTIMISE, PRESETS, Settings, preset
-
-EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 2, 130, 143
-
-
-def demo_pair() -> tuple[Path, Path]:
-    """The bundled demo content photo and style painting (sources in painterly/data/SOURCES.md)."""
-    from importlib.resources import files
-
-    data = files("painterly") / "data"
-    return Path(str(data / "demo_content.jpg")), Path(str(data / "demo_style.jpg"))
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line and exit code 2, as for every other bad input
-        raise SettingsError(f"{message} (see painterly --help)")
-
+from .flags import Parser, add_settings_flags, ignored_flags, settings_from
+from .images import demo_pair
+from .interrupts import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Terminated, deferred_stop, exit_code,
+                         terminate_as_interrupt)
+from .settings import INITS, LEARNING_RATES, PRESETS, Settings
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="painterly",
         description="Repaint a photo in the style of a painting (neural style transfer, Gatys et al.).",
         epilog="Example: painterly photo.jpg starry_night.jpg -o painted.png --size 512 --report report/\n\n"
@@ -63,47 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"painterly {__version__}")
     add_settings_flags(parser)
     return parser
-
-
-def add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per `Settings` field, defaulting to "not given" so the preset's values stand."""
-    groups = {
-        METHODS: parser.add_argument_group("settings of every method (the defaults shown are --preset default's)"),
-        OPTIMISE: parser.add_argument_group("settings of the optimisation (--method optimise, the default)"),
-    }
-    for f in dataclasses.fields(Settings):
-        meta = dict(f.metadata)
-        group = groups[meta.pop("methods")]
-        flag, help_text = meta.pop("flag"), meta.pop("help") + _default_text(f)
-        if meta.pop("boolean", False):
-            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                               default=argparse.SUPPRESS, help=help_text)
-            continue
-        if "type" not in meta and "choices" not in meta:
-            meta["type"] = _field_type(f)
-        group.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, **meta)
-
-
-def _default_text(f: dataclasses.Field) -> str:
-    """" (default: …)" for a flag's help, as the default preset has it."""
-    value = PRESETS["default"].get(f.name, f.default)
-    if value is None or "default" in f.metadata["help"]:
-        return ""
-    shown = " ".join(map(str, value)) if isinstance(value, tuple) else ("on" if value is True else
-                                                                       "off" if value is False else value)
-    return f" (default: {shown})".replace("%", "%%")
-
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    """The preset named by args.preset with the settings flags that were given on top."""
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
-    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-    return preset(args.preset, **overrides)
-
-
-def _field_type(f: dataclasses.Field):
-    annotation = str(f.type)
-    return int if annotation.startswith("int") else float if annotation.startswith("float") else str
 
 
 def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Settings, Path, list[Path]]:
@@ -147,33 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_code(stop)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (kill, docker stop, a CI timeout, a cluster pre-empting a job): handled as Ctrl-C is."""
-
-
-def exit_code(stop: KeyboardInterrupt) -> int:
-    """130 for Ctrl-C, 143 (128 + SIGTERM) for a termination, as shells report them."""
-    return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt():
-    """Within this block SIGTERM raises `Terminated`, so every place that keeps the best image on
-    Ctrl-C keeps it on SIGTERM too. Outside the main thread (signals cannot be set there) it does nothing."""
-    def terminate(signum, frame):
-        raise Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, terminate)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _run(argv) -> int:
     from . import images
 
@@ -202,7 +119,9 @@ def _run(argv) -> int:
     run = prepare(content, styles, settings, notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
     images.check_space(_planned_bytes(run, output, preview, report))
     if settings.method == "optimise":
-        _import_tensorflow_quietly()
+        from .backbones import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     say(run.describe())
     code = EXIT_OK
     failure = None
@@ -224,7 +143,7 @@ def _run(argv) -> int:
     if run.best is None:  # stopped before the first step: nothing to save
         print("painterly: stopped before the first step: nothing saved", file=sys.stderr)
         return code if code != EXIT_OK else EXIT_INTERRUPTED
-    with _deferred_stop() as stops:  # a second signal must not cut the saving short
+    with deferred_stop() as stops:  # a second signal must not cut the saving short
         result = run.result()
         written = images.save_or_rescue(output, result.image, result.alpha)
         if written != output:
@@ -261,42 +180,12 @@ def _summary(result) -> str:
             f"loss {first.loss:.4g} → {best.loss:.4g}")
 
 
-def ignored_flags(args: argparse.Namespace, settings: Settings) -> list[str]:
-    """The flags given on the command line that the chosen method does not use."""
-    from .settings import applies
-
-    return [f.metadata["flag"] for f in dataclasses.fields(Settings)
-            if hasattr(args, f.name) and not applies(f, settings.method)]
-
-
 def _unchanged_hint(settings: Settings) -> str:
     if settings.optimizer in ("adam", "sgd") and settings.learning_rate is not None:
         default = LEARNING_RATES[settings.optimizer]
         return (f"--learning-rate {settings.learning_rate:g} overshoots: try the default ({default:g}) "
                 f"or a smaller one")
     return "raise --style-weight, or start from another --init"
-
-
-@contextlib.contextmanager
-def _deferred_stop():
-    """Collect Ctrl-C / SIGTERM raised inside the block after its work is done (the result is being
-    written) instead of abandoning the write; the caller reads the list of stops afterwards."""
-    stops: list[KeyboardInterrupt] = []
-    handlers = {}
-
-    def defer(signum, frame):
-        stops.append(Terminated() if signum == signal.SIGTERM else KeyboardInterrupt())
-
-    try:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            handlers[signum] = signal.signal(signum, defer)
-    except ValueError:  # not the main thread
-        pass
-    try:
-        yield stops
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
 
 
 def _planned_bytes(run, output: Path, preview: Path | None, report) -> list[tuple[Path, int]]:
@@ -310,28 +199,6 @@ def _planned_bytes(run, output: Path, preview: Path | None, report) -> list[tupl
         snapshots = run.planned_steps // report.save_every + len(run.scales) if report.save_every else 0
         needed.append((report.directory, image * (3 + len(run.styles) + snapshots) + 2**20))
     return needed
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) kept off the terminal.
-
-    Those lines are written to file descriptor 2 before TensorFlow reads its log settings, so only
-    pointing the descriptor elsewhere for the import silences them; Python errors are unaffected.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 class _Progress:

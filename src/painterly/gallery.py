@@ -21,10 +21,10 @@ TILE = 192  # longest side of a cell on the sheet
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import _Parser, add_settings_flags
+    from .flags import Parser, add_settings_flags
     from .settings import PRESETS
 
-    parser = _Parser(prog="painterly gallery",
+    parser = Parser(prog="painterly gallery",
                      description="Stylize every content image with every style image into one labelled sheet.")
     parser.add_argument("content_dir", metavar="CONTENT_DIR", help="folder of content photos")
     parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images")
@@ -49,7 +49,8 @@ def image_files(folder: str, role: str) -> list[Path]:
 
 def main(argv: Sequence[str]) -> int:
     from . import images
-    from .cli import EXIT_OK, _import_tensorflow_quietly, exit_code, settings_from
+    from .flags import settings_from
+    from .interrupts import EXIT_OK, exit_code
     from .reports import gallery_sheet
 
     args = build_parser().parse_args(list(argv))
@@ -62,13 +63,14 @@ def main(argv: Sequence[str]) -> int:
 
     shared = {}  # the optimisation's feature network, built once for every pair
     if settings.method == "optimise":
-        _import_tensorflow_quietly()
         from . import backbones
+
+        backbones.import_tensorflow_quietly()
 
         layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
         model = settings.model
         if model == "auto":
-            model = backbones._resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
+            model = backbones.resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
         shared["backbone"] = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
                                              border=settings.border, precision=settings.precision)
         settings = settings.replace(model=model)

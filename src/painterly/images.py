@@ -246,13 +246,13 @@ def fit_size(size: tuple[int, int], target: int, edge: str = "long") -> tuple[in
     return _scaled(width, target, reference), _scaled(height, target, reference)
 
 
-WIDEST = 4 / 3  # --size N sets the long side up to this aspect ratio; beyond it, the pixels of an N × 3N/4 image
+WIDEST = 2.0  # --size N sets the long side up to this aspect ratio (16:9 and 3:2 included); beyond, an N × N/2 image's pixels
 
 
 def output_size(size: tuple[int, int], target: int, edge: str = "long") -> tuple[int, int]:
     """The output's (width, height) for ``--size target``: the long side (or the height) is `target`,
-    except that an image wider or taller than 4:3 gets the pixels a 4:3 one would (target × 3·target/4),
-    so that a panorama keeps a height the network can paint: 4:1 at 384 is 665×166, not 384×96."""
+    except that an image wider or taller than 2:1 gets the pixels a 2:1 one would (target × target/2),
+    so that a panorama keeps a height the network can paint: 4:1 at 384 is 543×136, not 384×96."""
     width, height = size
     aspect = max(width, height) / max(1, min(width, height))
     if edge != "long" or aspect <= WIDEST:
@@ -452,3 +452,11 @@ def same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist
         return False
+
+
+def demo_pair() -> tuple[Path, Path]:
+    """The bundled demo content photo and style painting (sources in painterly/data/SOURCES.md)."""
+    from importlib.resources import files
+
+    data = files("painterly") / "data"
+    return Path(str(data / "demo_content.jpg")), Path(str(data / "demo_style.jpg"))

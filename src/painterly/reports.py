@@ -641,7 +641,7 @@ def _section(title: str, content: str) -> str:
 def _summary(result: Result) -> str:
     if not has_losses(result):
         seconds = result.metadata.get("timings", {}).get("paint_s")
-        return (f"Painted in one pass by the fast method's network"
+        return ("Painted in one pass by the fast method's network"
                 + (f" in {seconds:.2f} s" if seconds is not None else "") + " (no loss is minimised)")
     parts = [f"Run {html.escape(str(result.stopped))}", f"{len(result.history)} steps recorded"]
     if result.history:

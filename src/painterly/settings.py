@@ -54,8 +54,8 @@ class Settings:
     weights: str | None = field(default=None, metadata=_optimise(
         "--weights", "local keras weights file for vgg19/vgg16 instead of the ImageNet download", metavar="FILE"))
     size: int | str = field(default=512, metadata=_opt(
-        "--size", "output size in pixels: the longest side, except that an image wider or taller than 4:3 gets "
-        "the pixels of a 4:3 one (a 4:1 panorama at 384 is 665×166, not 384×96); or auto: the largest that fits "
+        "--size", "output size in pixels: the longest side, except that an image wider or taller than 2:1 gets "
+        "the pixels of a 2:1 one (a 4:1 panorama at 384 is 543×136, not 384×96); or auto: the largest that fits "
         "in memory, at most the content's own size", metavar="PX", type=lambda text: _size_value(text)))
     size_edge: str = field(default="long", metadata=_opt(
         "--size-edge", "which side --size sets: long (default) or height (as keras.io)", choices=("long", "height")))
@@ -77,9 +77,12 @@ class Settings:
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
     learning_rate: float | None = field(default=None, metadata=_optimise(
         "--learning-rate", "Adam/SGD step size in pixel units (default: adam 4, sgd 100)", metavar="LR"))
-    content_weight: float = field(default=1.0, metadata=_optimise("--content-weight", "α, weight of the content loss", metavar="W"))
-    style_weight: float = field(default=10.0, metadata=_optimise("--style-weight", "β, weight of the style loss", metavar="W"))
-    tv_weight: float = field(default=1.0, metadata=_optimise("--tv-weight", "weight of the total-variation loss", metavar="W"))
+    content_weight: float = field(default=1.0, metadata=_optimise(
+        "--content-weight", "α, weight of the content loss", metavar="W"))
+    style_weight: float = field(default=10.0, metadata=_optimise(
+        "--style-weight", "β, weight of the style loss", metavar="W"))
+    tv_weight: float = field(default=1.0, metadata=_optimise(
+        "--tv-weight", "weight of the total-variation loss", metavar="W"))
     content_layers: tuple[str, ...] = field(default=CONTENT_LAYERS, metadata=_optimise(
         "--content-layers", "layers of the content loss", nargs="+", metavar="LAYER"))
     style_layers: tuple[str, ...] = field(default=STYLE_LAYERS, metadata=_optimise(
@@ -112,7 +115,8 @@ class Settings:
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
     init: str = field(default="content", metadata=_optimise(
-        "--init", "starting image: content, fast (the fast method's picture: repainted at once, then refined), noise, style, or an image file", metavar="INIT"))
+        "--init", "starting image: content, fast (the fast method's picture: repainted at once, then refined), "
+        "noise, style, or an image file", metavar="INIT"))
     seed: int | None = field(default=None, metadata=_optimise("--seed", "random seed (a run records the one it used)",
                                                          metavar="N"))
     save_every: int = field(default=10, metadata=_optimise(

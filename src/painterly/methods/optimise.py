@@ -118,8 +118,16 @@ class Transfer:
         if s.size != "auto":
             return images.output_size(self.content.size, s.size, s.size_edge)
         budget = memory.available_bytes() + memory.current_rss_bytes()
-        side = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, budget), budget)
-        return images.fit_size(self.content.size, min(side, max(self.content.size)))
+        size = images.output_size(self.content.size, self._largest_size_value(layers, budget), s.size_edge)
+        return size if max(size) <= max(self.content.size) else self.content.size  # never enlarged
+
+    def _largest_size_value(self, layers, budget: int) -> int:
+        """The largest --size value whose run fits in `budget` bytes."""
+        def planned(value: int) -> int:
+            side = max(images.output_size(self.content.size, value, self.settings.size_edge))
+            return self._planned_estimate(side, layers, budget)
+
+        return memory.largest_fitting_side(planned, budget)
 
     def _scales(self) -> list[tuple[int, int]]:
         """Sizes of the scales, coarse to fine: halvings of the output's longest side down to min_size."""
@@ -169,7 +177,7 @@ class Transfer:
         tile = self._tile_for(max(self.size), layers, available)
         estimate = self._estimate(max(self.size), layers, tile)
         if estimate > available:
-            fits = memory.largest_fitting_side(lambda side: self._planned_estimate(side, layers, available), available)
+            fits = self._largest_size_value(layers, available)
             raise PainterlyError(
                 f"a {width}×{height} run needs about {memory.format_bytes(estimate)} of memory but "
                 f"{memory.format_bytes(available)} is available: use --size {fits} or less (or --size auto)")

@@ -44,7 +44,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, UploadFile
 
 from .. import images
-from ..cli import demo_pair
+from ..images import demo_pair
 from ..errors import InputImageError, PainterlyError, SettingsError
 from . import forms
 from .jobs import FINISHED, Jobs, JobStateError, QueueFull

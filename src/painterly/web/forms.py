@@ -70,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_settings(preset_name: str, form: Mapping[str, str], limits: Limits) -> Settings:
     """Settings from the preset and the form's non-empty values; raises SettingsError naming the field."""
-    from ..cli import add_settings_flags, settings_from
+    from ..flags import add_settings_flags, settings_from
 
     names = {f.name: f for f in dataclasses.fields(Settings)}
     argv: list[str] = []

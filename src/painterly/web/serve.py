@@ -26,11 +26,11 @@ def default_data_dir() -> Path:
 
 
 def build_parser():
-    from ..cli import _Parser
+    from ..flags import Parser
     from .forms import Limits
 
     limits = Limits()
-    parser = _Parser(prog="painterly serve", description="Start painterly's web app: upload a photo and "
+    parser = Parser(prog="painterly serve", description="Start painterly's web app: upload a photo and "
                      "paintings, watch it paint, download the result.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
                         "computer only)")

@@ -1,0 +1,65 @@
+"""Command-line flags made from `Settings`: the CLI, `painterly gallery` and the web form all use these,
+so a flag means the same everywhere and none of them can drift from the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from .errors import SettingsError
+from .settings import METHODS, OPTIMISE, PRESETS, Settings, applies, preset
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2, as for every other bad input."""
+
+    def error(self, message):
+        raise SettingsError(f"{message} (see {self.prog} --help)")
+
+
+def add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per `Settings` field, defaulting to "not given" so the preset's values stand."""
+    groups = {
+        METHODS: parser.add_argument_group("settings of every method (the defaults shown are --preset default's)"),
+        OPTIMISE: parser.add_argument_group("settings of the optimisation (--method optimise, the default)"),
+    }
+    for f in dataclasses.fields(Settings):
+        meta = dict(f.metadata)
+        group = groups[meta.pop("methods")]
+        flag, help_text = meta.pop("flag"), meta.pop("help") + _default_text(f)
+        if meta.pop("boolean", False):
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=help_text)
+            continue
+        if "type" not in meta and "choices" not in meta:
+            meta["type"] = _field_type(f)
+        group.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=help_text, **meta)
+
+
+def _default_text(f: dataclasses.Field) -> str:
+    """" (default: …)" for a flag's help, as the default preset has it."""
+    value = PRESETS["default"].get(f.name, f.default)
+    if value is None or "default" in f.metadata["help"]:
+        return ""
+    shown = " ".join(map(str, value)) if isinstance(value, tuple) else ("on" if value is True else
+                                                                       "off" if value is False else value)
+    return f" (default: {shown})".replace("%", "%%")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The preset named by args.preset with the settings flags that were given on top."""
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
+    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    return preset(args.preset, **overrides)
+
+
+def _field_type(f: dataclasses.Field):
+    annotation = str(f.type)
+    return int if annotation.startswith("int") else float if annotation.startswith("float") else str
+
+
+def ignored_flags(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """The flags given on the command line that the chosen method does not use."""
+    return [f.metadata["flag"] for f in dataclasses.fields(Settings)
+            if hasattr(args, f.name) and not applies(f, settings.method)]
