@@ -33,6 +33,8 @@ SECTIONS = {  # in the order they run
     "end_to_end": "end to end (the CLI, a fresh process)",
     "memory": "peak memory (a fresh process per size)",
     "precision": "precision",
+    "fast": "the fast method (the CLI, a fresh process)",
+    "starts": "the optimisation from the photo and from the fast picture",
 }
 
 
@@ -70,6 +72,8 @@ def main(argv=None) -> int:
         "end_to_end": lambda: suite.end_to_end(plan),
         "memory": lambda: suite.memory(plan),
         "precision": lambda: suite.precision(plan, picture),
+        "fast": lambda: suite.fast(plan),
+        "starts": lambda: suite.starts(plan, backbone),
     }
     for key, title in SECTIONS.items():
         if args.only and key not in args.only:

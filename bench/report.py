@@ -85,6 +85,10 @@ def markdown(results: dict, path: Path, picture: Path | None) -> str:
         out += _memory(results)
     if "precision" in results:
         out += _precision(results, picture)
+    if "fast" in results:
+        out += _fast(results)
+    if "starts" in results:
+        out += _starts(results)
     out += _method()
     return "\n".join(out)
 
@@ -140,6 +144,36 @@ def _end_to_end(results: dict) -> list[str]:
         out.append(f"| {r['size']} px | {' → '.join(map(str, r['scales']))} | {r['seconds']:.0f} s | "
                    f"{r['cpu_s']:.0f} s | {r['load_average']:.1f} |")
 
+    return out
+
+
+def _fast(results: dict) -> list[str]:
+    out = ["", "### The fast method", "", "`painterly --method fast --report DIR` in a fresh process: wall time "
+           "(Python and onnxruntime start-up, loading the network, painting, saving the picture and the report) "
+           "and the painting alone.", "",
+           "| size | wall time | painting | loading the network | peak memory | tiles |", "|---|---:|---:|---:|---:|---|"]
+    for r in results["fast"]:
+        load = f"{r['load_s']:.2f} s" if r.get("load_s") is not None else "–"
+        out.append(f"| {r['size'][0]}×{r['size'][1]} | {r['seconds']:.2f} s | {r['paint_s']:.2f} s | {load} | "
+                   f"{r['peak_mb']:.0f} MB | {r['tile'] or 'whole'} |")
+    return out
+
+
+def _starts(results: dict) -> list[str]:
+    row = results["starts"]
+    target = row["target"]
+    out = ["", "### The start: the photo or the fast picture", "",
+           f"Default settings at {row['size'][0]}×{row['size'][1]}, both runs stepped in turns; loss after N "
+           f"iterations, and when each first reaches the photo start's final loss ({target:.4g}). "
+           "bench/starts.py runs the same on six pairs (table in docs/PERFORMANCE.md, Starts).", "",
+           "| start | " + " | ".join(f"{k} it" for k in row["content"]["loss"]) + " | reaches it at | seconds |",
+           "|---|" + "---:|" * (len(row["content"]["loss"]) + 2)]
+    for start in ("content", "fast"):
+        r = row[start]
+        reached = "–" if r["iterations_to_target"] is None else \
+            f"{r['iterations_to_target']} it, {r['seconds_to_target']:.1f} s"
+        losses = " | ".join(f"{v:.4g}" for v in r["loss"].values())
+        out.append(f"| {'photo' if start == 'content' else 'fast picture'} | {losses} | {reached} | {r['seconds']:.1f} |")
     return out
 
 

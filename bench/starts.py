@@ -32,7 +32,7 @@ PAIRS = (
     ("tubingen", "starry_night"), ("golden_gate", "the_scream"), ("chicago", "woman_with_hat"),
     ("sailboat", "brushstrokes"), ("cornell", "shipwreck"), ("hoover_tower_night", "candy"),
 )
-CHECKPOINTS = (0, 10, 20, 30, 50, 100)
+CHECKPOINTS = (0, 10, 20, 30, 40, 50, 100)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -54,6 +54,9 @@ class Plan:
     precision_run_size: int = 256
     precision_iterations: int = 100
     float16_size: int = 256
+    fast_sizes: tuple[int, ...] = (512, 1024, 2048)  # the fast method, the CLI in a fresh process
+    starts_size: int = 512  # the optimisation from the photo against from the fast picture
+    starts_iterations: int = 100
 
     @classmethod
     def quick(cls) -> Plan:
@@ -61,7 +64,7 @@ class Plan:
                    quality_iterations=4, end_to_end=(96,),
                    cli_options=("--iterations", "2", "--multiscale", "on", "--min-size", "48"), memory_sizes=(48, 96),
                    memory_iterations=1, precision_size=48, precision_run_size=48, precision_iterations=2,
-                   float16_size=32)
+                   float16_size=32, fast_sizes=(64,), starts_size=48, starts_iterations=3)
 
 
 def machine() -> dict:
@@ -243,6 +246,37 @@ def end_to_end(plan: Plan) -> list[dict]:
             print(f"  {size} px ({' → '.join(map(str, scales))}): {seconds:.1f} s wall, {cpu:.1f} s CPU",
                   flush=True)
     return rows
+
+
+def fast(plan: Plan) -> list[dict]:
+    """`painterly --method fast` in a fresh process (onnxruntime start-up, network load, painting, saving)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for size in plan.fast_sizes:
+            out, report = Path(folder) / f"fast_{size}.png", Path(folder) / f"report_{size}"
+            command = [sys.executable, "-m", "painterly", str(CONTENT), str(STYLE), "-o", str(out), "--method",
+                       "fast", "--size", str(size), "--quiet", "--report", str(report)]
+            started = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+            import json
+
+            meta = json.loads((report / "metadata.json").read_text())
+            rows.append({"size": meta["output_size"], "seconds": seconds, "paint_s": meta["timings"]["paint_s"],
+                         "load_s": meta["timings"].get("load_s"), "peak_mb": meta["peak_memory_mb"],
+                         "tile": meta["memory"]["tile"]})
+            print(f"  {size} px: {seconds:.2f} s wall, painting {meta['timings']['paint_s']:.2f} s", flush=True)
+    return rows
+
+
+def starts(plan: Plan, backbone) -> dict:
+    """The optimisation from the photo against from the fast picture (--init fast), in turns: bench/starts.py."""
+    from .starts import compare
+
+    settings = Settings(model=MODEL, size=plan.starts_size, iterations=plan.starts_iterations, seed=0)
+    return compare(CONTENT, STYLE, settings, backbone, None)
 
 
 def _children_cpu_s() -> float:

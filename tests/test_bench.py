@@ -67,6 +67,9 @@ def test_quick_suite_runs_end_to_end_and_writes_json_and_tables(tmp_path):
         assert quality["seconds"] > 0 and len(quality["curve"]) == results["plan"]["quality_iterations"] + 1
     assert all(row["peak_bytes"] > 2**20 for row in results["memory"]["rows"])
     assert results["precision"]["evaluation"]["seconds"]["bfloat16"] > 0
+    assert results["fast"][0]["paint_s"] > 0 and results["fast"][0]["size"] == [64, 48]
+    starts = results["starts"]
+    assert set(starts["content"]["loss"]) == {"0"} and starts["fast"]["loss"]["0"] < starts["content"]["loss"]["0"]
     assert [t["target"] for t in results["targets"]] == [t["target"] for t in report.targets(results)]
     assert len(results["targets"]) == 5
     text = doc.read_text()
