@@ -151,7 +151,8 @@ def _fast(results: dict) -> list[str]:
     out = ["", "### The fast method", "", "`painterly --method fast --report DIR` in a fresh process: wall time "
            "(Python and onnxruntime start-up, loading the network, painting, saving the picture and the report) "
            "and the painting alone.", "",
-           "| size | wall time | painting | loading the network | peak memory | tiles |", "|---|---:|---:|---:|---:|---|"]
+           "| size | wall time | painting | loading the network | peak memory | tiles |",
+           "|---|---:|---:|---:|---:|---|"]
     for r in results["fast"]:
         load = f"{r['load_s']:.2f} s" if r.get("load_s") is not None else "–"
         out.append(f"| {r['size'][0]}×{r['size'][1]} | {r['seconds']:.2f} s | {r['paint_s']:.2f} s | {load} | "
@@ -173,7 +174,8 @@ def _starts(results: dict) -> list[str]:
         reached = "–" if r["iterations_to_target"] is None else \
             f"{r['iterations_to_target']} it, {r['seconds_to_target']:.1f} s"
         losses = " | ".join(f"{v:.4g}" for v in r["loss"].values())
-        out.append(f"| {'photo' if start == 'content' else 'fast picture'} | {losses} | {reached} | {r['seconds']:.1f} |")
+        name = "photo" if start == "content" else "fast picture"
+        out.append(f"| {name} | {losses} | {reached} | {r['seconds']:.1f} |")
     return out
 
 
@@ -225,12 +227,13 @@ def _method() -> list[str]:
             "convolutions' input gradients are computed for all three), painterly one."]
 
 
-def write_doc(doc: Path, text: str) -> None:
-    """Put `text` between the bench markers of `doc`, keeping everything else (other people's blocks too)."""
-    block = f"{START}\n{text}\n{END}"
+def write_doc(doc: Path, text: str, name: str = "bench") -> None:
+    """Put `text` between the `name` markers of `doc`, keeping everything else (other people's blocks too)."""
+    start, end = f"<!-- {name}: start -->", f"<!-- {name}: end -->"
+    block = f"{start}\n{text}\n{end}"
     old = doc.read_text() if doc.is_file() else "# Performance\n"
-    if START in old and END in old:
-        new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, old, flags=re.S)
+    if start in old and end in old:
+        new = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, old, flags=re.S)
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     doc.parent.mkdir(parents=True, exist_ok=True)

@@ -122,6 +122,30 @@ def _fast_seconds(row: dict) -> float:
     return run.timings["paint_s"]
 
 
+def table(results: dict, json_name: str) -> str:
+    """The markdown of one run of this script: per pair, the loss at each checkpoint from both starts."""
+    rows = results["pairs"]
+    size = rows[0]["size"]
+    steps = [s for s in CHECKPOINTS if str(s) in rows[0]["content"]["loss"]]
+    out = [f"{len(rows)} pairs at {size[0]}×{size[1]} (4:3; other shapes at the same long side), default settings "
+           f"with vgg16-hed and seed 0, both starts stepped in turns in one process (`python -m bench.starts`, raw "
+           f"numbers in `{json_name}`). *reaches* is the first iteration whose loss is at most the photo start's "
+           f"loss after {steps[-1]} iterations, with the seconds that start's own steps took to get there "
+           f"(the fast start's seconds include painting the fast picture). Colour ratio: bench/looks.py.", "",
+           "| pair | start | " + " | ".join(f"{s} it" for s in steps) + " | reaches | seconds | colour ratio |",
+           "|---|---|" + "---:|" * (len(steps) + 3)]
+    for row in rows:
+        for start in ("content", "fast"):
+            r = row[start]
+            reached = ("–" if r["iterations_to_target"] is None
+                       else f"{r['iterations_to_target']} it, {r['seconds_to_target']:.0f} s")
+            losses = " | ".join(f"{r['loss'][str(s)]:.3f}" for s in steps)
+            pair = f"{row['photo']} × {row['painting']}" if start == "content" else ""
+            out.append(f"| {pair} | {'photo' if start == 'content' else 'fast picture'} | {losses} | {reached} | "
+                       f"{r['seconds']:.0f} | {r['colour_ratio']:.2f} |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.starts", description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=512)
@@ -130,9 +154,15 @@ def main(argv=None) -> int:
     parser.add_argument("--images", type=Path, help="folder for the pictures at each checkpoint")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--sheet", type=Path, help="with --images: write the side-by-side sheet here")
+    parser.add_argument("--doc", type=Path, help="markdown file to put the table in (between 'starts NNNpx' markers)")
+    parser.add_argument("--from-json", type=Path, help="measure nothing: make the sheet and the table from this file")
     parser.add_argument("--pair", nargs=2, action="append", metavar=("PHOTO", "PAINTING"),
                         help="a pair of ../shared/images by stem (repeatable; default: the six of PAIRS)")
     args = parser.parse_args(argv)
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        _outputs(args, results, args.from_json.name)
+        return 0
     settings = Settings(model=MODEL, size=args.size, iterations=args.iterations, seed=0)
     backbone = backbones.build(MODEL, LAYERS)
     if args.images:
@@ -147,9 +177,17 @@ def main(argv=None) -> int:
         print(json.dumps(row), flush=True)
         args.out.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"machine": machine(), "settings": settings.to_dict(), "pairs": rows}, indent=1))
-    if args.sheet and args.images:
-        sheet(rows, args.images, args.sheet)
+    _outputs(args, {"pairs": rows}, out.name)
     return 0
+
+
+def _outputs(args, results: dict, json_name: str) -> None:
+    from .report import write_doc
+
+    if args.sheet and args.images:
+        sheet(results["pairs"], args.images, args.sheet)
+    if args.doc:
+        write_doc(args.doc, table(results, json_name), f"starts {max(results['pairs'][0]['size'])}px")
 
 
 if __name__ == "__main__":
