@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .errors import OutputError, PainterlyError, SettingsError
+from .errors import PainterlyError, SettingsError
 from .flags import Parser, add_settings_flags, ignored_flags, settings_from
 from .images import demo_pair
-from .interrupts import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, Terminated, deferred_stop, exit_code,
+from .interrupts import (EXIT_ERROR, exit_code,
                          terminate_as_interrupt)
-from .settings import INITS, LEARNING_RATES, PRESETS, Settings
+from .settings import PRESETS, Settings
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
@@ -92,82 +92,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv) -> int:
-    from . import images
+    from .runner import Job, run_job
 
     args, settings, content, styles = parse(argv)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-    output = images.check_output(args.output, overwrite=args.overwrite, inputs=[content, *styles])
-    preview = None
-    if args.preview:
-        if args.preview_every < 1:
-            raise SettingsError(f"--preview-every {args.preview_every} must be at least 1")
-        preview = images.check_output(args.preview, overwrite=args.overwrite, inputs=[content, *styles, output])
-    report = None
-    if args.report:
-        from .reports import Report
-
-        init = [Path(settings.init)] if settings.init not in INITS else []
-        every = settings.save_every if settings.method == "optimise" else 0  # one picture: no snapshots
-        report = Report(args.report, save_every=every, overwrite=args.overwrite,
-                        styles=len(styles), inputs=[content, *styles, *init])
-    from .methods import prepare
-
+    job = Job(content, tuple(styles), settings, output=Path(args.output), overwrite=args.overwrite,
+              report=Path(args.report) if args.report else None, preview=Path(args.preview) if args.preview else None,
+              preview_every=args.preview_every)
     for name in ignored_flags(args, settings):
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
-    # every input file and number is checked here, before TensorFlow is imported and the network built
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
-    run = prepare(content, styles, settings, notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
-    images.check_space(_planned_bytes(run, output, preview, report))
-    if settings.method == "optimise":
-        from .backbones import import_tensorflow_quietly
 
-        import_tensorflow_quietly()
-    say(run.describe())
-    code = EXIT_OK
-    failure = None
-    with progress:
-        try:
-            for record in run:
-                progress.update(record)
-                if preview is not None and record.step % args.preview_every == 0:
-                    images.save_image(preview, record.image, run.alpha)
-                if report is not None:
-                    report.add(record)
-        except KeyboardInterrupt as stop:
-            code = exit_code(stop)
-            run.stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
-        except PainterlyError as error:  # e.g. a NaN loss: keep the best image so far, then report
-            if run.best is None:
-                raise
-            failure = error
-    if run.best is None:  # stopped before the first step: nothing to save
+    def started(run) -> None:
+        say(run.describe())
+        progress.__enter__()
+
+    try:
+        outcome = run_job(job, listen=lambda record, run: progress.update(record), on_start=started,
+                          notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
+    finally:
+        progress.__exit__(None, None, None)
+    result, written = outcome.result, outcome.written
+    if result is None:
         print("painterly: stopped before the first step: nothing saved", file=sys.stderr)
-        return code if code != EXIT_OK else EXIT_INTERRUPTED
-    with deferred_stop() as stops:  # a second signal must not cut the saving short
-        result = run.result()
-        written = images.save_or_rescue(output, result.image, result.alpha)
-        if written != output:
-            failure = failure or OutputError(f"output '{output}' could not be written: the result was saved to "
-                                             f"'{written}' instead; free some space or choose another folder")
-        if report is not None:
-            try:
-                index = report.finish(result, run.inputs())  # as the run used them, not at their original size
-                say(f"painterly: report written to {index}")
-            except OutputError as error:
-                failure = failure or error
-    if stops:
-        code = exit_code(stops[0])
+        return outcome.code
+    if outcome.report is not None:
+        say(f"painterly: report written to {outcome.report}")
     say(f"painterly: {result.stopped}: wrote {written} ({result.image.shape[1]}×{result.image.shape[0]}, "
         + _summary(result))
-    if failure is None and result.stopped == "unchanged":
-        start = result.history[0].loss
-        failure = SettingsError(f"no step lowered the loss from the starting image's ({start:.4g}), so the "
-                                f"output is the starting image: {_unchanged_hint(settings)}")
-    if failure is not None:
-        print(f"painterly: error: {failure}" + ("" if written != output or result.stopped == "unchanged"
-                                                 else " (the best image so far was saved)"), file=sys.stderr)
-        return failure.exit_code
-    return code
+    if outcome.failure is not None:
+        kept = written == outcome.output and result.stopped != "unchanged"
+        print(f"painterly: error: {outcome.failure}" + (" (the best image so far was saved)" if kept else ""),
+              file=sys.stderr)
+    return outcome.code
 
 
 def _summary(result) -> str:
@@ -178,27 +135,6 @@ def _summary(result) -> str:
     first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
     return (f"{result.metadata['backbone']['name']}) in {result.metadata['timings']['optimize_s']:.1f} s; "
             f"loss {first.loss:.4g} → {best.loss:.4g}")
-
-
-def _unchanged_hint(settings: Settings) -> str:
-    if settings.optimizer in ("adam", "sgd") and settings.learning_rate is not None:
-        default = LEARNING_RATES[settings.optimizer]
-        return (f"--learning-rate {settings.learning_rate:g} overshoots: try the default ({default:g}) "
-                f"or a smaller one")
-    return "raise --style-weight, or start from another --init"
-
-
-def _planned_bytes(run, output: Path, preview: Path | None, report) -> list[tuple[Path, int]]:
-    """(folder, bytes) each output needs at most: uncompressed RGBA for every image it will hold."""
-    width, height = run.size
-    image = width * height * 4 + 65536
-    needed = [(output.parent, image)]
-    if preview is not None:
-        needed.append((preview.parent, image))
-    if report is not None:
-        snapshots = run.planned_steps // report.save_every + len(run.scales) if report.save_every else 0
-        needed.append((report.directory, image * (3 + len(run.styles) + snapshots) + 2**20))
-    return needed
 
 
 class _Progress:
@@ -251,6 +187,7 @@ class _Progress:
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.__exit__(*exc)
+            self.bar = None
         return False
 
 

@@ -50,7 +50,7 @@ def image_files(folder: str, role: str) -> list[Path]:
 def main(argv: Sequence[str]) -> int:
     from . import images
     from .flags import settings_from
-    from .interrupts import EXIT_OK, exit_code
+    from .interrupts import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, Terminated, exit_code
     from .reports import gallery_sheet
 
     args = build_parser().parse_args(list(argv))
@@ -74,7 +74,7 @@ def main(argv: Sequence[str]) -> int:
         shared["backbone"] = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
                                              border=settings.border, precision=settings.precision)
         settings = settings.replace(model=model)
-    from .methods import prepare
+    from .runner import Job, run_job
 
     cells: dict[tuple[int, int], np.ndarray] = {}
     started, code = time.perf_counter(), EXIT_OK
@@ -82,10 +82,12 @@ def main(argv: Sequence[str]) -> int:
         for i, content in enumerate(contents):
             for j, style in enumerate(styles):
                 pair = time.perf_counter()
-                run = prepare(content, style, settings, **shared)
-                for _ in run:
-                    pass
-                cells[i, j] = run.result().image
+                outcome = run_job(Job(content, (style,), settings), **shared)
+                if outcome.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):  # Ctrl-C or SIGTERM inside the run
+                    raise Terminated() if outcome.code == EXIT_TERMINATED else KeyboardInterrupt()
+                if outcome.failure is not None:  # e.g. an image no step moved: its cell shows what there is
+                    say(f"painterly: {content.name} × {style.name}: {outcome.failure}")
+                cells[i, j] = outcome.result.image
                 say(f"painterly: {len(cells)}/{len(contents) * len(styles)} {content.name} × {style.name} "
                     f"in {time.perf_counter() - pair:.1f} s")
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the pairs done so far are kept

@@ -343,6 +343,17 @@ def _metadata(result: Result) -> dict:
     }
 
 
+def without_paths(value):
+    """Metadata fit to show a stranger: file names instead of paths, no platform string."""
+    if isinstance(value, dict):
+        return {key: without_paths(item) for key, item in value.items() if key != "platform"}
+    if isinstance(value, (list, tuple)):
+        return [without_paths(item) for item in value]
+    if isinstance(value, str) and (os.path.isabs(value) or value.startswith("~") or "\\" in value):
+        return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return value
+
+
 TABLE_WRITERS: dict[str, Callable[[list[dict]], bytes]] = {
     "table.csv": _csv_bytes,
     "table.json": _table_json_bytes,

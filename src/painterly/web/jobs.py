@@ -18,14 +18,12 @@ import fcntl
 import json
 import logging
 import math
-import os
 import queue
 import shutil
 import sqlite3
 import threading
 import time
 import uuid
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -267,47 +265,49 @@ class Jobs:
                 self.store.update(job_id, state="failed", finished=time.time(), message=f"internal error: {error!r}")
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
-        from ..methods import prepare
-        from ..reports import Report
+        from ..runner import Job, run_job
 
         settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["settings"].items()})
         folder = self.job_folder(job["id"])
         styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
         notices: list[str] = []
         key = _backbone_key(settings)
-        optimise = settings.method == "optimise"
-        state, message, run, report = "completed", None, None, None
-        try:
-            run = prepare(folder / "content", styles, settings, backbone=cache.get(key), notice=notices.append,
-                          on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
-            if optimise:
+        saved = [0.0]
+
+        def started(run) -> None:
+            if settings.method == "optimise":  # the feature network, kept for the next job that asks for the same
                 cache.clear()
                 cache[key] = run.backbone
-            report = Report(folder / "report", save_every=settings.save_every if optimise else 0, overwrite=True)
             self.store.update(job["id"], message="; ".join(notices) or None)
-            saved = 0.0
-            with closing(iter(run)) as records:
-                for record in records:
-                    live.records.append(_progress(record, run))
-                    live.tile = None
-                    live.image = record.image
-                    report.add(record)
-                    if time.monotonic() - saved >= SAVE_SECONDS:
-                        self._save_best(run, folder, live)
-                        saved = time.monotonic()
-                    if live.stop.is_set():
-                        state = live.stop_as
-                        break
-        except PainterlyError as error:  # bad settings for these images, memory, a NaN loss
+
+        def listen(record, run) -> bool:
+            live.records.append(_progress(record, run))
+            live.tile = None
+            live.image = record.image
+            if time.monotonic() - saved[0] >= SAVE_SECONDS:
+                self._save_best(run, folder, live)
+                saved[0] = time.monotonic()
+            return not live.stop.is_set()
+
+        work = Job(folder / "content", tuple(styles), settings, output=folder / "result.png",
+                   report=folder / "report", overwrite=True, report_paths=False)
+        state, message, kept = "completed", None, False
+        try:
+            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, backbone=cache.get(key),
+                              on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
+            kept = outcome.result is not None
+            if outcome.failure is not None:
+                state, message = "failed", str(outcome.failure)
+            elif outcome.result is not None and outcome.result.stopped == "cancelled":
+                state = live.stop_as
+            if kept and live.records:
+                self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+        except PainterlyError as error:  # bad settings for these images, memory
             state, message = "failed", str(error)
-        if run is not None and run.best is not None:
-            self._save_best(run, folder, live)
-            if report is not None:
-                report.finish(_public(run.result()), run.inputs())
         live.image = None  # from now on the preview is the saved result: the best image, not the last
         if state in ("cancelled", "interrupted"):
-            kept = ": the best image so far is kept" if run is not None and run.best is not None else ""
-            message = ("cancelled" if state == "cancelled" else "the server stopped") + kept
+            message = ("cancelled" if state == "cancelled" else "the server stopped") + (
+                ": the best image so far is kept" if kept else "")
         self.store.update(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
 
     def _save_best(self, run, folder: Path, live: _Live) -> None:
@@ -323,21 +323,6 @@ def _backbone_key(s: Settings) -> tuple:
     serves a later job only when all of it is the same."""
     return (s.model, s.weights, s.pooling, s.border, s.precision,
             tuple(sorted(set(s.content_layers) | set(s.style_layers))))
-
-
-def _public(result):
-    """The result with metadata fit to serve to a browser: file names, not the server's paths; no platform."""
-    return dataclasses.replace(result, metadata=_without_paths(result.metadata))
-
-
-def _without_paths(value):
-    if isinstance(value, dict):
-        return {key: _without_paths(item) for key, item in value.items() if key != "platform"}
-    if isinstance(value, (list, tuple)):
-        return [_without_paths(item) for item in value]
-    if isinstance(value, str) and (os.path.isabs(value) or value.startswith("~") or "\\" in value):
-        return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return value
 
 
 def _lock(path: Path):
