@@ -145,3 +145,14 @@ def test_fast_run_never_imports_tensorflow(tiny_pair, tmp_path):
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "o.png").is_file()
+
+
+def test_init_photo_mixes_the_photo_into_the_fast_start(tiny_pair, random_vgg19):
+    content, style = tiny_pair
+    settings = Settings(model="vgg19", size=48, iterations=1, init="fast", init_photo=0.25, seed=0)
+    first = next(iter(Transfer(content, style, settings, backbone=random_vgg19)))
+    fast = paint_picture(images.load_image(content).rgb, [images.load_image(style).rgb], settings, (48, 32))
+    photo = images.resize(images.load_image(content).rgb, (48, 32))
+    np.testing.assert_allclose(first.image, np.clip(0.75 * fast + 0.25 * photo, 0, 255), atol=1e-3)
+    with pytest.raises(SettingsError, match="init photo 2"):
+        Settings(init_photo=2)

@@ -117,6 +117,10 @@ class Settings:
     init: str = field(default="content", metadata=_optimise(
         "--init", "starting image: content, fast (the fast method's picture: repainted at once, then refined), "
         "noise, style, or an image file", metavar="INIT"))
+    init_photo: float = field(default=0.0, metadata=_optimise(
+        "--init-photo", "with --init fast: how much of the photo is mixed into the fast picture the optimisation "
+        "starts from, 0 (the fast picture) to 1 (the photo); some styles bury the photo's shapes, and a share of "
+        "the photo lets the content term bring them back", metavar="P"))
     seed: int | None = field(default=None, metadata=_optimise("--seed", "random seed (a run records the one it used)",
                                                          metavar="N"))
     save_every: int = field(default=10, metadata=_optimise(
@@ -216,6 +220,8 @@ def _check(s: Settings) -> None:
     if not (isinstance(s.style_strength, (int, float)) and 0 <= s.style_strength <= 1):
         raise SettingsError(f"style strength {s.style_strength} is out of range: choose 0 (the photo's own style) "
                             f"to 1 (the painting's)")
+    if not (isinstance(s.init_photo, (int, float)) and 0 <= s.init_photo <= 1):
+        raise SettingsError(f"init photo {s.init_photo} is out of range: choose 0 (the fast picture) to 1 (the photo)")
     if s.model not in backbones.MODELS:
         raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, backbones.MODELS)}"
                             f"choose one of {', '.join(backbones.MODELS)}")

@@ -271,6 +271,9 @@ class Transfer:
 
             started = time.perf_counter()
             image = paint_picture(self.content.rgb, [p.rgb for p in self.styles], self.settings, size)
+            share = self.settings.init_photo  # a share of the photo, so the content term can bring shapes back
+            if share:
+                image = (1.0 - share) * image + share * images.resize(self.content.rgb, size)
             self.timings["fast_start_s"] = time.perf_counter() - started
         elif init == "noise":
             rng = np.random.default_rng(self.seed)
