@@ -134,3 +134,38 @@ def test_paper_preset_uses_keras_zero_padding():
     assert preset("paper").border == "zero" and Settings().border == "mirror"
     with pytest.raises(SettingsError, match="unknown border"):
         backbones.build("vgg16-random", ["block1_conv1"], border="wrap")
+
+
+def test_builds_in_two_threads_keep_their_own_precision_and_seed():
+    """Keras reads the dtype policy and the seed globally: concurrent builds must not mix them up."""
+    import threading
+
+    import keras
+
+    layers = ["block1_conv1", "block2_conv1"]
+    reference = {seed: backbones.build("vgg16-random", layers, seed=seed).model.get_weights()[0] for seed in (1, 2)}
+    built, errors = {}, []
+
+    def build(key, precision, seed):
+        try:
+            for _ in range(3):
+                b = backbones.build("vgg16-random", layers, precision=precision, seed=seed)
+                built.setdefault(key, []).append(
+                    ({layer.dtype_policy.name for layer in b.model.layers if layer.weights}, b.model.get_weights()[0]))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=build, args=("bf16", "bfloat16", 1)),
+               threading.Thread(target=build, args=("f32", "float32", 2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for policies, weights in built["bf16"]:
+        assert policies == {"mixed_bfloat16"}
+        np.testing.assert_array_equal(weights, reference[1])
+    for policies, weights in built["f32"]:
+        assert policies == {"float32"}
+        np.testing.assert_array_equal(weights, reference[2])
+    assert keras.config.dtype_policy().name == "float32"

@@ -19,6 +19,7 @@ import dataclasses
 import importlib.util
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -164,6 +165,7 @@ def build(
     notice: Callable[[str], None] | None = None,
     dtype: str = "float32",
     precision: str = "float32",
+    seed: int | None = None,
 ) -> Backbone:
     """The feature network `model` returning `layers`, cut after the deepest of them.
 
@@ -176,21 +178,32 @@ def build(
     dtype: "float32", or "float64" for exact numerical checks.
     precision: the convolutions' arithmetic: "float32" (that is, `dtype`), "bfloat16" or "mixed_float16";
         the weights are kept in float32 and the features returned in `dtype`.
+    seed: the random weights of "vgg19-random" / "vgg16-random" (other models ignore it).
+
+    Keras reads the dtype policy and the random seed from global state while it builds layers, so a
+    build sets them and puts them back under a lock: two runs building in two threads (the web app's
+    workers) never see each other's precision or seed.
     """
     if precision not in PRECISIONS or (precision != "float32" and dtype != "float32"):
         raise SettingsError(f"precision '{precision}' with dtype {dtype}: choose one of {', '.join(PRECISIONS)} "
                             f"(reduced precision only with float32 weights)")
     import keras
 
-    previous = keras.config.floatx(), keras.config.dtype_policy()
-    keras.config.set_floatx(dtype)
-    keras.config.set_dtype_policy(_POLICIES.get(precision, dtype))  # layers read the (cached) global policy
-    try:
-        return dataclasses.replace(_build(model, layers, weights, pooling, border, notice, dtype),
-                                   precision=precision)
-    finally:
-        keras.config.set_floatx(previous[0])
-        keras.config.set_dtype_policy(previous[1])
+    with _BUILDING:
+        previous = keras.config.floatx(), keras.config.dtype_policy()
+        keras.config.set_floatx(dtype)
+        keras.config.set_dtype_policy(_POLICIES.get(precision, dtype))  # layers read the (cached) global policy
+        try:
+            if seed is not None and model.endswith("-random"):
+                keras.utils.set_random_seed(seed)
+            return dataclasses.replace(_build(model, layers, weights, pooling, border, notice, dtype),
+                                       precision=precision)
+        finally:
+            keras.config.set_floatx(previous[0])
+            keras.config.set_dtype_policy(previous[1])
+
+
+_BUILDING = threading.RLock()  # Keras' global dtype policy and seed belong to one build at a time
 
 
 def _build(model, layers, weights, pooling, border, notice, dtype) -> Backbone:

@@ -20,7 +20,7 @@ class Iterate:
     step: int  # 0 is the starting image of a scale, then 1 .. steps
     steps: int  # iterations planned at this scale
     loss: float  # total weighted loss of `image`
-    terms: Mapping[str, float]  # weighted loss terms of `image`: "content", "style", "tv"
+    terms: Mapping[str, float]  # weighted loss terms of `image`, by name: "content", "style", "tv", …
     elapsed: float  # seconds since the run started (model building and image loading excluded)
     evaluations: int  # loss-and-gradient evaluations so far in this run
     size: tuple[int, int]  # (width, height) of `image`

@@ -72,7 +72,8 @@ def main(argv: Sequence[str]) -> int:
         if model == "auto":
             model = backbones.resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
         shared["backbone"] = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
-                                             border=settings.border, precision=settings.precision)
+                                             border=settings.border, precision=settings.precision,
+                                             seed=settings.seed)
         settings = settings.replace(model=model)
     from .runner import Job, run_job
 

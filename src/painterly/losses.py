@@ -12,12 +12,21 @@ error: divided by the squared size of its target, sum(P^2) or sum(A^2). Scaling 
 by any factor leaves these terms unchanged, so weights mean the same on every backbone, and the
 terms stay quadratic, so α and β trade off smoothly. With `normalize=False` the terms are exactly
 the paper's, for reproducing it.
+
+The objective is a list of named `Term`s (`ContentTerm`, `StyleTerm`, `TotalVariationTerm`, and any
+extra term a method adds, such as a video's temporal term). Each term is written once, as sums over a
+region and a value from those sums, so `Objective` (the whole image) and `tiling.TiledObjective` (tile
+by tile) evaluate the same code, and its name reaches the records, the report's table and the web chart.
+Style targets are computed once per network, style images and layers (`style_grams`) and reused.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+import hashlib
+from collections import OrderedDict
+from typing import Callable, Mapping, Sequence
 
+import numpy as np
 import tensorflow as tf
 
 EPS = 1e-8  # keeps the TV power differentiable at 0
@@ -69,8 +78,182 @@ def total_variation(image: tf.Tensor, normalize: bool = False) -> tf.Tensor:
     return tv / tf.cast(tf.size(a) // 3, image.dtype) if normalize else tv
 
 
+# ------------------------------------------------------------------------------------ named terms
+
+
+class Term:
+    """One named, weighted term of the objective, written once for the whole-image and tiled objectives.
+
+    A term is computed in two steps, so that it can be evaluated tile by tile:
+    - `sums(maps, pixels, targets)`: the sums over a region that the term depends on, additive over
+      regions (the whole image's sums are its tiles' sums added up). `maps` holds the region's features
+      of `layers` as (h, w, c) tensors, `pixels` the region's (h, w, 3) RGB 0..255 pixels, `targets`
+      the region's part of `feature_targets`.
+    - `value(sums, shape, counts)`: the unweighted term from the whole image's sums; `shape` is the
+      image's (height, width), `counts[layer]` the number of feature positions of a layer.
+    The objective weighs each value by `weight` and reports it under `name`: the records' terms, the
+    report's table columns and the web chart all read these names.
+    """
+
+    name: str = ""
+    weight: float = 1.0
+    layers: tuple[str, ...] = ()  # network layers whose features `sums` reads
+    feature_targets: Mapping[str, object] = {}  # per-position targets of `layers`, cut to each tile
+    tileable: bool = True  # False: the term needs the whole image at once (`TiledObjective` refuses it)
+
+    def sum_shapes(self) -> dict[str, tuple]:
+        """The shape of each of `sums`' values (None for a size that varies), for compiled signatures."""
+        raise NotImplementedError
+
+    def sums(self, maps: Mapping[str, tf.Tensor], pixels: tf.Tensor, targets: Mapping[str, tf.Tensor]) -> dict:
+        raise NotImplementedError
+
+    def value(self, sums: Mapping[str, tf.Tensor], shape, counts: Mapping[str, object]) -> tf.Tensor:
+        raise NotImplementedError
+
+
+class ContentTerm(Term):
+    """The paper's content loss Σ (F − P)² at each content layer (relative to Σ P² when normalised),
+    averaged over the layers."""
+
+    name = "content"
+
+    def __init__(self, weight: float, targets: Mapping[str, tf.Tensor], normalize: bool = True):
+        self.weight, self.normalize = weight, normalize
+        self.layers = tuple(targets)
+        self.feature_targets = dict(targets)
+        self.norms = {n: tf.reduce_sum(tf.square(tf.cast(t, tf.float64))) for n, t in targets.items()}
+
+    def sum_shapes(self) -> dict[str, tuple]:
+        return {f"content/{n}": () for n in self.layers}
+
+    def sums(self, maps, pixels, targets) -> dict:
+        return {f"content/{n}": tf.reduce_sum(tf.square(maps[n] - targets[n])) for n in self.layers}
+
+    def value(self, sums, shape, counts) -> tf.Tensor:
+        parts = []
+        for n in self.layers:
+            part = sums[f"content/{n}"]
+            if self.normalize:
+                part = part / (tf.cast(self.norms[n], part.dtype) + TINY)
+            parts.append(part)
+        return tf.add_n(parts) / len(self.layers)
+
+
+class StyleTerm(Term):
+    """Squared Gram-matrix differences at the style layers (relative to Σ A² when normalised, else
+    Gatys' 1 / (4 C² (HW)²)), each layer weighted by its share of `layer_weights`."""
+
+    name = "style"
+
+    def __init__(self, weight: float, grams: Mapping[str, tf.Tensor], layer_weights: Sequence[float],
+                 normalize: bool = True):
+        self.weight, self.normalize = weight, normalize
+        self.layers = tuple(grams)
+        self.grams = dict(grams)  # the targets A_l, divided by H·W
+        self.layer_weights = tuple(layer_weights)
+
+    def sum_shapes(self) -> dict[str, tuple]:
+        return {f"style/{n}": (None, None) for n in self.layers}
+
+    def sums(self, maps, pixels, targets) -> dict:
+        out = {}
+        for n in self.layers:
+            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
+            out[f"style/{n}"] = tf.matmul(flat, flat, transpose_a=True)  # F^T F, not yet divided by H·W
+        return out
+
+    def value(self, sums, shape, counts) -> tf.Tensor:
+        parts = []
+        for n, w in zip(self.layers, self.layer_weights):
+            if w == 0:
+                continue
+            g = sums[f"style/{n}"]
+            g = g / tf.cast(counts[n], g.dtype)
+            target = tf.cast(self.grams[n], g.dtype)
+            if self.normalize:
+                parts.append(w * relative_squared_error(g, target))
+            else:
+                channels = tf.cast(tf.shape(g)[-1], g.dtype)
+                parts.append(w * tf.reduce_sum(tf.square(g - target)) / (4.0 * channels**2))
+        return tf.add_n(parts)
+
+
+class TotalVariationTerm(Term):
+    """keras.io's Σ (dx² + dy²)^1.25 over the image's pixel pairs (normalised: in 0..1 units, averaged)."""
+
+    name = "tv"
+
+    def __init__(self, weight: float, normalize: bool = True):
+        self.weight, self.normalize = weight, normalize
+
+    def sum_shapes(self) -> dict[str, tuple]:
+        return {"tv": ()}
+
+    def sums(self, maps, pixels, targets) -> dict:
+        """`pixels`: the region's pixels and one more row and column where the image has them, so that
+        every pair whose first pixel lies in the region is counted."""
+        if self.normalize:
+            pixels = pixels / 255.0
+        a = tf.square(pixels[:-1, :-1, :] - pixels[1:, :-1, :])
+        b = tf.square(pixels[:-1, :-1, :] - pixels[:-1, 1:, :])
+        return {"tv": tf.reduce_sum(tf.pow(a + b + (EPS if self.normalize else 0.0), 1.25))}
+
+    def value(self, sums, shape, counts) -> tf.Tensor:
+        tv = sums["tv"]
+        if self.normalize:
+            pairs = tf.maximum(1, (shape[0] - 1) * (shape[1] - 1))
+            tv = tv / tf.cast(pairs, tv.dtype)
+        return tv
+
+
+def term_names(terms: Sequence[Term]) -> tuple[str, ...]:
+    """The names of `terms`, refusing two terms of one name (their values would overwrite each other)."""
+    names = tuple(t.name for t in terms)
+    if len(set(names)) != len(names):
+        raise ValueError(f"two loss terms share a name: {', '.join(names)}")
+    return names
+
+
+def style_grams(backbone, styles: Sequence, style_layers: Sequence[str], blend: Sequence[float],
+                grams_of: Callable[[object], Mapping[str, tf.Tensor]], how: str = "whole") -> dict[str, tf.Tensor]:
+    """The blended style targets Σ_i blend_i · G_l(style_i), computed once per network and reused.
+
+    Style targets depend only on the style images (as resized for this run), the layers, the blend and
+    the network, so a gallery, a batch or a video's frames on one network compute them once.
+    `grams_of(image)` gives one image's Gram matrices, computed as `how` says ("whole" or "tiled": the
+    two agree to rounding, and are kept apart so that a run's numbers never depend on an earlier run).
+    """
+    key = (id(backbone.model), backbone.margin, str(backbone.dtype), getattr(backbone, "precision", ""),
+           how, tuple(style_layers), tuple(float(b) for b in blend),
+           tuple(_digest(style) for style in styles))
+    cached = _STYLE_CACHE.get(key)
+    if cached is not None and cached[0] is backbone.model:
+        _STYLE_CACHE.move_to_end(key)
+        return dict(cached[1])
+    targets = {name: tf.zeros((), backbone.dtype) for name in style_layers}
+    for style, share in zip(styles, blend):
+        grams = grams_of(style)
+        for name in style_layers:
+            targets[name] = targets[name] + share * grams[name]
+    _STYLE_CACHE[key] = (backbone.model, dict(targets))  # the model is held so that its id is not reused
+    while len(_STYLE_CACHE) > STYLE_CACHE_SIZE:
+        _STYLE_CACHE.popitem(last=False)
+    return targets
+
+
+STYLE_CACHE_SIZE = 8  # sets of style targets kept (about 3 MB each for VGG's five style layers)
+_STYLE_CACHE: OrderedDict = OrderedDict()
+
+
+def _digest(image) -> tuple:
+    array = np.ascontiguousarray(np.asarray(image))
+    return array.shape, str(array.dtype), hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest()
+
+
 class Objective:
-    """α·content + β·style + TV for one content image and a blend of style images, at one size.
+    """α·content + β·style + TV (and any `extra_terms`) for one content image and a blend of style
+    images, at one size: a list of named `Term`s.
 
     The targets (content features, blended style Grams) are computed once, here; `__call__` and
     `value_and_grad` evaluate an image against them. Terms come back named and weighted.
@@ -90,49 +273,72 @@ class Objective:
         style_layer_weights: Sequence[float] | None = None,
         style_blend: Sequence[float] | None = None,
         normalize: bool = True,
+        extra_terms: Sequence[Term] = (),
     ):
         """content: (1, H, W, 3) RGB 0..255; styles: one or more (1, h, w, 3) RGB 0..255 images.
 
         style_layer_weights: one per style layer (default equal); scaled to sum to 1 as keras.io does
         (each layer gets style_weight / L). style_blend: one per style image (default equal), scaled
-        to sum to 1: the style targets are the blend of the styles' Gram matrices.
+        to sum to 1: the style targets are the blend of the styles' Gram matrices. extra_terms: more
+        named terms (e.g. a video's temporal term), evaluated on the whole image.
         """
         self.backbone = backbone
-        self.content_layers = tuple(content_layers)
-        self.style_layers = tuple(style_layers)
         self.normalize = normalize
         self.dtype = dtype = tf.as_dtype(backbone.dtype)
-        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
-        self.layer_weights = _normalized(style_layer_weights, len(self.style_layers), "style layer weights")
-        blend = _normalized(style_blend, len(styles), "style weights")
+        layer_weights = normalized(style_layer_weights, len(style_layers), "style layer weights")
+        blend = normalized(style_blend, len(styles), "style weights")
 
         content_features = backbone(tf.cast(content, dtype))
-        self.content_targets = {name: tf.constant(content_features[name]) for name in self.content_layers}
-        self.style_targets = {name: tf.zeros((), dtype) for name in self.style_layers}
-        for style, share in zip(styles, blend):
-            features = backbone(tf.cast(style, dtype))
-            for name in self.style_layers:
-                self.style_targets[name] = self.style_targets[name] + share * gram(features[name])
+        targets = {name: tf.constant(content_features[name][0]) for name in content_layers}
+        style_layers = tuple(style_layers)
+
+        def grams_of(style):
+            features = backbone(tf.convert_to_tensor(style, dtype))
+            return {name: gram(features[name]) for name in style_layers}
+
+        grams = style_grams(backbone, [tf.cast(s, dtype).numpy() for s in styles], style_layers, blend, grams_of)
+        self.loss_terms: tuple[Term, ...] = (
+            ContentTerm(content_weight, targets, normalize),
+            StyleTerm(style_weight, grams, layer_weights, normalize),
+            TotalVariationTerm(tv_weight, normalize),
+            *extra_terms,
+        )
+        term_names(self.loss_terms)
+        self.layers = tuple(dict.fromkeys(n for t in self.loss_terms for n in t.layers))
         self._value_and_grad = tf.function(self._value_and_grad_eager, reduce_retracing=True)
 
+    @property
+    def weights(self) -> dict[str, float]:
+        return {t.name: t.weight for t in self.loss_terms}
+
+    def term(self, name: str) -> Term:
+        return next(t for t in self.loss_terms if t.name == name)
+
+    @property
+    def content_layers(self) -> tuple[str, ...]:
+        return self.term("content").layers
+
+    @property
+    def style_layers(self) -> tuple[str, ...]:
+        return self.term("style").layers
+
+    @property
+    def content_targets(self) -> Mapping[str, tf.Tensor]:
+        return self.term("content").feature_targets
+
+    @property
+    def style_targets(self) -> Mapping[str, tf.Tensor]:
+        return self.term("style").grams
+
     def terms(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Weighted loss terms of a (1, H, W, 3) RGB 0..255 image: {"content", "style", "tv"}."""
+        """Weighted loss terms of a (1, H, W, 3) RGB 0..255 image, by name: content, style, tv, …"""
         features = self.backbone(image)
-        content = tf.add_n(
-            [content_loss(features[n], self.content_targets[n], self.normalize) for n in self.content_layers]
-        ) / len(self.content_layers)
-        style = tf.add_n(
-            [
-                w * style_loss(features[n], self.style_targets[n], self.normalize)
-                for n, w in zip(self.style_layers, self.layer_weights)
-                if w != 0
-            ]
-        )
-        return {
-            "content": self.weights["content"] * content,
-            "style": self.weights["style"] * style,
-            "tv": self.weights["tv"] * total_variation(image, self.normalize),
-        }
+        maps = {name: features[name][0] for name in self.layers}
+        counts = {name: tf.shape(m)[0] * tf.shape(m)[1] for name, m in maps.items()}
+        shape = tf.shape(image)[1:3]
+        return {t.name: t.weight * t.value(t.sums({n: maps[n] for n in t.layers}, image[0], t.feature_targets),
+                                           shape, counts)
+                for t in self.loss_terms}
 
     def _value_and_grad_eager(self, image):
         scale = FLOAT16_LOSS_SCALE if getattr(self.backbone, "precision", "float32") == "mixed_float16" else 1.0
@@ -148,7 +354,7 @@ class Objective:
         return self._value_and_grad(tf.convert_to_tensor(image, self.dtype))
 
 
-def _normalized(weights: Sequence[float] | None, count: int, what: str) -> tuple[float, ...]:
+def normalized(weights: Sequence[float] | None, count: int, what: str) -> tuple[float, ...]:
     if weights is None:
         return (1.0 / count,) * count
     if len(weights) != count:

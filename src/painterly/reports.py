@@ -31,20 +31,23 @@ from painterly import images
 from painterly.errors import OutputError
 from painterly.events import Iterate, Result
 
-COLUMNS = (
-    "scale",
-    "iteration",
-    "width",
-    "height",
-    "total",
-    "content",
-    "style",
-    "tv",
-    "improvement_pct",
-    "elapsed_s",
-    "evaluations",
-)
-TERMS = ("content", "style", "tv")
+TERMS = ("content", "style", "tv")  # the still-image objective's terms; a run with more gets a column for each
+
+
+def columns(terms: Sequence[str] = TERMS) -> tuple[str, ...]:
+    """The loss table's columns: one per loss term, by the term's name, between the total and the rest."""
+    return ("scale", "iteration", "width", "height", "total", *terms, "improvement_pct", "elapsed_s", "evaluations")
+
+
+def term_names(history: Iterable[Iterate]) -> tuple[str, ...]:
+    """Every term name the records carry, the still-image terms first, then others as they appear."""
+    names = dict.fromkeys(TERMS)
+    for record in history:
+        names.update(dict.fromkeys(record.terms))
+    return tuple(names)
+
+
+COLUMNS = columns()
 REPORT_MARKERS = ("index.html", "table.csv")  # files whose presence means "a report lives here"
 SNAPSHOT_DIR = "iterations"
 SNAPSHOT_NAME = re.compile(r"s\d+_\d{5}\.png")
@@ -62,6 +65,7 @@ def loss_table(history: Sequence[Iterate]) -> list[dict]:
     """One row per record, with the improvement over the previous step of the same scale."""
     rows = []
     previous: Iterate | None = None
+    terms = term_names(history)
     for record in history:
         same_scale = previous is not None and previous.scale == record.scale
         rows.append(
@@ -71,7 +75,7 @@ def loss_table(history: Sequence[Iterate]) -> list[dict]:
                 "width": int(record.size[0]),
                 "height": int(record.size[1]),
                 "total": float(record.loss),
-                **{term: float(record.terms.get(term, 0.0)) for term in TERMS},
+                **{term: float(record.terms.get(term, 0.0)) for term in terms},
                 "improvement_pct": _improvement(previous.loss, record.loss) if same_scale else 0.0,
                 "elapsed_s": float(record.elapsed),
                 "evaluations": int(record.evaluations),
@@ -303,14 +307,23 @@ def _input_filename(name: str) -> str:
 
 def _csv_bytes(rows: list[dict]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=_columns_of(rows), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)  # floats are written with repr: full precision
     return buffer.getvalue().encode("utf-8")
 
 
 def _table_json_bytes(rows: list[dict]) -> bytes:
-    return _json_bytes({"columns": list(COLUMNS), "rows": rows})
+    return _json_bytes({"columns": list(_columns_of(rows)), "rows": rows})
+
+
+def _columns_of(rows: list[dict]) -> tuple[str, ...]:
+    return tuple(rows[0]) if rows else COLUMNS
+
+
+def _terms_of(rows: list[dict]) -> tuple[str, ...]:
+    names = _columns_of(rows)
+    return names[names.index("total") + 1:names.index("improvement_pct")]
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -695,7 +708,8 @@ def _html_table(rows: list[dict]) -> str:
     if not rows:
         return "<p class=\"note\">No iterations were recorded.</p>"
     headers = (["Scale"] if several_scales else []) + [
-        "Iteration", "Total loss", "Content", "Style", "TV", "Improvement", "Elapsed (s)",
+        "Iteration", "Total loss", *(_TERM_HEADERS.get(t, t.capitalize()) for t in _terms_of(rows)), "Improvement",
+        "Elapsed (s)",
     ]
     head = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"
     body = []
@@ -710,12 +724,15 @@ def _html_table(rows: list[dict]) -> str:
             continue
         cells = ([str(row["scale"])] if several_scales else []) + [
             f"Itn-{row['iteration']}",
-            *(_format_loss(row[key]) for key in ("total", *TERMS)),
+            *(_format_loss(row[key]) for key in ("total", *_terms_of(rows))),
             f"{row['improvement_pct']:.3f}%",
             f"{row['elapsed_s']:.2f}",
         ]
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return f"<table>\n<thead>{head}</thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>"
+
+
+_TERM_HEADERS = {"tv": "TV"}
 
 
 def _format_loss(value: float) -> str:

@@ -104,40 +104,68 @@ class TiledObjective:
         style_blend: Sequence[float] | None = None,
         normalize: bool = True,
         progress: Progress | None = None,
+        extra_terms: Sequence[losses.Term] = (),
     ):
         import tensorflow as tf
 
         self.backbone = backbone
-        self.content_layers = tuple(content_layers)
-        self.style_layers = tuple(style_layers)
-        self.layers = tuple(dict.fromkeys(self.content_layers + self.style_layers))
         self.normalize = normalize
         self.dtype = tf.as_dtype(backbone.dtype)
-        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
-        self.layer_weights = losses._normalized(style_layer_weights, len(self.style_layers), "style layer weights")
-        blend = losses._normalized(style_blend, len(styles), "style weights")
+        style_layers = tuple(style_layers)
+        layer_weights = losses.normalized(style_layer_weights, len(style_layers), "style layer weights")
+        blend = losses.normalized(style_blend, len(styles), "style weights")
+        for term in extra_terms:
+            if not term.tileable:
+                raise PainterlyError(f"the {term.name} term needs the whole image at once and cannot be tiled: "
+                                     f"use --tile off or a smaller --size")
+        self.layers = tuple(dict.fromkeys([*content_layers, *style_layers, *(n for t in extra_terms
+                                                                              for n in t.layers)]))
         self.progress = progress
         self.tile, self.halo = self._check_geometry(tile, halo)
 
         spec = tf.TensorSpec
         pixels, crops = spec((1, None, None, 3), self.dtype), spec((len(self.layers), 4), tf.int32)
         self._maps = tf.function(self._core_maps, input_signature=[pixels, crops])
-        sums = {**{f"gram/{n}": spec((None, None), self.dtype) for n in self.style_layers},
-                **{f"content/{n}": spec((), self.dtype) for n in self.content_layers}, "tv": spec((), self.dtype)}
-        inputs = [pixels, crops, {n: spec((None, None, None), self.dtype) for n in self.content_layers},
-                  spec((None, None, 3), self.dtype)]
+        maps = self._assemble(self._array(content), content_layers)
+        grams = losses.style_grams(backbone, [self._array(style) for style in styles], style_layers, blend,
+                                   lambda style: self._grams(style, style_layers), how="tiled")
+        self.loss_terms: tuple[losses.Term, ...] = (
+            losses.ContentTerm(content_weight, {n: maps[n] for n in content_layers}, normalize),
+            losses.StyleTerm(style_weight, grams, layer_weights, normalize),
+            losses.TotalVariationTerm(tv_weight, normalize),
+            *extra_terms,
+        )
+        losses.term_names(self.loss_terms)
+
+        sums = {key: spec(shape, self.dtype) for t in self.loss_terms for key, shape in t.sum_shapes().items()}
+        targets = {f"{t.name}/{n}": spec((None, None, None), self.dtype)
+                   for t in self.loss_terms for n in t.feature_targets}
+        inputs = [pixels, crops, targets, spec((None, None, 3), self.dtype)]
         self._sums = tf.function(self._tile_sums, input_signature=inputs)
         self._pullback = tf.function(self._tile_pullback, input_signature=inputs + [sums])
 
-        content = self._array(content)
-        maps = self._assemble(content, self.content_layers)
-        self.content_targets = {n: maps[n] for n in self.content_layers}
-        self._target_norms = {n: float(np.sum(np.square(maps[n], dtype=np.float64))) for n in self.content_layers}
-        self.style_targets = {n: tf.zeros((), self.dtype) for n in self.style_layers}
-        for style, share in zip(styles, blend):
-            grams = self._grams(self._array(style))
-            for name in self.style_layers:
-                self.style_targets[name] = self.style_targets[name] + share * grams[name]
+    @property
+    def weights(self) -> dict[str, float]:
+        return {t.name: t.weight for t in self.loss_terms}
+
+    def term(self, name: str) -> losses.Term:
+        return next(t for t in self.loss_terms if t.name == name)
+
+    @property
+    def content_layers(self) -> tuple[str, ...]:
+        return self.term("content").layers
+
+    @property
+    def style_layers(self) -> tuple[str, ...]:
+        return self.term("style").layers
+
+    @property
+    def content_targets(self) -> Mapping[str, np.ndarray]:
+        return self.term("content").feature_targets
+
+    @property
+    def style_targets(self) -> Mapping[str, object]:
+        return self.term("style").grams
 
     def _check_geometry(self, tile: int, halo: int | None) -> tuple[int, int]:
         architecture = self.backbone.name.split("-")[0]
@@ -166,21 +194,17 @@ class TiledObjective:
         return {name: tf.cast(maps[name][0, crops[i, 0]:crops[i, 1], crops[i, 2]:crops[i, 3], :], self.dtype)
                 for i, name in enumerate(self.layers)}
 
-    def _tile_sums(self, pixels, crops, content_targets, tv_pixels):
-        """The core's share of every sum the loss depends on (Gram matrices unnormalised)."""
-        import tensorflow as tf
-
+    def _tile_sums(self, pixels, crops, targets, tv_pixels):
+        """The core's share of every sum the terms depend on; `tv_pixels`: the pixels it owns, and the next
+        row and column (see `losses.TotalVariationTerm.sums`)."""
         maps = self._core_maps(pixels, crops)
         sums = {}
-        for name in self.style_layers:
-            flat = tf.reshape(maps[name], (-1, tf.shape(maps[name])[-1]))
-            sums[f"gram/{name}"] = tf.matmul(flat, flat, transpose_a=True)
-        for name in self.content_layers:
-            sums[f"content/{name}"] = tf.reduce_sum(tf.square(maps[name] - content_targets[name]))
-        sums["tv"] = _tv_sum(tv_pixels, self.normalize)
+        for t in self.loss_terms:
+            sums.update(t.sums({n: maps[n] for n in t.layers}, tv_pixels,
+                               {n: targets[f"{t.name}/{n}"] for n in t.feature_targets}))
         return sums
 
-    def _tile_pullback(self, pixels, crops, content_targets, tv_pixels, cotangents):
+    def _tile_pullback(self, pixels, crops, targets, tv_pixels, cotangents):
         """Gradient of Σ ⟨dL/dsum, the core's sum⟩ by the tile's pixels and by its TV pixels."""
         import tensorflow as tf
 
@@ -188,7 +212,7 @@ class TiledObjective:
         scale = losses.FLOAT16_LOSS_SCALE if getattr(self.backbone, "precision", "") == "mixed_float16" else 1.0
         with tf.GradientTape() as tape:
             tape.watch([pixels, tv_pixels])
-            sums = self._tile_sums(pixels, crops, content_targets, tv_pixels)
+            sums = self._tile_sums(pixels, crops, targets, tv_pixels)
             surrogate = tf.add_n([tf.reduce_sum(cotangents[k] * sums[k]) for k in sums]) * scale
         grads = tape.gradient(surrogate, [pixels, tv_pixels], unconnected_gradients=tf.UnconnectedGradients.ZERO)
         return [g / scale for g in grads]
@@ -243,47 +267,37 @@ class TiledObjective:
         return {name: max(0, (shape[0] + 2 * m) // s(name) - 2 * (m // s(name)))
                 * max(0, (shape[1] + 2 * m) // s(name) - 2 * (m // s(name))) for name in self.layers}
 
-    def _grams(self, image: np.ndarray) -> dict[str, object]:
+    def _grams(self, image: np.ndarray, style_layers: Sequence[str]) -> dict[str, object]:
         """Gram matrices (divided by H·W) of the style layers of a whole image, tile by tile."""
         import tensorflow as tf
 
         padded, grams = self._padded(image), {}
         for r, c, crops in self._tiles(*image.shape[:2]):
             maps = self._maps(padded[None, r.start:r.stop, c.start:c.stop], crops)
-            for name in self.style_layers:
+            for name in style_layers:
                 flat = tf.reshape(maps[name], (-1, maps[name].shape[-1]))
                 grams[name] = grams.get(name, 0) + tf.matmul(flat, flat, transpose_a=True)
         counts = self._feature_counts(image.shape[:2])
-        return {name: grams[name] / counts[name] for name in self.style_layers}
+        return {name: grams[name] / counts[name] for name in style_layers}
 
     def _tile_inputs(self, image, padded, r, c, crops):
         """The arguments of the compiled per-tile functions for one tile."""
         i = {name: k for k, name in enumerate(self.layers)}
         targets = {}
-        for name in self.content_layers:
-            k = i[name]
-            y, x = r.offsets[k] + crops[k, 0], c.offsets[k] + crops[k, 2]
-            targets[name] = self.content_targets[name][y:y + crops[k, 1] - crops[k, 0], x:x + crops[k, 3] - crops[k, 2]]
+        for t in self.loss_terms:
+            for name, whole in t.feature_targets.items():
+                k = i[name]
+                y, x = r.offsets[k] + crops[k, 0], c.offsets[k] + crops[k, 2]
+                targets[f"{t.name}/{name}"] = whole[y:y + crops[k, 1] - crops[k, 0], x:x + crops[k, 3] - crops[k, 2]]
         (y0, y1), (x0, x1) = r.pixels, c.pixels
         y1, x1 = min(y1, image.shape[0] - 1), min(x1, image.shape[1] - 1)
         tv = image[y0:y1 + 1, x0:x1 + 1] if y1 > y0 and x1 > x0 else image[:0, :0]
         return padded[None, r.start:r.stop, c.start:c.stop], crops, targets, tv
 
     def _weighted_terms(self, sums: Mapping[str, object], shape) -> dict[str, object]:
-        """The weighted terms {"content", "style", "tv"} from the whole image's sums."""
-        import tensorflow as tf
-
+        """The weighted terms, by name, from the whole image's sums."""
         counts = self._feature_counts(shape)
-        content = tf.add_n([
-            sums[f"content/{n}"] / (self._target_norms[n] + losses.TINY) if self.normalize else sums[f"content/{n}"]
-            for n in self.content_layers]) / len(self.content_layers)
-        style = tf.add_n([w * _style_term(sums[f"gram/{n}"] / counts[n], self.style_targets[n], self.normalize)
-                          for n, w in zip(self.style_layers, self.layer_weights) if w != 0])
-        tv = sums["tv"]
-        if self.normalize:
-            tv = tv / max(1, (shape[0] - 1) * (shape[1] - 1))
-        return {"content": self.weights["content"] * content, "style": self.weights["style"] * style,
-                "tv": self.weights["tv"] * tv}
+        return {t.name: t.weight * t.value(sums, shape, counts) for t in self.loss_terms}
 
     def _pass_sums(self, image, padded, tiles, report) -> dict[str, object]:
         total = {}
@@ -338,24 +352,3 @@ class TiledObjective:
         out = np.zeros(shape + padded_grad.shape[2:], padded_grad.dtype)
         np.add.at(out.swapaxes(0, 1), mirror_index(shape[1], m), rows.swapaxes(0, 1))
         return out
-
-
-def _style_term(gram, target, normalize: bool):
-    """losses.style_loss from a Gram matrix already divided by H·W."""
-    import tensorflow as tf
-
-    if normalize:
-        return losses.relative_squared_error(gram, target)
-    channels = tf.cast(tf.shape(gram)[-1], gram.dtype)
-    return tf.reduce_sum(tf.square(gram - target)) / (4.0 * channels**2)
-
-
-def _tv_sum(pixels, normalize: bool):
-    """Σ (dx² + dy²)^1.25 over the pixel pairs inside (H, W, 3) `pixels`, as losses.total_variation."""
-    import tensorflow as tf
-
-    if normalize:
-        pixels = pixels / 255.0
-    a = tf.square(pixels[:-1, :-1, :] - pixels[1:, :-1, :])
-    b = tf.square(pixels[:-1, :-1, :] - pixels[:-1, 1:, :])
-    return tf.reduce_sum(tf.pow(a + b + (losses.EPS if normalize else 0.0), 1.25))

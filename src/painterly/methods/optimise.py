@@ -84,12 +84,9 @@ class Transfer:
         """The feature network, built on first use: everything about the inputs and settings is
         checked in the constructor first, so bad input is refused before TensorFlow is even imported."""
         if self._backbone is None:
-            import keras
-
             s = self.settings
-            keras.utils.set_random_seed(self.seed)  # only random-weight models depend on it
-            self._use(backbones.build(s.model, self.layers, weights=s.weights, pooling=s.pooling,
-                                      border=s.border, notice=self._notice, precision=s.precision))
+            self._use(backbones.build(s.model, self.layers, weights=s.weights, pooling=s.pooling, border=s.border,
+                                      notice=self._notice, precision=s.precision, seed=self.seed))
         return self._backbone
 
     @property

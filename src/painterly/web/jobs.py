@@ -322,7 +322,8 @@ def _backbone_key(s: Settings) -> tuple:
     """Everything the feature network `Transfer` builds depends on (see backbones.build): a cached one
     serves a later job only when all of it is the same."""
     return (s.model, s.weights, s.pooling, s.border, s.precision,
-            tuple(sorted(set(s.content_layers) | set(s.style_layers))))
+            tuple(sorted(set(s.content_layers) | set(s.style_layers))),
+            s.seed if s.model.endswith("-random") else None)  # random weights are drawn from the seed
 
 
 def _lock(path: Path):

@@ -233,25 +233,45 @@ function drawChart() {
   g.fillStyle = "#666";
   if (points.length && points[0].loss === null) { g.fillText("one pass: no loss is minimised", pad, h / 2); return; }
   if (points.length < 2) { g.fillText("loss per step (log scale) appears here", pad, h / 2); return; }
-  const logs = points.map((p) => Math.log10(Math.max(p.loss, 1e-30)));
-  const low = Math.min(...logs), high = Math.max(...logs), span = high - low || 1;
+  // the total, and each loss term by the name the run gives it (content, style, tv, …)
+  const names = [...new Set(points.flatMap((p) => Object.keys(p.terms || {})))];
+  const series = [{ name: "total", values: points.map((p) => p.loss), colour: "#2c5f8a", width: 2 }].concat(
+    names.map((name, k) => ({ name, values: points.map((p) => (p.terms || {})[name]), colour: TERM_COLOURS[k % TERM_COLOURS.length], width: 1 })));
+  const log = (v) => (v > 0 ? Math.log10(v) : null);
+  const all = series.flatMap((s) => s.values.map(log)).filter((v) => v !== null);
+  const low = Math.min(...all), high = Math.max(...all), span = high - low || 1;
   const x = (i) => pad + (i / (points.length - 1)) * (w - pad - 8);
   const y = (v) => 8 + (1 - (v - low) / span) * (h - pad - 8);
   g.textAlign = "right";
-  g.fillText(points.reduce((a, p) => Math.max(a, p.loss), 0).toPrecision(3), pad - 4, 14);
-  g.fillText(points.reduce((a, p) => Math.min(a, p.loss), Infinity).toPrecision(3), pad - 4, h - pad);
+  g.fillText((10 ** high).toPrecision(3), pad - 4, 14);
+  g.fillText((10 ** low).toPrecision(3), pad - 4, h - pad);
   g.fillText(`${points.length - 1} steps`, w - 8, h - 10);
   g.fillText("loss (log scale)", w - 8, 14);
   g.textAlign = "left";
   g.strokeStyle = "#bbb";
   g.beginPath(); g.moveTo(pad, 8); g.lineTo(pad, h - pad); g.lineTo(w - 8, h - pad); g.stroke();
-  g.strokeStyle = "#2c5f8a";
-  g.lineWidth = 2;
-  g.beginPath();
-  logs.forEach((v, i) => (i ? g.lineTo(x(i), y(v)) : g.moveTo(x(i), y(v))));
-  g.stroke();
+  let legend = pad;
+  for (const s of series) {
+    g.strokeStyle = s.colour;
+    g.lineWidth = s.width;
+    g.beginPath();
+    let drawing = false;
+    s.values.forEach((value, i) => {
+      const v = log(value);
+      if (v === null) { drawing = false; return; }
+      if (drawing) g.lineTo(x(i), y(v)); else g.moveTo(x(i), y(v));
+      drawing = true;
+    });
+    g.stroke();
+    g.fillStyle = s.colour;
+    g.fillText(s.name, legend, h - 24);
+    legend += g.measureText(s.name).width + 12;
+  }
+  g.fillStyle = "#666";
   g.lineWidth = 1;
 }
+
+const TERM_COLOURS = ["#b5562b", "#4f8a3c", "#8a5fa8", "#a88a2c", "#2c8a86"];
 
 async function cancel() {
   $("cancel").disabled = true;
