@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: painterly photo.jpg starry_night.jpg -o painted.png --size 512 --report report/\n\n"
                "Other commands (each has its own --help):\n"
                "  painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png   every content × style pair on one sheet\n"
+               "  painterly video IN STYLE -o OUT.mp4                    a video, without flicker\n"
                "  painterly serve [--port N]                             the web app",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -78,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from .gallery import main as gallery
 
                 return gallery(argv[1:])
+            if argv[:1] == ["video"]:
+                from .video.cli import main as video
+
+                return video(argv[1:])
             if argv[:1] == ["serve"]:
                 from .web.serve import main as serve
 

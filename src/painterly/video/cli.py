@@ -1,0 +1,144 @@
+"""`painterly video IN STYLE [STYLE ...] -o OUT [options]`: a thin layer over `video.run`.
+
+Every still-image setting applies (the same flags, made from `Settings`); the video's own flags pick the
+range, the temporal mode and the work folder. `main(argv) -> int`: a `PainterlyError` is one line and exit
+code 2, Ctrl-C 130 and SIGTERM 143, each after the frames done are encoded into a playable video.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import SettingsError
+from ..flags import Parser, add_settings_flags, ignored_flags, settings_from
+from ..settings import PRESETS
+from .flow import PRESETS as FLOW_PRESETS
+from .run import MODES, VideoJob, run_video
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="painterly video",
+        description="Paint a video in the style of one or more paintings, without flicker: each frame is made "
+                    "consistent with the previous one along the input's optical flow. The audio is copied through.",
+        epilog="Example: painterly video clip.mp4 starry_night.jpg -o painted.mp4 --method fast --size 384\n"
+               "Ctrl-C keeps a playable video of the frames done; --resume continues the run.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="IN STYLE", help="the video (or a folder of frames), then one "
+                        "or more style images")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output video (.mp4: H.264; .mov, "
+                        ".mkv, .webm) or a folder for PNG frames")
+    group = parser.add_argument_group("video")
+    group.add_argument("--start", type=float, default=0.0, metavar="S", help="start this many seconds in (default 0)")
+    group.add_argument("--duration", type=float, metavar="S", help="paint this many seconds (default: to the end)")
+    group.add_argument("--frames", type=int, metavar="N", help="paint at most N frames")
+    group.add_argument("--fps", type=float, metavar="F", help="frame rate of a folder of frames (default 25)")
+    group.add_argument("--temporal", choices=MODES, default="flow",
+                       help="flow: the previous output warped along the optical flow and blended in where the flow "
+                            "is reliable (optimisation: also its start and a temporal loss term); blend: plain "
+                            "blending with the previous output; none: frame by frame (default: flow)")
+    group.add_argument("--temporal-weight", type=float, metavar="W",
+                       help="fast: the previous output's share a, 0..1 (default 0.8); optimise: the temporal "
+                            "term's weight (default 100)")
+    group.add_argument("--frame-iterations", type=int, metavar="N",
+                       help="optimise: steps for each frame after the first (default 20); the first gets --iterations")
+    group.add_argument("--flow", choices=FLOW_PRESETS, default="medium",
+                       help="DIS optical flow preset (default medium)")
+    group.add_argument("--work", metavar="DIR", help="work folder for the frames done (default: OUT.work)")
+    group.add_argument("--resume", action="store_true", help="continue an interrupted run from its work folder")
+    group.add_argument("--keep-work", action="store_true", help="keep the work folder's frames after the run")
+    parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
+    parser.add_argument("--report", metavar="DIR", help="report: warping error and style loss per frame, graphs, "
+                        "contact sheet, html")
+    parser.add_argument("--report-every", type=int, metavar="K", help="contact sheet of every K-th frame")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output, report or work folder")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_settings_flags(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if len(args.inputs) < 2:
+        raise SettingsError("give the video IN and at least one STYLE image (painterly video IN STYLE -o OUT)")
+    if not hasattr(args, "method"):  # a video is painted with the fast method unless --method says otherwise
+        args.method = "fast"
+    settings = settings_from(args)
+    if args.frame_iterations is not None:
+        if settings.method != "optimise":
+            raise SettingsError("--frame-iterations applies to --method optimise only")
+        if args.frame_iterations < 1:
+            raise SettingsError(f"--frame-iterations {args.frame_iterations} must be at least 1")
+    say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    for name in ignored_flags(args, settings):
+        say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
+    job = VideoJob(Path(args.inputs[0]), tuple(Path(p) for p in args.inputs[1:]), settings, output=Path(args.output),
+                   start=args.start, duration=args.duration, frames=args.frames, fps=args.fps,
+                   temporal=args.temporal, temporal_weight=args.temporal_weight, flow_preset=args.flow,
+                   work=Path(args.work) if args.work else None, resume=args.resume, overwrite=args.overwrite,
+                   keep_work=args.keep_work, report=Path(args.report) if args.report else None,
+                   report_every=args.report_every, frame_iterations=args.frame_iterations)
+    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+
+    def started(run) -> None:
+        say(run.description)
+        if run.done:
+            say(f"painterly: resuming after {run.done} frames done in {run.work}")
+        progress.start(run)
+
+    try:
+        outcome = run_video(job, listen=progress.update, on_start=started, notice=lambda m: say(f"painterly: {m}"))
+    finally:
+        progress.close()
+    if outcome.report is not None:
+        say(f"painterly: report written to {outcome.report}")
+    error = f", warping error {outcome.warping_error:.3g}" if outcome.warping_error is not None else ""
+    seconds = outcome.metadata.get("seconds_per_frame")
+    rate = f", {1 / seconds:.1f} frames/s" if seconds else ""
+    if outcome.output is not None:
+        duration = outcome.frames / float(outcome.fps)
+        say(f"painterly: {outcome.stopped}: wrote {outcome.output} ({outcome.frames} frames, {duration:.2f} s, "
+            f"{outcome.size[0]}×{outcome.size[1]}{error}{rate})")
+    if outcome.stopped in ("interrupted", "terminated", "cancelled", "broken") and outcome.work is not None:
+        say(f"painterly: the frames done are kept in {outcome.work}: add --resume to the same command to continue")
+    if outcome.failure is not None:
+        print(f"painterly: error: {outcome.failure}", file=sys.stderr)
+    return outcome.code
+
+
+class _Progress:
+    """A rich bar: frame i/N, frames per second and per minute, time left; silent when disabled."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar, self.task = enabled, None, None
+
+    def start(self, run) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("[bold]frame"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                            TextColumn("{task.fields[error]}"))
+        self.bar.__enter__()
+        self.task = self.bar.add_task("frames", total=run.info.frames, completed=run.done, rate="", error="")
+        self.began, self.first = time.perf_counter(), run.done
+
+    def update(self, frame) -> None:
+        if self.bar is None:
+            return
+        seconds = time.perf_counter() - self.began
+        made = frame.index + 1 - self.first
+        rate = f"{made / seconds:.1f} frames/s ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
+        error = f"warping error {frame.warping_error:.2g}" if frame.warping_error is not None else ""
+        self.bar.update(self.task, completed=frame.index + 1, rate=rate, error=error)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None

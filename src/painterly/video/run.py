@@ -1,0 +1,459 @@
+"""One video job and the function that runs it: frames decoded, flow measured, painted, made consistent,
+kept in a work folder, then encoded with the input's audio.
+
+    job = VideoJob(Path("clip.mp4"), (Path("starry.jpg"),), Settings(method="fast", size=384),
+                   output=Path("painted.mp4"))
+    outcome = run_video(job, listen=lambda frame: print(frame.index, frame.warping_error))
+
+Frames stream through: one input frame, the previous one and the previous output are held, never the
+video. Each painted frame goes to the work folder (`<output>.work/frames/000000.png`, written atomically,
+with its record appended to `frames.jsonl`) before the next is started, so at any stop the frames done are
+on disk: Ctrl-C or SIGTERM (or a listener returning False, or an input that breaks mid-way) stops after the
+current frame and the frames done are encoded into a playable output of that length, and
+`VideoJob(resume=True)` continues from the work folder with exactly the frames an uninterrupted run would
+have given (the chain runs on the saved 8-bit frames either way). When every frame is done the work folder
+is removed (`keep_work` keeps it).
+
+The warping error (see `flow`) of every frame against the previous output is measured with the input's
+flow as the frames are made; `VideoOutcome.warping_error` is their mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .. import __version__, images
+from ..errors import OutputError, PainterlyError, SettingsError
+from ..interrupts import EXIT_OK, Terminated, deferred_stop, exit_code
+from ..settings import Settings
+from . import sink as sinks
+from .flow import Flow, FlowPair, warp, warping_error
+from .source import BrokenStream, open_source
+
+WORK_SUFFIX = ".work"
+MODES = ("flow", "blend", "none")
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """What to paint and where to put it; paths and plain values only, so it pickles."""
+
+    input: Path  # a video file or a folder of frames
+    styles: tuple[Path, ...]
+    settings: Settings = dataclasses.field(default_factory=lambda: Settings(method="fast"))
+    output: Path | None = None  # a video (.mp4 …) or a folder of PNG frames
+    start: float = 0.0  # seconds into the input
+    duration: float | None = None  # seconds (None: to the end)
+    frames: int | None = None  # at most this many frames
+    fps: float | None = None  # frame rate of a folder of frames (a video keeps its own)
+    temporal: str = "flow"  # see `MODES`: flow (warped along the flow where reliable), blend, none
+    temporal_weight: float | None = None  # fast: the share a of the previous output; optimise: the term's weight
+    flow_preset: str = "medium"  # DIS flow: ultrafast, fast, medium
+    work: Path | None = None  # the work folder (default: the output's name + .work)
+    resume: bool = False  # continue the run whose frames are in the work folder
+    overwrite: bool = False  # replace an existing output, report or work folder (inputs never)
+    keep_work: bool = False  # keep the work folder's frames after a finished run
+    report: Path | None = None  # a report folder (see `video.report`)
+    report_every: int | None = None  # the contact sheet's k: every k-th frame (default: about 12 frames)
+    frame_iterations: int | None = None  # optimise: steps for each frame after the first (default 20)
+
+    def work_folder(self) -> Path:
+        if self.work is not None:
+            return Path(self.work)
+        output = Path(str(self.output).rstrip("/" + os.sep))
+        return output.with_name(output.name + WORK_SUFFIX)
+
+
+@dataclass(frozen=True)
+class FrameDone:
+    """One frame painted, as the run gives it to whoever listens."""
+
+    index: int  # 0 .. frames − 1 within the range
+    total: int | None  # frames the range holds (None: the container did not say)
+    seconds: float  # this frame's time: flow, painting, consistency and saving
+    elapsed: float  # seconds since the run (or this resumed part of it) started
+    warping_error: float | None  # against the previous output, with the input's flow (None for the first)
+    reliable: float | None  # share of this frame's pixels where the flow is reliable
+    terms: dict = dataclasses.field(default_factory=dict)  # the optimisation's weighted loss terms, if any
+    image: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # uint8 RGB
+
+    def record(self) -> dict:
+        return {"index": self.index, "seconds": self.seconds, "warping_error": self.warping_error,
+                "reliable": self.reliable, "terms": dict(self.terms)}
+
+
+@dataclass(frozen=True)
+class VideoOutcome:
+    output: Path | None  # where the video (or folder) went
+    frames: int  # frames in it
+    stopped: str  # completed, interrupted, terminated, cancelled, broken
+    code: int  # exit code: 0, 130, 143 or the failure's
+    failure: PainterlyError | None
+    warping_error: float | None  # the mean over the frames (from the second on)
+    records: tuple[dict, ...]  # one per frame (see `FrameDone.record`)
+    work: Path | None  # the work folder, when it was kept
+    report: Path | None  # the report's index.html
+    size: tuple[int, int]  # the painted frames' (width, height)
+    fps: Fraction
+    metadata: dict
+
+
+Listener = Callable[[FrameDone], "bool | None"]
+
+
+def run_video(job: VideoJob, *, listen: Listener | None = None, notice: Callable[[str], None] | None = None,
+              on_start: Callable[["VideoRun"], None] | None = None, network=None, backbone=None) -> VideoOutcome:
+    """Run `job`; raises `PainterlyError` for anything refused before the first frame."""
+    run = VideoRun(job, notice=notice, network=network, backbone=backbone)
+    if on_start is not None:
+        on_start(run)
+    return run.execute(listen)
+
+
+class VideoRun:
+    """A video job, checked and planned: the source opened, sizes worked out, the work folder ready."""
+
+    def __init__(self, job: VideoJob, *, notice=None, network=None, backbone=None):
+        self.job, self.notice = job, notice or (lambda message: None)
+        if job.output is None:
+            raise SettingsError("a video run needs an output (-o OUT.mp4 or a folder)")
+        if job.temporal not in MODES:
+            raise SettingsError(f"unknown --temporal '{job.temporal}': choose one of {', '.join(MODES)}")
+        if job.temporal_weight is not None and job.temporal_weight < 0:
+            raise SettingsError(f"--temporal-weight {job.temporal_weight:g} must be ≥ 0")
+        if job.settings.method == "fast" and (job.temporal_weight or 0) > 1:
+            raise SettingsError(f"--temporal-weight {job.temporal_weight:g} is the previous output's share "
+                                f"with --method fast: give 0 to 1")
+        if job.frames is not None and job.frames < 1:
+            raise SettingsError(f"--frames {job.frames} must be at least 1")
+        if not job.styles:
+            raise SettingsError("give at least one STYLE image")
+        self.styles = [images.load_image(path, role="style image" if len(job.styles) == 1 else
+                                         f"style image {i + 1}") for i, path in enumerate(job.styles)]
+        if job.settings.style_blend is not None and len(job.settings.style_blend) != len(self.styles):
+            raise SettingsError(f"{len(job.settings.style_blend)} style weights for {len(self.styles)} style "
+                                f"images: give one per style image")
+        self.source = open_source(job.input, start=job.start, duration=job.duration, fps=job.fps,
+                                  max_frames=job.frames)
+        info = self.info = self.source.info
+        self.work = job.work_folder()
+        state = self._work_state()
+        resuming_output = state is not None and state.get("output") == str(Path(job.output).resolve())
+        self.output = sinks.check_output_path(job.output, overwrite=job.overwrite or (job.resume and resuming_output),
+                                              inputs=[job.input, *job.styles])
+        settings = job.settings
+        self.size = info.display_size if settings.size == "auto" else images.output_size(
+            info.display_size, settings.size, settings.size_edge)
+        self.encoded = sinks.encoded_size(self.size, self.output)
+        if self.encoded != self.size:
+            self.notice(f"H.264 needs even sides: the {self.size[0]}×{self.size[1]} frames are cropped to "
+                        f"{self.encoded[0]}×{self.encoded[1]} (the last column or row) in {self.output.name}; "
+                        f"a folder output keeps them whole")
+        self.report_dir = None
+        if job.report is not None:
+            from .report import check_report
+
+            self.report_dir = check_report(job.report, overwrite=job.overwrite or job.resume,
+                                           inputs=[job.input, *job.styles, self.output])
+        self.weight = job.temporal_weight
+        self.painter = _painter(job, self.styles, self.size, network=network, backbone=backbone, notice=self.notice)
+        self.description = self._describe()
+        self.done = self._prepare_work(state)
+        self.records: list[dict] = self.done_records
+        self.stopped = "not started"
+
+    # -- the work folder
+
+    def _key(self) -> dict:
+        """What decides the frames: a resumed run must match it."""
+        job = self.job
+        return {"input": str(Path(job.input).resolve()), "styles": [str(Path(p).resolve()) for p in job.styles],
+                "settings": job.settings.to_dict(), "start": job.start, "duration": job.duration,
+                "frames": job.frames, "fps": job.fps, "temporal": job.temporal, "temporal_weight": job.temporal_weight,
+                "flow": job.flow_preset, "frame_iterations": job.frame_iterations, "size": list(self.size)}
+
+    def _work_state(self) -> dict | None:
+        path = self.work / "job.json"
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise OutputError(f"work folder '{self.work}' has a damaged job.json: remove the folder, or pass "
+                              f"--overwrite to start over") from None
+
+    def _prepare_work(self, state: dict | None) -> int:
+        """Make (or, resuming, check) the work folder; the number of frames already done."""
+        job, frames = self.job, self.work / "frames"
+        self.done_records = []
+        if state is not None and not job.resume:
+            if not job.overwrite:
+                raise OutputError(f"work folder '{self.work}' holds an earlier run of this output: pass --resume "
+                                  f"to continue it, or --overwrite to start over")
+            _clear_work(self.work)
+            state = None
+        if job.resume and state is None:
+            raise OutputError(f"nothing to resume: '{self.work}' holds no interrupted run (run without --resume)")
+        if state is not None:
+            key = self._key()
+            differ = [name for name in key if state.get("key", {}).get(name) != key[name]]
+            if differ:
+                raise SettingsError(f"--resume: the run in '{self.work}' had other {', '.join(differ)}: give "
+                                    f"the same arguments as the interrupted run, or --overwrite to start over")
+            records = _read_records(self.work / "frames.jsonl")
+            done = 0
+            while done < len(records) and (frames / f"{done:06d}.png").is_file():
+                done += 1
+            self.done_records = records[:done]
+            _write_records(self.work / "frames.jsonl", self.done_records)
+            return done
+        try:
+            frames.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"work folder '{self.work}' could not be made ({error.strerror}): choose another "
+                              f"with --work") from None
+        meta = {"painterly": __version__, "output": str(self.output), "key": self._key(),
+                "source": self.info.describe()}
+        _write_text(self.work / "job.json", json.dumps(meta, indent=1))
+        (self.work / "frames.jsonl").touch()
+        return 0
+
+    def _describe(self) -> str:
+        info, job = self.info, self.job
+        frames = f"{info.frames} frames" if info.frames is not None else "frames"
+        mode = {"flow": "consistent along the optical flow", "blend": "blended with the previous frame",
+                "none": "frame by frame"}[job.temporal]
+        method = "the fast network" if job.settings.method == "fast" else "the optimisation"
+        return (f"painterly: {frames} of {info.path.name} ({info.size[0]}×{info.size[1]}, {float(info.fps):.3g} "
+                f"frames/s) at {self.size[0]}×{self.size[1]} with {method}, {mode}")
+
+    # -- the run
+
+    def frame_path(self, index: int) -> Path:
+        return self.work / "frames" / f"{index:06d}.png"
+
+    def execute(self, listen: Listener | None) -> VideoOutcome:
+        code, failure = EXIT_OK, None
+        self.stopped = "interrupted"
+        try:
+            for frame in self._frames():
+                if listen is not None and listen(frame) is False:
+                    self.stopped = "cancelled"
+                    break
+            else:
+                self.stopped = "completed"
+        except KeyboardInterrupt as stop:
+            code = exit_code(stop)
+            self.stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        except BrokenStream as error:
+            self.stopped, failure = "broken", error
+        with deferred_stop() as stops:  # a second Ctrl-C must not cut the encoding short
+            outcome = self._finish(code, failure)
+        if stops and outcome.code == EXIT_OK:
+            outcome = dataclasses.replace(outcome, code=exit_code(stops[0]))
+        return outcome
+
+    def _frames(self) -> Iterator[FrameDone]:
+        """Paint the frames not done yet, each saved before the next is started."""
+        flow = Flow(self.job.flow_preset)
+        started = time.perf_counter()
+        previous_input = previous_output = None
+        for index, raw in enumerate(self.source):
+            frame = _resized(raw, self.size)
+            if index < self.done:  # resuming: only the last frame done is needed, as the chain's start
+                if index == self.done - 1:
+                    previous_input, previous_output = frame, _read_png(self.frame_path(index))
+                self.painter.seen(frame)
+                continue
+            began = time.perf_counter()
+            pair = flow.pair(previous_input, frame) if previous_input is not None else None
+            image, terms = self.painter.paint(index, frame, previous_output, pair)
+            image = images.to_uint8(image)
+            error = reliable = None
+            if pair is not None:
+                error = warping_error(image, warp(previous_output, pair.backward), pair.mask)
+                reliable = float(pair.mask.mean())
+            sinks.write_png(self.frame_path(index), image)
+            record = FrameDone(index, self.info.frames, 0.0, 0.0, error, reliable, terms)
+            seconds = time.perf_counter() - began
+            record = dataclasses.replace(record, seconds=seconds, elapsed=time.perf_counter() - started, image=image)
+            _append_record(self.work / "frames.jsonl", record.record())
+            self.records.append(record.record())
+            self.done = index + 1
+            previous_input, previous_output = frame, image
+            yield record
+        if self.done == 0:
+            raise PainterlyError(f"'{self.info.path}' gave no frames: nothing to paint")
+
+    def _finish(self, code: int, failure: PainterlyError | None) -> VideoOutcome:
+        """Encode the frames done (all of them, or those before a stop) and write the report."""
+        done, info = self.done, self.info
+        output = report = None
+        if done:
+            complete = self.stopped == "completed"
+            audio = None
+            if info.audio and not info.folder:
+                end = None if complete and self.job.duration is None and self.job.frames is None else \
+                    info.start_time + done / float(info.fps)
+                audio = sinks.AudioSource(info.path, info.start_time, end)
+            try:
+                output = self._encode(audio)
+            except OutputError as error:
+                failure = failure or error
+        errors = [r["warping_error"] for r in self.records if r["warping_error"] is not None]
+        mean_error = float(np.mean(errors)) if errors else None
+        metadata = self.metadata(mean_error)
+        if self.report_dir is not None and done:
+            from .report import write_report
+
+            try:
+                report = write_report(self.report_dir, self, metadata)
+            except OutputError as error:
+                failure = failure or error
+        kept = self.work
+        if self.stopped == "completed" and output is not None and not self.job.keep_work and failure is None:
+            _clear_work(self.work)
+            kept = None
+        if failure is not None and code == EXIT_OK:
+            code = failure.exit_code
+        return VideoOutcome(output, done, self.stopped, code, failure, mean_error, tuple(self.records), kept, report,
+                            self.size, info.fps, metadata)
+
+    def _encode(self, audio) -> Path:
+        with sinks.open_sink(self.output, size=self.size, fps=self.info.fps, audio=audio, notice=self.notice) as out:
+            if isinstance(out, sinks.FolderSink) and self.job.overwrite:
+                for old in out.folder.glob("[0-9]" * 6 + ".png"):
+                    old.unlink()
+            for index in range(self.done):
+                out.write(_read_png(self.frame_path(index)))
+        return self.output
+
+    def metadata(self, mean_error: float | None) -> dict:
+        job = self.job
+        seconds = [r["seconds"] for r in self.records]
+        return {
+            "painterly": __version__, "method": job.settings.method, "temporal": job.temporal,
+            "temporal_weight": self.painter.weight, "flow": f"DIS ({job.flow_preset})",
+            "settings": job.settings.to_dict(), "input": self.info.describe(),
+            "styles": [str(p) for p in job.styles], "output": str(self.output), "size": list(self.size),
+            "encoded_size": list(self.encoded), "frames": self.done, "stopped": self.stopped,
+            "warping_error": mean_error, "seconds_per_frame": float(np.mean(seconds)) if seconds else None,
+            "painter": self.painter.describe(),
+        }
+
+
+# -- painters: one frame at a time, given the previous output and the flow
+
+
+class _FastPainter:
+    """The fast network per frame, then the temporal mode's blend with the previous output."""
+
+    def __init__(self, job: VideoJob, styles, size, network):
+        from .temporal import DEFAULT_WEIGHT, TEMPORAL
+
+        self.job, self.styles, self.size, self.network = job, styles, size, network
+        self.weight = DEFAULT_WEIGHT[job.temporal] if job.temporal_weight is None else job.temporal_weight
+        self.combine = TEMPORAL[job.temporal](self.weight)
+        self.frames = None
+
+    def seen(self, frame: np.ndarray) -> None:
+        """A frame before the resumed part: the first one still sets the style vector."""
+        if self.frames is None:
+            self._start(frame)
+
+    def _start(self, first: np.ndarray) -> None:
+        from .temporal import FastFrames
+
+        self.frames = FastFrames([s.rgb for s in self.styles], self.job.settings, self.size, first,
+                                 network=self.network)
+
+    def paint(self, index: int, frame, previous_output, pair: FlowPair | None):
+        if self.frames is None:
+            self._start(frame)
+        return self.combine(self.frames.paint(frame), previous_output, pair), {}
+
+    def describe(self) -> dict:
+        return {"name": "fast", "network": "Magenta arbitrary image stylization (Ghiasi et al. 2017)"}
+
+
+def _painter(job: VideoJob, styles, size, *, network, backbone, notice):
+    if job.settings.method == "fast":
+        return _FastPainter(job, styles, size, network)
+    from .optimise import OptimisePainter
+
+    return OptimisePainter(job, styles, size, backbone=backbone, notice=notice)
+
+
+# -- small helpers
+
+
+def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """uint8 RGB at `size`: area averaging to shrink, bicubic to enlarge."""
+    import cv2
+
+    if (frame.shape[1], frame.shape[0]) == size:
+        return np.ascontiguousarray(frame)
+    shrink = size[0] * size[1] < frame.shape[0] * frame.shape[1]
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+
+
+def _read_png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def _write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise OutputError(f"'{path}' could not be written ({error.strerror}): check the folder") from None
+
+
+def _append_record(path: Path, record: dict) -> None:
+    with open(path, "a") as file:
+        file.write(json.dumps(record) + "\n")
+
+
+def _read_records(path: Path) -> list[dict]:
+    records = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:  # a line cut short by the stop: that frame is painted again
+                break
+    return records
+
+
+def _write_records(path: Path, records: list[dict]) -> None:
+    _write_text(path, "".join(json.dumps(r) + "\n" for r in records))
+
+
+def _clear_work(folder: Path) -> None:
+    """Remove a work folder painterly made (only its own files: job.json, frames.jsonl, frames/)."""
+    frames = folder / "frames"
+    if frames.is_dir():
+        for png in frames.glob("*.png"):
+            png.unlink()
+        for temporary in frames.glob(".*.tmp"):
+            temporary.unlink()
+        frames.rmdir()
+    for name in ("job.json", "frames.jsonl"):
+        (folder / name).unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # something else is in it: left as it is
