@@ -304,7 +304,7 @@ class VideoRun:
             if info.audio and not info.folder:
                 end = None if complete and self.job.duration is None and self.job.frames is None else \
                     info.start_time + done / float(info.fps)
-                audio = sinks.AudioSource(info.path, info.start_time, end)
+                audio = sinks.AudioSource(info.path, info.start_time, end, lead=info.first == 0)
             try:
                 output = self._encode(audio)
             except OutputError as error:

@@ -86,11 +86,14 @@ def encoded_size(size: tuple[int, int], path) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class AudioSource:
-    """The audio to copy: the first audio stream of `path` between `start` and `end` seconds."""
+    """The audio to copy: the first audio stream of `path` between `start` and `end` seconds, moved so
+    that `start` is the output's time 0. With `lead`, the packets before `start` are kept too (the
+    encoder's priming packets, at negative times): the video is painted from the input's first frame."""
 
     path: Path
     start: float
     end: float | None
+    lead: bool = False
 
 
 def open_sink(path, *, size: tuple[int, int], fps: Fraction, audio: AudioSource | None = None,
@@ -177,6 +180,7 @@ class VideoSink:
         else:
             self.stream.options = {"crf": "30", "b": "0"}
         self._audio_in = self._audio_out = self._packets = self._pending = None
+        self._start, self._end, self._lead = 0.0, None, False
         self._transcode = False
         if audio is not None:
             self._open_audio(audio, suffix, notice)
@@ -202,7 +206,7 @@ class VideoSink:
                 notice(f"the audio ({name}) cannot go into {suffix} unchanged: re-encoded as "
                        f"{'Opus' if codec == 'libopus' else 'AAC'}")
         self._audio_stream = stream
-        self._start, self._end = audio.start, audio.end
+        self._start, self._end, self._lead = audio.start, audio.end, audio.lead
         self._packets = iter(self._audio_in.demux(stream))
 
     def write(self, frame: np.ndarray) -> None:
@@ -233,7 +237,7 @@ class VideoSink:
             if packet.pts is None or packet.size == 0:
                 continue
             at = float(packet.pts * base)
-            if at < self._start:
+            if at < self._start and not self._lead:
                 continue
             if self._end is not None and at >= self._end:
                 self._packets = None

@@ -27,6 +27,7 @@ from ..errors import PainterlyError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 FOLDER_FPS = Fraction(25)  # a folder of frames has no rate of its own: --fps, else this
+EARLY_END = 0.75  # a stream giving fewer than this share of the frames its header announces was cut short
 
 
 class InputVideoError(PainterlyError):
@@ -122,8 +123,11 @@ class VideoFile:
             total = stream.frames or None
             if total is None and stream.duration and stream.time_base:
                 total = round(stream.duration * stream.time_base * self.fps) or None
+            if total is None and container.duration:  # in microseconds
+                total = round(container.duration / 1e6 * self.fps) or None
             audio = bool(container.streams.audio)
         self.first, self.count = _range(self.fps, start, duration, max_frames)
+        self.total = total
         frames = None if total is None else max(0, total - self.first)
         if frames is not None and self.count is not None:
             frames = min(frames, self.count)
@@ -131,7 +135,7 @@ class VideoFile:
             frames = self.count
         if frames == 0:
             raise InputVideoError(f"'{path}' has no frames from {start:g} s (it holds about {total} frames, "
-                                  f"{total / self.fps:.2f} s): choose an earlier --start")
+                                  f"{float(total / self.fps):.2f} s): choose an earlier --start")
         self.info = VideoInfo(path=path, size=(width, height), fps=self.fps, first=self.first, frames=frames,
                               start_time=float(self.first / self.fps), audio=audio, folder=False,
                               sample_aspect=Fraction(aspect) if aspect else Fraction(1))
@@ -167,6 +171,10 @@ class VideoFile:
             raise InputVideoError(f"'{self.path}' gave no video frames"
                                   + (f" from frame {self.first}" if self.first else "")
                                   + ": it is empty or damaged, or --start is past its end")
+        expected = self.info.frames
+        if expected is not None and given < EARLY_END * expected:
+            raise BrokenStream(f"'{self.path}' ended after {given} of the {expected} frames its header announces: "
+                               f"the file is cut short or damaged; the frames before were kept", given)
 
 
 def _with_start(info: VideoInfo, start_time: float) -> VideoInfo:

@@ -1,0 +1,345 @@
+"""painterly video: flow and warping, the reliability mask, PyAV in and out (audio, frame count and rate),
+the temporal modes, resume, and every bad input as one line and exit 2. Tiny clips made with PyAV here."""
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+av = pytest.importorskip("av")
+cv2 = pytest.importorskip("cv2")
+
+from painterly.cli import main  # noqa: E402
+from painterly.images import demo_pair  # noqa: E402
+from painterly.settings import Settings  # noqa: E402
+from painterly.video import VideoJob, run_video  # noqa: E402
+from painterly.video.flow import Flow, reliability, warp, warping_error  # noqa: E402
+
+SHARED_VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "videos"
+STYLE = demo_pair()[1]
+
+
+def texture(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """Smooth random colour texture (uint8 RGB): something optical flow can follow."""
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(0, 255, (height, width, 3)).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(noise, (0, 0), 2.0) * 3 - 255, 0, 255).astype(np.uint8)
+
+
+def moving_frames(count: int, width: int = 64, height: int = 48, step: int = 1) -> list[np.ndarray]:
+    """A texture panning right by `step` pixels a frame."""
+    wide = texture(width + count * step, height)
+    return [np.ascontiguousarray(wide[:, (count - i) * step:(count - i) * step + width]) for i in range(count)]
+
+
+def make_clip(path: Path, frames, fps: int = 12, audio_seconds: float | None = None, keyframes: int = 250):
+    """Encode `frames` (uint8 RGB) as H.264 at `fps`, a keyframe every `keyframes` frames, with a
+    sine-wave AAC track of `audio_seconds` if given."""
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps, options={"g": str(keyframes)})
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        sound = container.add_stream("aac", rate=16000, layout="mono") if audio_seconds else None
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = i
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode(None):
+            container.mux(packet)
+        if sound is not None:
+            samples = int(16000 * audio_seconds)
+            wave = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 16000)).astype(np.float32)
+            for start in range(0, samples, 1024):
+                chunk = wave[start:start + 1024][None]
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = 16000, start
+                for packet in sound.encode(frame):
+                    container.mux(packet)
+            for packet in sound.encode(None):
+                container.mux(packet)
+    return path
+
+
+def read_video(path: Path):
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    return frames, rate
+
+
+def audio_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
+
+
+def run_cli(capsys, *argv):
+    code = main(["video", *[str(a) for a in argv]])
+    captured = capsys.readouterr()
+    return code, captured.err
+
+
+def one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("painterly: error:")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+# -- flow, warping, mask, warping error
+
+
+def test_warp_moves_a_picture_by_a_known_shift():
+    image = texture(40, 30).astype(np.float32)
+    shifted = np.roll(image, 3, axis=1)  # frame t: frame t−1 moved 3 px right
+    backward = np.zeros((30, 40, 2), np.float32)
+    backward[..., 0] = -3.0  # every pixel of frame t was 3 px to the left in frame t−1
+    warped = warp(image, backward)
+    np.testing.assert_allclose(warped[:, 3:], shifted[:, 3:], atol=1e-3)
+    half = warp(image, backward / 2)  # 1.5 px: bilinear, the mean of the two pixels 1 and 2 to the left
+    np.testing.assert_allclose(half[:, 2:], (image[:, :-2] + image[:, 1:-1]) / 2, atol=1e-3)
+
+
+def test_dis_flow_finds_the_shift_and_the_warping_error_of_a_pan_is_small():
+    frames = moving_frames(2, 96, 64, step=2)
+    pair = Flow("medium").pair(frames[0], frames[1])
+    inner = pair.backward[8:-8, 8:-8]
+    assert abs(np.median(inner[..., 0]) + 2) < 0.2 and abs(np.median(inner[..., 1])) < 0.2
+    assert pair.mask[8:-8, 8:-8].mean() > 0.95
+    warped = warp(frames[0], pair.backward)
+    assert warping_error(frames[1], warped, pair.mask) < 0.1 * warping_error(frames[1], frames[0], pair.mask)
+
+
+def test_the_mask_marks_the_pixels_a_moving_square_uncovers():
+    background = texture(80, 60, seed=1)
+    square = texture(20, 20, seed=2)
+    previous, current = background.copy(), background.copy()
+    previous[20:40, 20:40] = square
+    current[20:40, 26:46] = square  # moved 6 px right: x 20..25 are uncovered background in frame t
+    pair = Flow("medium").pair(previous, current)
+    uncovered = pair.mask[22:38, 20:26]
+    still = pair.mask[5:15, 55:75]
+    assert uncovered.mean() < 0.5, uncovered.mean()
+    assert still.mean() > 0.95
+
+
+def test_reliability_of_exact_flows():
+    """The forward–backward check on flows given exactly: a uniform shift is reliable inside the frame;
+    where the backward flow finds no consistent forward one, the pixel is occluded."""
+    height, width = 30, 40
+    backward = np.zeros((height, width, 2), np.float32)
+    backward[..., 0] = -2
+    forward = -backward
+    mask = reliability(backward, forward)
+    assert mask[:, 2:].min() == 1 and mask[:, :2].max() == 0  # pixels whose source is outside frame t−1
+    forward[10:20, :] = 0  # no motion seen going forwards there: inconsistent
+    mask = reliability(backward, forward)
+    assert mask[12:18, 5:35].max() == 0 and mask[0:8, 5:35].min() == 1
+
+
+# -- the fast method on video
+
+
+@pytest.fixture(scope="module")
+def network():
+    from painterly import feedforward
+
+    return feedforward.network()
+
+
+def fast_job(clip, output, **changes):
+    settings = Settings(method="fast", size=changes.pop("size", 64))
+    return VideoJob(Path(clip), (STYLE,), settings, output=Path(output), **changes)
+
+
+def test_audio_frame_count_and_rate_are_kept(tmp_path, network, capsys):
+    clip = make_clip(tmp_path / "in.mp4", moving_frames(12), fps=12, audio_seconds=1.0)
+    out = tmp_path / "out.mp4"
+    code, err = run_cli(capsys, clip, STYLE, "-o", out, "--size", 64, "--quiet")
+    assert code == 0, err
+    frames, rate = read_video(out)
+    assert len(frames) == 12 and rate == 12 and frames[0].shape == (48, 64, 3)
+    assert audio_packets(out) == audio_packets(clip)  # remuxed, not re-encoded
+    with av.open(str(out)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+        assert container.streams.video[0].codec_context.name == "h264"
+    assert not (tmp_path / "out.mp4.work").exists()
+
+
+def test_start_and_duration_cut_video_and_audio(tmp_path, network):
+    clip = make_clip(tmp_path / "in.mp4", moving_frames(24), fps=12, audio_seconds=2.0)
+    out = tmp_path / "cut.mp4"
+    outcome = run_video(fast_job(clip, out, start=0.5, duration=1.0), network=network)
+    assert outcome.frames == 12 and outcome.stopped == "completed"
+    frames, rate = read_video(out)
+    assert len(frames) == 12 and rate == 12
+    with av.open(str(out)) as container:
+        audio = container.streams.audio[0]
+        times = [float(p.pts * audio.time_base) for p in container.demux(audio) if p.size]
+    assert 0 <= min(times) < 0.1 and 0.85 < max(times) <= 1.0 + 1e-6  # the second half-second to 1.5 s
+
+
+def test_identical_frames_give_identical_outputs_and_no_flicker(tmp_path, network):
+    still = texture(64, 48)
+    clip = make_clip(tmp_path / "still.mp4", [still] * 6, fps=6)
+    outcome = run_video(fast_job(clip, tmp_path / "frames/", temporal="none"), network=network)
+    painted = [np.asarray(__import__("PIL.Image").Image.open(p)) for p in sorted((tmp_path / "frames").glob("*.png"))]
+    assert len(painted) == 6
+    for frame in painted[1:]:
+        np.testing.assert_array_equal(frame, painted[0])
+    assert outcome.warping_error == 0.0
+
+
+def test_flow_mode_flickers_less_than_frame_by_frame(tmp_path, network):
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(10, 96, 64), fps=10)
+    errors = {mode: run_video(fast_job(clip, tmp_path / f"{mode}.mp4", size=96, temporal=mode),
+                              network=network).warping_error for mode in ("none", "flow")}
+    assert errors["flow"] < 0.5 * errors["none"], errors
+
+
+def read_folder(folder: Path) -> list[np.ndarray]:
+    from PIL import Image
+
+    return [np.asarray(Image.open(p)) for p in sorted(folder.glob("*.png"))]
+
+
+def test_resume_gives_the_frames_of_an_uninterrupted_run(tmp_path, network):
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(10), fps=10, audio_seconds=1.0)
+    whole = run_video(fast_job(clip, tmp_path / "whole/"), network=network)
+    assert whole.frames == 10
+    stopped = run_video(fast_job(clip, tmp_path / "parts.mp4"), network=network,
+                        listen=lambda frame: frame.index < 3)  # False after frame 3: stop there
+    assert stopped.stopped == "cancelled" and stopped.frames == 4 and stopped.work is not None
+    partial, _ = read_video(tmp_path / "parts.mp4")
+    assert len(partial) == 4  # a playable video of the frames done
+    resumed = run_video(fast_job(clip, tmp_path / "parts.mp4", resume=True, keep_work=True), network=network)
+    assert resumed.stopped == "completed" and resumed.frames == 10
+    done = read_folder(tmp_path / "parts.mp4.work" / "frames")
+    expected = read_folder(tmp_path / "whole")
+    assert len(done) == 10
+    for a, b in zip(done, expected):
+        np.testing.assert_array_equal(a, b)
+    assert [r["warping_error"] for r in resumed.records] == pytest.approx([r["warping_error"] for r in whole.records])
+    assert len(read_video(tmp_path / "parts.mp4")[0]) == 10
+
+
+def test_frame_folder_in_and_out_and_odd_sizes(tmp_path, network, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, frame in enumerate(moving_frames(5, 65, 49)):
+        Image.fromarray(frame).save(folder / f"f{i:03d}.png")
+    out = tmp_path / "odd.mp4"
+    code = main(["video", str(folder), str(STYLE), "-o", str(out), "--size", "65", "--fps", "5"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "cropped to 64×48" in err
+    frames, rate = read_video(out)
+    assert len(frames) == 5 and frames[0].shape == (48, 64, 3) and rate == 5
+
+
+def test_report_has_warping_error_per_frame_and_a_contact_sheet(tmp_path, network):
+    import json
+
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(6), fps=6)
+    outcome = run_video(fast_job(clip, tmp_path / "out.mp4", report=tmp_path / "report", report_every=2),
+                        network=network)
+    report = tmp_path / "report"
+    assert outcome.report == report / "index.html"
+    rows = json.loads((report / "frames.json").read_text())
+    assert [r["index"] for r in rows] == list(range(6))
+    assert rows[0]["warping_error"] is None and all(r["warping_error"] > 0 for r in rows[1:])
+    assert [r["index"] for r in rows if r["style_loss"] is not None] == [0, 2, 4]
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["warping_error"] == pytest.approx(np.mean([r["warping_error"] for r in rows[1:]]))
+    for name in ("warping_error.png", "style_loss.png", "contact_sheet.png", "frames.csv"):
+        assert (report / name).stat().st_size > 0
+
+
+# -- bad input: one line, exit 2
+
+
+def test_not_a_video(tmp_path, capsys):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video at all\n" * 20)
+    code, err = run_cli(capsys, text, STYLE, "-o", tmp_path / "out.mp4")
+    assert code == 2 and "is not a video FFmpeg can read" in one_error_line(err)
+
+
+def test_no_video_stream(tmp_path, capsys):
+    sound = tmp_path / "sound.m4a"
+    with av.open(str(sound), "w") as container:
+        stream = container.add_stream("aac", rate=16000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    code, err = run_cli(capsys, sound, STYLE, "-o", tmp_path / "out.mp4")
+    assert code == 2 and "has no video stream (audio)" in one_error_line(err)
+
+
+def test_zero_frames_in_range(tmp_path, capsys):
+    clip = make_clip(tmp_path / "short.mp4", moving_frames(4), fps=4)
+    code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "out.mp4", "--start", "5")
+    assert code == 2 and "no frames from 5 s" in one_error_line(err)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, err = run_cli(capsys, empty, STYLE, "-o", tmp_path / "out.mp4")
+    assert code == 2 and "holds no frames" in one_error_line(err)
+
+
+def test_a_stream_cut_short_keeps_the_frames_done(tmp_path, network, capsys):
+    clip = make_clip(tmp_path / "whole.mkv", moving_frames(40), fps=10, keyframes=4)
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[:len(data) // 2])
+    out = tmp_path / "out.mp4"
+    code, err = run_cli(capsys, cut, STYLE, "-o", out, "--size", 64, "--quiet")
+    assert code == 2 and "ended after" in one_error_line(err)
+    frames, _ = read_video(out)
+    assert 0 < len(frames) < 40  # the frames before the cut, playable
+
+
+def test_unwritable_or_existing_output(tmp_path, capsys):
+    clip = make_clip(tmp_path / "in.mp4", moving_frames(3), fps=3)
+    code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "missing" / "out.mp4")
+    assert code == 2 and "does not exist" in one_error_line(err)
+    code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "out.gif")
+    assert code == 2 and "unknown video format" in one_error_line(err)
+    code, err = run_cli(capsys, clip, STYLE, "-o", clip, "--overwrite")
+    assert code == 2 and "never overwritten" in one_error_line(err)
+    (tmp_path / "taken.mp4").write_bytes(b"mine")
+    code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "taken.mp4")
+    assert code == 2 and "exists" in one_error_line(err)
+    assert (tmp_path / "taken.mp4").read_bytes() == b"mine"
+
+
+def test_resume_refuses_other_settings_and_nothing_to_resume(tmp_path, network, capsys):
+    clip = make_clip(tmp_path / "in.mp4", moving_frames(6), fps=6)
+    out = tmp_path / "out.mp4"
+    code, err = run_cli(capsys, clip, STYLE, "-o", out, "--resume")
+    assert code == 2 and "nothing to resume" in one_error_line(err)
+    run_video(fast_job(clip, out), network=network, listen=lambda frame: frame.index < 1)
+    code, err = run_cli(capsys, clip, STYLE, "-o", out, "--size", 32, "--resume")
+    assert code == 2 and "had other settings, size" in one_error_line(err)
+    code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "other.mp4", "--size", 64, "--work",
+                        tmp_path / "out.mp4.work")
+    assert code == 2 and "--resume" in one_error_line(err)
+
+
+# -- a real clip, when ../shared/videos is beside the checkout
+
+
+def test_box_clip_keeps_its_mp3_audio_unchanged(tmp_path, network):
+    box = SHARED_VIDEOS / "box.mp4"
+    if not box.is_file():
+        pytest.skip(f"{box} is not here (../shared/videos is beside the checkout in CI)")
+    out = tmp_path / "box.mp4"
+    outcome = run_video(fast_job(box, out, size=96, duration=1.0), network=network)
+    assert outcome.frames == 30 and outcome.fps == Fraction(456000, 15217)
+    with av.open(str(out)) as container:
+        assert container.streams.audio[0].codec_context.name.startswith("mp3")
+        sent = [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
+    assert sent and all(packet in set(audio_packets(box)) for packet in sent)
