@@ -6,7 +6,16 @@ import tensorflow as tf
 
 from painterly import backbones
 from painterly.errors import SettingsError
-from painterly.losses import Objective, content_loss, gram, relative_squared_error, style_loss, total_variation
+from painterly.losses import (
+    Objective,
+    Term,
+    content_loss,
+    gram,
+    relative_squared_error,
+    style_grams,
+    style_loss,
+    total_variation,
+)
 
 rng = np.random.default_rng(0)
 
@@ -136,3 +145,75 @@ def test_wrong_number_of_layer_weights_is_refused(tiny_backbone):
     content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
     with pytest.raises(SettingsError, match="one per"):
         _objective(tiny_backbone, content, [content], style_layer_weights=[1.0])
+
+
+class MeanSquare(Term):
+    """A made-up pixel term, mean(x²) in 0..1 units: what a new term needs to write, and nothing more."""
+
+    name = "mean_square"
+
+    def __init__(self, weight):
+        self.weight = weight
+
+    def sum_shapes(self):
+        return {"mean_square": ()}
+
+    def sums(self, maps, pixels, targets):
+        return {"mean_square": tf.reduce_sum(tf.square(pixels / 255.0))}
+
+    def value(self, sums, shape, counts):
+        return sums["mean_square"] / tf.cast(shape[0] * shape[1] * 3, sums["mean_square"].dtype)
+
+
+def test_an_extra_named_term_is_weighted_reported_by_name_and_differentiated(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    image = rng.uniform(0, 255, (1, 16, 16, 3))
+    plain = _objective(tiny_backbone, content, [content])
+    extra = _objective(tiny_backbone, content, [content], extra_terms=[MeanSquare(2.0)])
+    terms = extra.terms(tf.constant(image))
+    assert list(terms) == ["content", "style", "tv", "mean_square"]
+    assert terms["mean_square"].numpy() == pytest.approx(2.0 * np.mean((image / 255.0) ** 2), rel=1e-12)
+    for name, value in plain.terms(tf.constant(image)).items():
+        assert terms[name].numpy() == pytest.approx(value.numpy(), rel=1e-12)
+    _, _, with_term = extra.value_and_grad(image)
+    _, _, without = plain.value_and_grad(image)
+    np.testing.assert_allclose((with_term - without).numpy(), 2.0 * 2.0 * image / 255.0**2 / image.size, rtol=1e-6)
+
+
+def test_two_terms_of_one_name_are_refused(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    with pytest.raises(ValueError, match="share a name"):
+        _objective(tiny_backbone, content, [content], extra_terms=[MeanSquare(1.0), MeanSquare(1.0)])
+
+
+def test_a_term_that_is_not_tileable_is_refused_by_the_tiled_objective(tiny_backbone):
+    from painterly.errors import PainterlyError
+    from painterly.tiling import TiledObjective
+
+    content = rng.uniform(0, 255, (32, 32, 3))
+    options = dict(content_layers=["block3_conv1"], style_layers=["block1_conv1"], content_weight=1.0,
+                   style_weight=1.0, tv_weight=0.0)
+    with pytest.raises(PainterlyError, match="mean_square term needs the whole image"):
+        TiledObjective(tiny_backbone, content, [content], tile=16, extra_terms=[MeanSquare(1.0)], **options)
+
+
+def test_style_targets_are_computed_once_per_network_styles_layers_and_blend(tiny_backbone):
+    a, b = rng.uniform(0, 255, (1, 16, 16, 3)), rng.uniform(0, 255, (1, 16, 16, 3))
+    calls = []
+
+    def grams_of(style):
+        calls.append(style)
+        return {"block1_conv1": gram(tiny_backbone(style)["block1_conv1"])}
+
+    first = style_grams(tiny_backbone, [a], ["block1_conv1"], [1.0], grams_of)
+    again = style_grams(tiny_backbone, [a.copy()], ["block1_conv1"], [1.0], grams_of)
+    assert len(calls) == 1  # the same pixels: the cached targets
+    np.testing.assert_array_equal(first["block1_conv1"].numpy(), again["block1_conv1"].numpy())
+    style_grams(tiny_backbone, [b], ["block1_conv1"], [1.0], grams_of)
+    style_grams(tiny_backbone, [a, b], ["block1_conv1"], [0.5, 0.5], grams_of)
+    style_grams(tiny_backbone, [a], ["block1_conv1"], [1.0], grams_of, how="tiled")
+    assert len(calls) == 1 + 1 + 2 + 1  # other pixels, a blend, another way of computing: computed anew
+    changed = a.copy()
+    changed[0, 0, 0, 0] += 1.0
+    style_grams(tiny_backbone, [changed], ["block1_conv1"], [1.0], grams_of)
+    assert len(calls) == 6

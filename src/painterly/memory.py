@@ -3,7 +3,7 @@
     estimate_peak_bytes(1024, 768, model="vgg16-hed", layers=[...], optimizer="lbfgs")  # bytes
     largest_fitting_side(lambda side: estimate_peak_bytes(...), available_bytes() + current_rss_bytes())
 
-Standard library and the layer tables of `backbones` only: no TensorFlow, nothing done at import.
+Standard library and the layer tables of `architectures` only: no TensorFlow, nothing done at import.
 The model and how its constants were measured are in `estimate_peak_bytes`' docstring and in
 docs/MEMORY.md (bench/memory_check.py regenerates the validation table).
 """
@@ -15,11 +15,11 @@ import resource
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import backbones
+from . import architectures
+from .architectures import BLOCK_CHANNELS, architecture
 from .errors import SettingsError
 
 MB = 1_000_000
-BLOCK_CHANNELS = (64, 128, 256, 512, 512)  # VGG block b -> channels; spatial size is halved by each block's pool
 WEIGHT_BYTES = {"vgg16": 14_714_688 * 4, "vgg19": 20_024_384 * 4}  # float32 convolution weights and biases
 
 # Calibrated constants (see estimate_peak_bytes): measured with bench/memory_check.py.
@@ -34,22 +34,13 @@ KERAS_OPTIMIZER_COPIES = {"adam": 6, "sgd": 4}  # float32 image copies: variable
 TILED_IMAGE_COPIES = 4  # tiled runs also hold the mirrored image, its gradient, the gradient and content targets
 
 
-def architecture(model: str) -> str:
-    """The VGG layout of a model name: "vgg16", "vgg16-hed", "vgg16-random" -> vgg16; "vgg19*", "auto" -> vgg19."""
-    if model == "auto" or model.startswith("vgg19"):
-        return "vgg19"
-    if model.startswith("vgg16"):
-        return "vgg16"
-    raise SettingsError(f"unknown model '{model}': choose one of {', '.join(backbones.MODELS)}")
-
-
 def activation_bytes(width: int, height: int, model: str, layers: Sequence[str]) -> int:
     """Bytes of every layer output (float32) of one forward pass, up to the deepest of `layers`."""
     arch = architecture(model)
-    order = backbones.layer_names(arch)
+    order = architectures.layer_names(arch)
     unknown = [name for name in layers if name not in order]
     if unknown:
-        backbones.validate_layers(arch, unknown, "feature")
+        architectures.validate_layers(arch, unknown, "feature")
     if not layers:
         return 0
     deepest = max(order.index(name) for name in layers)
@@ -105,7 +96,7 @@ def estimate_peak_bytes(
     arch = architecture(model)
     pixels = width * height
 
-    margin = backbones.border_margin(layers)  # the mirrored border the network also sees
+    margin = architectures.border_margin(layers)  # the mirrored border the network also sees
 
     def network(w: int, h: int) -> int:
         w, h = w + 2 * margin, h + 2 * margin

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import backbones
+from . import architectures
 from .errors import SettingsError
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
@@ -50,7 +50,7 @@ class Settings:
         "to 1 (the painting's); between, the two style vectors are mixed", metavar="S"))
     model: str = field(default="auto", metadata=_optimise(
         "--model", "feature network: auto (VGG19 ImageNet if available, else vgg16-hed), vgg19, vgg16, vgg16-hed",
-        choices=backbones.MODELS))
+        choices=architectures.MODELS))
     weights: str | None = field(default=None, metadata=_optimise(
         "--weights", "local keras weights file for vgg19/vgg16 instead of the ImageNet download", metavar="FILE"))
     size: int | str = field(default=512, metadata=_opt(
@@ -110,7 +110,7 @@ class Settings:
     precision: str = field(default="float32", metadata=_optimise(
         "--precision", "the network's arithmetic: float32, bfloat16 (about 1.6x faster per step on CPUs with "
         "AVX512-BF16 or AMX; needs --optimizer adam) or mixed_float16 (GPUs); the losses are summed in float32",
-        choices=backbones.PRECISIONS))
+        choices=architectures.PRECISIONS))
     normalize: bool = field(default=True, metadata=_optimise(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
@@ -222,9 +222,9 @@ def _check(s: Settings) -> None:
                             f"to 1 (the painting's)")
     if not (isinstance(s.init_photo, (int, float)) and 0 <= s.init_photo <= 1):
         raise SettingsError(f"init photo {s.init_photo} is out of range: choose 0 (the fast picture) to 1 (the photo)")
-    if s.model not in backbones.MODELS:
-        raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, backbones.MODELS)}"
-                            f"choose one of {', '.join(backbones.MODELS)}")
+    if s.model not in architectures.MODELS:
+        raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, architectures.MODELS)}"
+                            f"choose one of {', '.join(architectures.MODELS)}")
     if s.size != "auto" and not (isinstance(s.size, int) and 16 <= s.size <= 16384):
         raise SettingsError(f"size {s.size} is out of range: choose 16 to 16384 pixels, or auto")
     if s.tile not in ("auto", None) and not (isinstance(s.tile, int) and 16 <= s.tile <= 16384 and s.tile % 16 == 0):
@@ -236,8 +236,8 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"fine iterations {s.fine_iterations} is out of range: choose at least 1")
     if s.multiscale not in ("auto", "on", "off"):
         raise SettingsError(f"unknown multiscale '{s.multiscale}': choose auto, on or off")
-    if s.precision not in backbones.PRECISIONS:
-        raise SettingsError(f"unknown precision '{s.precision}': choose {', '.join(backbones.PRECISIONS)}")
+    if s.precision not in architectures.PRECISIONS:
+        raise SettingsError(f"unknown precision '{s.precision}': choose {', '.join(architectures.PRECISIONS)}")
     if s.precision == "bfloat16" and s.optimizer == "lbfgs":  # measured in bench/: it stops at step 1
         raise SettingsError("bfloat16 needs --optimizer adam: L-BFGS's line search stalls on bfloat16's rounding "
                             "noise (or use --precision float32)")
@@ -272,9 +272,9 @@ def _check(s: Settings) -> None:
         if repeated:
             raise SettingsError(f"{what} layer {repeated[0]} is given more than once: name each layer once "
                                 f"(use --style-layer-weights to weigh one layer more)")
-    architecture = "vgg19" if s.model in ("auto", "vgg19") else "vgg16"
-    backbones.validate_layers(architecture, s.content_layers, "content")
-    backbones.validate_layers(architecture, s.style_layers, "style")
+    architecture = architectures.architecture(s.model)
+    architectures.validate_layers(architecture, s.content_layers, "content")
+    architectures.validate_layers(architecture, s.style_layers, "style")
     for name in ("style_layer_weights", "style_blend"):
         values = getattr(s, name)
         if values is not None:

@@ -24,8 +24,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import backbones, losses
-from .backbones import required_halo  # noqa: F401  (pure arithmetic; it lives with the layer tables)
+from . import architectures, backbones, losses
+from .architectures import required_halo  # noqa: F401  (pure arithmetic; it lives with the layer tables)
 from .errors import PainterlyError
 
 Progress = Callable[[int, int], None]  # (tiles done in this evaluation, tiles in it: both passes)
@@ -168,7 +168,7 @@ class TiledObjective:
         return self.term("style").grams
 
     def _check_geometry(self, tile: int, halo: int | None) -> tuple[int, int]:
-        architecture = self.backbone.name.split("-")[0]
+        architecture = architectures.architecture(self.backbone.name)
         needed = required_halo(architecture, self.layers)
         grid = grid_stride(self.layers)
         deepest = max(self.layers, key=backbones.layer_names(architecture).index)

@@ -24,10 +24,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import __version__, colors, feedforward, images, memory
+from .. import colors, feedforward, images, memory
 from ..errors import PainterlyError
 from ..events import Iterate, Result
 from ..settings import Settings
+from ..version import __version__
 from . import describe_picture, load_inputs, shown_inputs, versions
 
 IMAGE_BYTES = 5 * 4 * 3  # float32 RGB copies held beside the network's own memory: input, output, resized, shown

@@ -22,11 +22,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import __version__, backbones, colors, images, memory
+from .. import architectures, backbones, colors, images, memory
 from ..errors import NumericalError, PainterlyError, SettingsError
 from ..events import Iterate, Result, TileProgress
 from ..optimizers import OPTIMIZERS, OptimizerSettings
 from ..settings import INITS, Settings
+from ..version import __version__
 from . import describe_picture, load_inputs, shown_inputs, versions
 
 ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
@@ -144,7 +145,7 @@ class Transfer:
         width, height = images.fit_size(self.content.size, side)
         style_sizes = self._style_sizes(side)
         model = s.model if s.model != "auto" else "vgg19"
-        halo = backbones.required_halo(memory.architecture(model), layers) if tile else 0
+        halo = backbones.required_halo(architectures.architecture(model), layers) if tile else 0
         estimate = memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
                                               optimizer=s.optimizer, tile=tile, halo=halo)
         if s.init == "fast":  # the fast network stays loaded; counted at this size, an upper bound

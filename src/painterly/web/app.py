@@ -454,6 +454,6 @@ def _job_form_schema() -> dict:
 
 
 def _version() -> str:
-    from .. import __version__
+    from ..version import __version__
 
     return __version__
