@@ -98,13 +98,17 @@ def reliability(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
     height, width = backward.shape[:2]
     map_x, map_y = _sample_map(backward)
     forward_there = warp(forward, backward)  # w_f(x + w_b(x))
-    round_trip = backward + forward_there
-    occluded = (round_trip ** 2).sum(-1) > 0.01 * ((backward ** 2).sum(-1) + (forward_there ** 2).sum(-1)) + 0.5
+    occluded = _squared(backward + forward_there) > 0.01 * (_squared(backward) + _squared(forward_there)) + 0.5
     du_dy, du_dx = np.gradient(backward[..., 0])
     dv_dy, dv_dx = np.gradient(backward[..., 1])
-    boundary = du_dx ** 2 + du_dy ** 2 + dv_dx ** 2 + dv_dy ** 2 > 0.01 * (backward ** 2).sum(-1) + 0.002
+    boundary = du_dx * du_dx + du_dy * du_dy + dv_dx * dv_dx + dv_dy * dv_dy > 0.01 * _squared(backward) + 0.002
     outside = (map_x < 0) | (map_x > width - 1) | (map_y < 0) | (map_y > height - 1)
     return (~(occluded | boundary | outside)).astype(np.float32)
+
+
+def _squared(vectors: np.ndarray) -> np.ndarray:
+    """|v|² of (H, W, 2) vectors (written out: a sum over a last axis of 2 is slow in NumPy)."""
+    return vectors[..., 0] * vectors[..., 0] + vectors[..., 1] * vectors[..., 1]
 
 
 def warping_error(current: np.ndarray, warped_previous: np.ndarray, mask: np.ndarray) -> float:
@@ -114,5 +118,7 @@ def warping_error(current: np.ndarray, warped_previous: np.ndarray, mask: np.nda
     if weight == 0:
         return 0.0
     difference = (np.asarray(current, np.float32) - np.asarray(warped_previous, np.float32)) / 255.0
-    squared = (difference ** 2).mean(axis=-1) if difference.ndim == 3 else difference ** 2
-    return float((squared * mask).sum() / weight)
+    difference *= difference
+    channels = difference.shape[-1] if difference.ndim == 3 else 1
+    weighted = difference * (mask[..., None] if difference.ndim == 3 else mask)
+    return float(weighted.sum(dtype=np.float64) / (channels * weight))

@@ -388,8 +388,10 @@ class _FastPainter:
 def _painter(job: VideoJob, styles, size, *, network, backbone, notice):
     if job.settings.method == "fast":
         return _FastPainter(job, styles, size, network)
+    from ..backbones import import_tensorflow_quietly
     from .optimise import OptimisePainter
 
+    import_tensorflow_quietly()
     return OptimisePainter(job, styles, size, backbone=backbone, notice=notice)
 
 

@@ -1,0 +1,171 @@
+"""The optimisation on video (Ruder, Dosovitskiy & Brox 2016): frame t starts from the previous output
+warped along the flow, and its objective gets a temporal term that holds it there where the flow is
+reliable.
+
+    painter = OptimisePainter(job, styles, size)
+    image, terms = painter.paint(index, frame, previous_output, pair)
+
+* The first frame is a still: `settings.iterations` steps from `settings.init`.
+* ``flow`` (the default): frame t > 0 starts from warp(O_{t−1}) where the mask is 1 and, where it is 0
+  (disoccluded, motion boundaries), from the photo (or, with ``--init fast``, the fast network's picture
+  of the frame); `frame_iterations` steps (default 20) with the `TemporalTerm` added to the objective.
+* ``none``: every frame a still from its own photo (`settings.iterations` steps): frame by frame.
+* ``blend``: the frame-by-frame result blended with the previous output, a·prev + (1−a)·new.
+
+The feature network is built once and the style targets are computed once for the whole video (the
+objective's style-target cache, `losses.style_grams`); each frame's content target is its own photo's.
+Each frame runs at one scale (the video's size: no coarse-to-fine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import colors, images
+from ..errors import SettingsError
+from ..methods.optimise import Transfer
+from ..settings import Settings
+from .flow import FlowPair, warp
+
+FRAME_ITERATIONS = 20  # steps for each frame after the first (measured: see docs/PERFORMANCE.md, Video)
+TEMPORAL_WEIGHT = 100.0  # the temporal term's weight, beside α = 1, β = 10 and TV = 1
+
+
+def temporal_term(weight: float, warped: np.ndarray, mask: np.ndarray):
+    """The named `temporal` loss term: Σ M·(x − warp(O_{t−1}))² / D on RGB in 0..1 units, D = H·W·3
+    (Ruder et al.'s eq. 8; the mask's zeros drop the pixels the flow cannot vouch for)."""
+    import tensorflow as tf
+
+    from ..losses import Term
+
+    class TemporalTerm(Term):
+        name = "temporal"
+        tileable = False  # it reads the whole frame's target; a frame too large for memory is refused
+
+        def __init__(self):
+            self.weight = float(weight)
+            self.target = tf.constant(np.asarray(warped, np.float32) / 255.0)
+            self.mask = tf.constant(np.asarray(mask, np.float32)[..., None])
+
+        def sum_shapes(self):
+            return {"temporal": ()}
+
+        def sums(self, maps, pixels, targets):
+            difference = tf.cast(pixels, tf.float32) / 255.0 - self.target
+            return {"temporal": tf.reduce_sum(self.mask * tf.square(difference))}
+
+        def value(self, sums, shape, counts):
+            total = sums["temporal"]
+            return total / tf.cast(shape[0] * shape[1] * 3, total.dtype)
+
+    return TemporalTerm()
+
+
+class FrameTransfer(Transfer):
+    """One frame's optimisation: a `Transfer` that starts from a given image and adds extra loss terms."""
+
+    def __init__(self, content, styles, settings: Settings, *, start: np.ndarray | None = None, extra_terms=(),
+                 backbone=None, notice=None):
+        super().__init__(content, styles, settings, backbone=backbone, notice=notice)
+        self.start, self.extra_terms = start, tuple(extra_terms)
+
+    def _start_image(self, size):
+        if self.start is None:
+            return super()._start_image(size)
+        start = images.resize(self.start, size)
+        return colors.luminance(start) if self.settings.preserve_color == "luminance" else start
+
+    def _objective(self, size, scale=0):
+        if not self.extra_terms:
+            return super()._objective(size, scale)
+        from ..losses import Objective
+
+        s = self.settings
+        layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+        if self._tile_for(max(size), layers, self.memory["available_bytes"]) is not None:
+            raise SettingsError(f"a {size[0]}×{size[1]} frame does not fit in memory whole, and the temporal term "
+                                f"needs the whole frame: use a smaller --size")
+        content, styles = self._inputs(size)
+        return Objective(self.backbone, content[None], [style[None] for style in styles],
+                         content_layers=s.content_layers, style_layers=s.style_layers,
+                         content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
+                         style_layer_weights=s.style_layer_weights, style_blend=s.style_blend,
+                         normalize=s.normalize, extra_terms=self.extra_terms)
+
+
+class OptimisePainter:
+    """The optimisation for each frame of a video job, one network for all of them."""
+
+    def __init__(self, job, styles, size, *, backbone=None, notice=None):
+        from .temporal import DEFAULT_WEIGHT, TEMPORAL
+
+        s = job.settings
+        self.job, self.styles, self.size, self.notice = job, styles, size, notice
+        self.settings = s.replace(multiscale="off", size=max(size), size_edge="long",
+                                  seed=s.seed if s.seed is not None else 0)
+        self.frame_iterations = job.frame_iterations or FRAME_ITERATIONS
+        if job.temporal == "blend":
+            self.weight = DEFAULT_WEIGHT["blend"] if job.temporal_weight is None else job.temporal_weight
+            if self.weight > 1:
+                raise SettingsError(f"--temporal-weight {self.weight:g} is the previous output's share with "
+                                    f"--temporal blend: give 0 to 1")
+            self.combine = TEMPORAL["blend"](self.weight)
+        elif job.temporal == "flow":
+            self.weight = TEMPORAL_WEIGHT if job.temporal_weight is None else job.temporal_weight
+        else:
+            self.weight = 0.0  # frame by frame: no temporal term
+        self._backbone = backbone
+        self._fast = None
+
+    @property
+    def backbone(self):
+        if self._backbone is None:
+            from .. import backbones
+
+            s = self.settings
+            layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+            self._backbone = backbones.build(s.model, layers, weights=s.weights, pooling=s.pooling, border=s.border,
+                                             notice=self.notice, precision=s.precision, seed=s.seed)
+        return self._backbone
+
+    def seen(self, frame: np.ndarray) -> None:
+        pass  # every frame's run is its own: nothing carries over but the previous output
+
+    def paint(self, index: int, frame: np.ndarray, previous_output, pair: FlowPair | None):
+        settings = self.settings.replace(seed=self.settings.seed + index)
+        temporal = self.job.temporal == "flow" and previous_output is not None and pair is not None
+        start, extra = None, ()
+        if temporal:
+            warped = warp(previous_output, pair.backward, cubic=True)
+            fill = self._fill(frame, settings)
+            start = np.clip(fill + pair.mask[..., None] * (warped - fill), 0.0, 255.0)
+            target = colors.luminance(warped) if settings.preserve_color == "luminance" else warped
+            extra = (temporal_term(self.weight, target, pair.mask),)
+            settings = settings.replace(iterations=self.frame_iterations, init="content")
+        run = FrameTransfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
+                            backbone=self.backbone, notice=self.notice)
+        for _ in run:
+            pass
+        result = run.result()
+        image = result.image
+        if (image.shape[1], image.shape[0]) != self.size:  # a frame wider than 2:1 gets the still's pixel rule
+            image = images.resize(image, self.size)
+        if self.job.temporal == "blend":
+            image = self.combine(image, previous_output, pair)
+        return image, dict(result.best.terms)
+
+    def _fill(self, frame: np.ndarray, settings: Settings) -> np.ndarray:
+        """Where the flow is unreliable: the photo, or with --init fast the fast network's picture."""
+        if settings.init != "fast":
+            return np.asarray(frame, np.float32)
+        from .temporal import FastFrames
+
+        if self._fast is None:
+            self._fast = FastFrames([p.rgb for p in self.styles], settings, self.size, frame)
+        return self._fast.paint(frame)
+
+    def describe(self) -> dict:
+        return {"name": "optimise", "frame_iterations": self.frame_iterations,
+                "first_frame_iterations": self.settings.iterations,
+                "temporal_term_weight": self.weight if self.job.temporal == "flow" else None,
+                "settings": self.settings.to_dict()}
