@@ -343,3 +343,31 @@ def test_box_clip_keeps_its_mp3_audio_unchanged(tmp_path, network):
         assert container.streams.audio[0].codec_context.name.startswith("mp3")
         sent = [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
     assert sent and all(packet in set(audio_packets(box)) for packet in sent)
+
+
+def test_ctrl_c_keeps_a_playable_video_and_resume_finishes_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    clip = make_clip(tmp_path / "long.mp4", moving_frames(150, 96, 64), fps=25, audio_seconds=6.0)
+    out = tmp_path / "out.mp4"
+    command = [sys.executable, "-m", "painterly", "video", str(clip), str(STYLE), "-o", str(out), "--size", "96"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    frames = tmp_path / "out.mp4.work" / "frames"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(frames.glob("*.png"))) < 5:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err
+    done, rate = read_video(out)
+    assert 5 <= len(done) < 150 and rate == 25  # playable, the frames done
+    with av.open(str(out)) as container:
+        assert container.streams.audio  # with its sound, cut to its length
+    resumed = subprocess.run(command + ["--resume"], stderr=subprocess.PIPE, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(read_video(out)[0]) == 150 and not (tmp_path / "out.mp4.work").exists()
+    assert audio_packets(out) == audio_packets(clip)

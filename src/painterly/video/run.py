@@ -80,6 +80,7 @@ class FrameDone:
     index: int  # 0 .. frames − 1 within the range
     total: int | None  # frames the range holds (None: the container did not say)
     seconds: float  # this frame's time: flow, painting, consistency and saving
+    cpu_seconds: float  # the process's CPU time in that (all threads): what it costs on idle cores
     elapsed: float  # seconds since the run (or this resumed part of it) started
     warping_error: float | None  # against the previous output, with the input's flow (None for the first)
     reliable: float | None  # share of this frame's pixels where the flow is reliable
@@ -87,7 +88,8 @@ class FrameDone:
     image: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # uint8 RGB
 
     def record(self) -> dict:
-        return {"index": self.index, "seconds": self.seconds, "warping_error": self.warping_error,
+        return {"index": self.index, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds,
+                "warping_error": self.warping_error,
                 "reliable": self.reliable, "terms": dict(self.terms)}
 
 
@@ -274,7 +276,7 @@ class VideoRun:
                     previous_input, previous_output = frame, _read_png(self.frame_path(index))
                 self.painter.seen(frame)
                 continue
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             pair = flow.pair(previous_input, frame) if previous_input is not None else None
             image, terms = self.painter.paint(index, frame, previous_output, pair)
             image = images.to_uint8(image)
@@ -283,9 +285,9 @@ class VideoRun:
                 error = warping_error(image, warp(previous_output, pair.backward), pair.mask)
                 reliable = float(pair.mask.mean())
             sinks.write_png(self.frame_path(index), image)
-            record = FrameDone(index, self.info.frames, 0.0, 0.0, error, reliable, terms)
-            seconds = time.perf_counter() - began
-            record = dataclasses.replace(record, seconds=seconds, elapsed=time.perf_counter() - started, image=image)
+            now = time.perf_counter()
+            record = FrameDone(index, self.info.frames, now - began, time.process_time() - began_cpu,
+                               now - started, error, reliable, terms, image=image)
             _append_record(self.work / "frames.jsonl", record.record())
             self.records.append(record.record())
             self.done = index + 1
