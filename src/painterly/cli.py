@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Other commands (each has its own --help):\n"
                "  painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png   every content × style pair on one sheet\n"
                "  painterly video IN STYLE -o OUT.mp4                    a video, without flicker\n"
+               "  painterly batch CONTENT... --styles STYLE... -o DIR    many pictures, on Ray or here\n"
                "  painterly serve [--port N]                             the web app",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -83,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from .video.cli import main as video
 
                 return video(argv[1:])
+            if argv[:1] == ["batch"]:
+                from .batch import main as batch
+
+                return batch(argv[1:])
             if argv[:1] == ["serve"]:
                 from .web.serve import main as serve
 

@@ -1,0 +1,215 @@
+"""A batch on Ray: `batch.Painter` workers as Ray actors, on this machine or on a cluster.
+
+    with connect("local") as ray: ...        # Ray started here on 127.0.0.1, sized to the cores; stopped after
+    with connect("10.0.0.5:6379") as ray: ...  # an existing cluster (`ray start --head` there), with its addresses
+
+`run` starts the actors — each asks Ray for `threads` CPUs and the memory painterly's own estimate gives
+for the batch's largest item, so a node is never promised more than it has — and hands each actor two
+items at a time (one painting, one waiting, so the round trip is hidden). An actor builds its network
+once and keeps it for every item. The input files travel as bytes (the machines need not share a disk)
+and the pixels come back to the driver, which writes them (`batch._Finisher`). A worker lost mid-item
+(its process killed, its node gone) has its item sent to another actor, up to MAX_ATTEMPTS times; Ray
+restarts the lost actor where there is room, and it takes items again once it answers.
+
+Ray is optional: ``pip install 'painterly[cluster]'``.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from .errors import PainterlyError, SettingsError
+
+LOOPBACK = "127.0.0.1"
+REQUIREMENT = "painterly[cluster]"  # ray, pinned in pyproject.toml
+DEPTH = 2  # items an actor holds at once
+MAX_ATTEMPTS = 3  # an item whose worker is lost this many times fails
+WORKER_WAIT_S = 120.0  # how long the batch waits for a worker when none is running
+
+
+def require_ray():
+    """The ray module, or one line saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise PainterlyError(f"Ray is not installed: pip install '{REQUIREMENT}', or run with --ray off") from None
+    return ray
+
+
+@contextlib.contextmanager
+def connect(address: str, cpus: int | None = None):
+    """Ray, connected: "local" starts it on this machine, on 127.0.0.1 only (`cpus`: default the cores),
+    and stops it afterwards; an address joins that cluster and leaves it running. A Ray this process
+    already started is used as it is."""
+    ray = require_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    import logging
+
+    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+    try:
+        if address == "local":
+            # Ray rewrites localhost to the machine's outward address unless told so (see the tests)
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+            ray.init(num_cpus=cpus or os.cpu_count(), _node_ip_address=LOOPBACK, **quiet)
+        else:
+            quiet.pop("include_dashboard")
+            ray.init(address=address, **quiet)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PainterlyError(f"could not connect to Ray at '{address}' ({first}): start a head there with "
+                             f"`ray start --head`, or use --ray local or --ray off") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def run(todo: list, finish, *, address: str, workers: int | None, threads: int | None, summary,
+        notice: Callable[[str], None]) -> None:
+    """Paint the tasks `todo` (`batch.Task`) on Ray actors; `finish.result(task, answer)` for each."""
+    threads = threads or 1
+    started = time.perf_counter()
+    with connect(address) as ray:
+        pool = _Pool(ray, todo, finish, workers=workers, threads=threads, notice=notice)
+        try:
+            summary.workers = len(pool.actors)
+            pool.run(lambda: setattr(summary, "startup_s", time.perf_counter() - started))
+        finally:
+            pool.close()
+
+
+class _Pool:
+    def __init__(self, ray, todo: list, finish, *, workers: int | None, threads: int, notice):
+        from . import memory
+        from .batch import Painter
+
+        self.ray, self.finish, self.notice = ray, finish, notice
+        self.exceptions = ray.exceptions
+        largest = _largest_node_memory(ray)
+        fitting = [t for t in todo if largest is None or t.memory <= largest]
+        for task in todo:
+            if task not in fitting:
+                finish.failed(task.item, f"needs about {memory.format_bytes(task.memory)} of memory and the "
+                                         f"largest Ray node offers {memory.format_bytes(largest)}: use a smaller "
+                                         f"--size", task.key, 0)
+        self.queue = collections.deque(fitting)
+        need = max((t.memory for t in fitting), default=0)
+        resources = ray.cluster_resources()
+        if workers is None:
+            workers = max(1, int(resources.get("CPU", 1) // threads))
+            if need:
+                workers = max(1, min(workers, int(resources.get("memory", need) // need)))
+        workers = max(1, min(workers, len(fitting)))
+        if resources.get("CPU", 0) < threads:
+            raise SettingsError(f"--threads {threads} is more than the Ray cluster's {resources.get('CPU', 0):g} "
+                                f"CPUs: use --threads {max(1, int(resources.get('CPU', 1)))} or fewer")
+        actor = ray.remote(Painter).options(num_cpus=threads, memory=need or None, max_restarts=-1,
+                                            max_task_retries=0, scheduling_strategy="SPREAD")
+        self.actors = [actor.remote(threads) for _ in range(workers)] if fitting else []
+        self.live: dict = {}  # actor -> where it runs (after its first answer)
+        self.pings = {a.ready.remote(): a for a in self.actors}
+        self.flight: dict = {}  # object ref -> (actor, task)
+        self.styles: dict[Path, object] = {}  # style files put into Ray's object store once
+        self.idle_since = time.perf_counter()
+
+    def run(self, on_ready: Callable[[], None]) -> None:
+        ready_told = False
+        while self.queue or self.flight:
+            self._send()
+            refs = list(self.flight) + list(self.pings)
+            if not refs:
+                raise RuntimeError("no worker and nothing in flight")  # cannot happen: the pool has actors
+            done, _ = self.ray.wait(refs, num_returns=1, timeout=1.0)
+            for ref in done:
+                if ref in self.pings:
+                    self._pinged(ref)
+                    if self.live and not ready_told:
+                        on_ready()
+                        ready_told = True
+                else:
+                    self._answered(ref)
+            if not self.live and not self.flight and self.queue:
+                if time.perf_counter() - self.idle_since > WORKER_WAIT_S:
+                    for task in list(self.queue):
+                        self.finish.failed(task.item, f"no Ray worker could be started in {WORKER_WAIT_S:.0f} s "
+                                                      f"(the cluster has no room for one): see `ray status`",
+                                           task.key, task.attempts)
+                    self.queue.clear()
+            else:
+                self.idle_since = time.perf_counter()
+
+    def _send(self) -> None:
+        from .batch import task_files
+
+        held = collections.Counter(actor for actor, _ in self.flight.values())
+        for actor in list(self.live):
+            while self.queue and held[actor] < DEPTH:
+                task = self.queue.popleft()
+                try:
+                    files = task_files(task, True)
+                except OSError as error:  # changed since the plan: fails alone
+                    self.finish.failed(task.item, f"input could not be read: {error}", task.key, task.attempts)
+                    continue
+                paths = [path for path, _ in files]
+                blobs = [files[0][1]] + [self._style(Path(p), data) for p, data in files[1:]]
+                task.attempts += 1
+                task.sent = time.perf_counter()
+                self.flight[actor.paint_sent.remote(task.item.name, task.item.settings, paths, *blobs)] = actor, task
+                held[actor] += 1
+
+    def _style(self, path: Path, data: bytes):
+        if path not in self.styles:
+            self.styles[path] = self.ray.put(data)
+        return self.styles[path]
+
+    def _pinged(self, ref) -> None:
+        actor = self.pings.pop(ref)
+        try:
+            self.live[actor] = self.ray.get(ref)
+        except self.exceptions.RayError:  # gone for good: no more items for it
+            pass
+
+    def _answered(self, ref) -> None:
+        actor, task = self.flight.pop(ref)
+        try:
+            answer = self.ray.get(ref)
+        except (self.exceptions.RayActorError, self.exceptions.ActorUnavailableError,
+                self.exceptions.WorkerCrashedError, self.exceptions.ObjectLostError,
+                self.exceptions.OutOfMemoryError, self.exceptions.NodeDiedError) as error:
+            self._lost(actor, task, error)
+            return
+        except self.exceptions.RayError as error:
+            answer = {"state": "failed", "reason": f"Ray: {type(error).__name__}: {str(error).splitlines()[0]}"}
+        self.finish.result(task, answer)
+
+    def _lost(self, actor, task, error) -> None:
+        """The worker died under `task`: the item goes back to the queue (to another actor), and the
+        actor is asked again, which answers once Ray has restarted it."""
+        if actor in self.live:
+            where = self.live.pop(actor)
+            self.notice(f"a worker was lost ({type(error).__name__}, node {str(where.get('node'))[:8]}): "
+                        f"its items go to the others")
+            self.pings[actor.ready.remote()] = actor
+        if task.attempts >= MAX_ATTEMPTS:
+            self.finish.failed(task.item, f"its worker was lost {task.attempts} times (killed, out of memory or "
+                                          f"its node gone): {type(error).__name__}", task.key, task.attempts)
+        else:
+            self.queue.appendleft(task)
+
+    def close(self) -> None:
+        for actor in self.actors:
+            with contextlib.suppress(Exception):
+                self.ray.kill(actor, no_restart=True)
+
+
+def _largest_node_memory(ray) -> float | None:
+    sizes = [node["Resources"].get("memory") for node in ray.nodes() if node.get("Alive")]
+    sizes = [s for s in sizes if s]
+    return max(sizes) if sizes else None
