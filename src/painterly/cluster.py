@@ -30,6 +30,7 @@ REQUIREMENT = "painterly[cluster]"  # ray, pinned in pyproject.toml
 DEPTH = 2  # items an actor holds at once
 MAX_ATTEMPTS = 3  # an item whose worker is lost this many times fails
 WORKER_WAIT_S = 120.0  # how long the batch waits for a worker when none is running
+START_GRACE_S = 10.0  # at the start, items wait this long after the first actor is up for the others
 
 
 def require_ray():
@@ -120,30 +121,36 @@ class _Pool:
         self.idle_since = time.perf_counter()
 
     def run(self, on_ready: Callable[[], None]) -> None:
-        ready_told = False
+        started, first_up = False, None
         while self.queue or self.flight:
-            self._send()
+            if not started and self.live:  # every actor up, or the grace after the first is over: start
+                first_up = first_up or time.perf_counter()
+                if not self.pings or time.perf_counter() - first_up > START_GRACE_S:
+                    started = True
+                    on_ready()
+            if started:
+                self._send()
             refs = list(self.flight) + list(self.pings)
-            if not refs:
-                raise RuntimeError("no worker and nothing in flight")  # cannot happen: the pool has actors
+            if not refs:  # every actor gone for good (killed without restart)
+                self._fail_queue("every Ray worker of the batch is gone: see `ray status`, then run it again")
+                break
             done, _ = self.ray.wait(refs, num_returns=1, timeout=1.0)
             for ref in done:
                 if ref in self.pings:
                     self._pinged(ref)
-                    if self.live and not ready_told:
-                        on_ready()
-                        ready_told = True
                 else:
                     self._answered(ref)
             if not self.live and not self.flight and self.queue:
                 if time.perf_counter() - self.idle_since > WORKER_WAIT_S:
-                    for task in list(self.queue):
-                        self.finish.failed(task.item, f"no Ray worker could be started in {WORKER_WAIT_S:.0f} s "
-                                                      f"(the cluster has no room for one): see `ray status`",
-                                           task.key, task.attempts)
-                    self.queue.clear()
+                    self._fail_queue(f"no Ray worker could be started in {WORKER_WAIT_S:.0f} s (the cluster has "
+                                     f"no room for one): see `ray status`")
             else:
                 self.idle_since = time.perf_counter()
+
+    def _fail_queue(self, reason: str) -> None:
+        while self.queue:
+            task = self.queue.popleft()
+            self.finish.failed(task.item, reason, task.key, task.attempts)
 
     def _send(self) -> None:
         from .batch import task_files
