@@ -47,6 +47,10 @@ def connect(address: str, cpus: int | None = None):
     """Ray, connected: "local" starts it on this machine, on 127.0.0.1 only (`cpus`: default the cores),
     and stops it afterwards; an address joins that cluster and leaves it running. A Ray this process
     already started is used as it is."""
+    if address == "local" or address.split(":")[0] in ("127.0.0.1", "localhost"):
+        # Ray rewrites 127.0.0.1 to the machine's outward address unless this is set when it is imported
+        # (it is read once, then): the processes it starts and this one keep to loopback
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = require_ray()
     if ray.is_initialized():
         yield ray
@@ -56,8 +60,6 @@ def connect(address: str, cpus: int | None = None):
     quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     try:
         if address == "local":
-            # Ray rewrites localhost to the machine's outward address unless told so (see the tests)
-            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             ray.init(num_cpus=cpus or os.cpu_count(), _node_ip_address=LOOPBACK, **quiet)
         else:
             quiet.pop("include_dashboard")

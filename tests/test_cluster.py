@@ -1,0 +1,190 @@
+"""painterly batch on a real Ray cluster of two nodes on this machine, on 127.0.0.1 only.
+
+The cluster is Ray's own `ray.cluster_utils.Cluster` (a head and one more node, one CPU each), started
+once for this module and torn down after it; every process it started is checked gone, and killed
+by its id if not, also when a test fails.
+"""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from conftest import decode, shared_image
+from painterly import batch
+from painterly.batch import pairs, run_batch
+from painterly.cli import main
+from painterly.settings import Settings
+
+# Ray reads this once, when it is imported, and then keeps every address on 127.0.0.1 (see issue 14)
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+ray = pytest.importorskip("ray")
+
+FAST = Settings(method="fast", size=32)
+FAST_CHECKS = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 500, "health_check_timeout_ms": 500,
+               "health_check_failure_threshold": 4}  # a removed node is noticed in about 2 s, not 30
+
+
+def _descendants(root: int) -> dict[int, str]:
+    """pid -> start time of every process below `root` (from /proc)."""
+    parents, starts = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)], starts[int(entry)] = int(fields[1]), fields[19]
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in found:
+                found[pid] = starts[pid]
+                frontier.append(pid)
+    return found
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == start and fields[0] != "Z"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from ray.cluster_utils import Cluster
+
+    from ray._private import ray_constants
+
+    if ray_constants.ENABLE_RAY_CLUSTER:  # Ray was imported before this module set the variable
+        pytest.fail("Ray was imported before tests/test_cluster.py could keep it on 127.0.0.1: run "
+                    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 python -m pytest")
+    seen: dict[int, str] = {}
+    made = None
+    try:
+        made = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False,
+                                                             "_system_config": FAST_CHECKS})
+        second = made.add_node(num_cpus=1)
+        made.wait_for_nodes()
+        seen.update(_descendants(os.getpid()))
+        yield made, second
+    finally:
+        seen.update(_descendants(os.getpid()))
+        if ray.is_initialized():
+            ray.shutdown()
+        if made is not None:
+            made.shutdown()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(p, s) for p, s in seen.items()):
+            time.sleep(0.2)
+        left = [p for p, s in seen.items() if _alive(p, s)]
+        for pid in left:
+            os.kill(pid, 9)
+        assert not left, f"Ray processes left behind (killed now): {left}"
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("in")
+    contents = []
+    for name in ("tubingen", "chicago", "sailboat"):
+        path = folder / f"{name}.png"
+        Image.open(shared_image("content", f"{name}.jpg")).convert("RGB").resize((48, 32)).save(path)
+        contents.append(path)
+    styles = []
+    for name in ("starry_night", "candy"):
+        path = folder / f"{name}.png"
+        Image.open(shared_image("style", f"{name}.jpg")).convert("RGB").resize((40, 40)).save(path)
+        styles.append(path)
+    broken = folder / "broken.png"
+    broken.write_bytes(b"not a picture at all")
+    return contents, styles, broken
+
+
+def test_on_loopback_only(cluster):
+    made, second = cluster
+    assert made.address.startswith("127.0.0.1:")
+    ray.init(address=made.address)
+    try:
+        addresses = {node["NodeManagerAddress"] for node in ray.nodes()}
+    finally:
+        ray.shutdown()
+    assert addresses == {"127.0.0.1"}
+
+
+def test_items_spread_over_both_nodes_a_bad_one_fails_alone_and_a_rerun_skips(cluster, pictures, tmp_path,
+                                                                               capsys):
+    made, second = cluster
+    contents, styles, broken = pictures
+    items = pairs([*contents, broken], styles, FAST)
+    out = tmp_path / "out"
+    summary = run_batch(items, out, ray=made.address)
+    good = [i.name for i in items if not i.name.startswith("broken")]
+    assert sorted(summary.done) == sorted(good) and len(good) == 6
+    assert sorted(summary.failed) == ["broken__candy.png", "broken__starry_night.png"]
+    assert all(str(broken) in reason for reason in summary.failed.values())  # the user's path, not a worker's copy
+    assert summary.workers == 2
+    record = batch.read_record(out)
+    nodes = {record[name]["node"] for name in good}
+    assert nodes == {made.head_node.node_id, second.node_id}  # both nodes painted
+    for name in good:
+        assert decode(out / name).shape == (21, 32, 3)
+    stamps = {name: os.stat(out / name).st_mtime_ns for name in good}
+    # the same command again, through the CLI: the six are skipped, the bad two tried again and reported
+    argv = ["batch", *map(str, contents), str(broken), "--styles", *map(str, styles), "-o", str(out),
+            "--ray", made.address, "--method", "fast", "--size", "32"]
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "0 painted, 6 skipped (done before), 2 failed" in err
+    assert f"painterly: failed: broken__candy.png: content '{broken}' is not" in err
+    assert stamps == {name: os.stat(out / name).st_mtime_ns for name in good}
+
+
+def test_ctrl_c_keeps_what_is_done(cluster, pictures, tmp_path):
+    made, _ = cluster
+    contents, styles, _ = pictures
+    items = pairs(contents, styles, FAST)
+    out = tmp_path / "out"
+    seen = []
+
+    def stop_after_two(entry):
+        seen.append(entry["name"])
+        if len(seen) == 2:
+            raise KeyboardInterrupt()
+
+    summary = run_batch(items, out, ray=made.address, listen=stop_after_two)
+    assert summary.code == 130 and sorted(summary.done) == sorted(seen)
+    assert sorted(p.name for p in out.glob("*.png")) == sorted(seen)
+    rest = run_batch(items, out, ray=made.address)
+    assert sorted(rest.skipped) == sorted(seen) and len(rest.done) == 4 and not rest.failed
+
+
+def test_a_node_removed_mid_batch_loses_nothing(cluster, pictures, tmp_path):
+    """The second node is removed as soon as it has painted one item, while it paints its next: that
+    item goes to the head's worker and the batch completes with every picture whole."""
+    made, second = cluster
+    contents, styles, _ = pictures
+    settings = Settings(method="fast", size=1600)  # about a second a picture: the node dies mid-item
+    items = pairs(contents, styles, settings)
+    out = tmp_path / "out"
+    removed = []
+
+    def remove_second_node(entry):
+        if not removed and entry.get("node") == second.node_id:
+            made.remove_node(second, allow_graceful=False)
+            removed.append(time.monotonic())
+
+    summary = run_batch(items, out, ray=made.address, listen=remove_second_node)
+    assert removed, "the second node painted nothing"
+    assert sorted(summary.done) == sorted(i.name for i in items) and not summary.failed
+    record = batch.read_record(out)
+    retried = [e for e in record.values() if e["attempts"] > 1]
+    assert retried and all(e["node"] == made.head_node.node_id for e in retried)
+    for item in items:
+        assert decode(out / item.name).shape == (1067, 1600, 3)
