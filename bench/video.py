@@ -164,7 +164,7 @@ def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, 
     """An optimisation case, keeping its frames (the blend case is computed from frame-by-frame's)."""
     from painterly.video.run import VideoRun
 
-    keep = RESULTS / "video-optimise-frames" / f"{clip.stem}-{temporal}"
+    keep = Path(tempfile.gettempdir()) / f"painterly-bench-video-{os.getpid()}" / f"{clip.stem}-{temporal}"
     keep.parent.mkdir(parents=True, exist_ok=True)
     for old in keep.glob("*.png") if keep.is_dir() else []:
         old.unlink()

@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="painterly video",
         description="Paint a video in the style of one or more paintings, without flicker: each frame is made "
-                    "consistent with the previous one along the input's optical flow. The audio is copied through.",
+                    "consistent with the previous one along the input's optical flow. The audio is copied through. "
+                    "Here --method fast is the default (a frame in a fraction of a second); --method optimise "
+                    "takes seconds to minutes a frame.",
         epilog="Example: painterly video clip.mp4 starry_night.jpg -o painted.mp4 --method fast --size 384\n"
                "Ctrl-C keeps a playable video of the frames done; --resume continues the run.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

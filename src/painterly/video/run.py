@@ -169,6 +169,7 @@ class VideoRun:
         self.weight = job.temporal_weight
         self.painter = _painter(job, self.styles, self.size, network=network, backbone=backbone, notice=self.notice)
         self.description = self._describe()
+        self._check_space()
         self.done = self._prepare_work(state)
         self.records: list[dict] = self.done_records
         self.stopped = "not started"
@@ -228,6 +229,17 @@ class VideoRun:
         _write_text(self.work / "job.json", json.dumps(meta, indent=1))
         (self.work / "frames.jsonl").touch()
         return 0
+
+    def _check_space(self) -> None:
+        """Refuse at once a run whose frames would not fit on the disk (PNG frames in the work folder take
+        about 2 bytes a pixel; the video far less, counted as a tenth of that; a frame folder as PNGs)."""
+        frames = self.info.frames
+        if frames is None:
+            return
+        pixels = self.size[0] * self.size[1]
+        output = pixels * 2 if sinks.is_folder_output(self.output) else pixels // 5
+        images.check_space([(self.work.parent if not self.work.exists() else self.work, frames * pixels * 2),
+                            (self.output.parent, frames * output + 2**20)])
 
     def _describe(self) -> str:
         info, job = self.info, self.job
