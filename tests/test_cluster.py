@@ -188,3 +188,16 @@ def test_a_node_removed_mid_batch_loses_nothing(cluster, pictures, tmp_path):
     assert retried and all(e["node"] == made.head_node.node_id for e in retried)
     for item in items:
         assert decode(out / item.name).shape == (1067, 1600, 3)
+    on_second = sum(e["node"] == second.node_id for e in record.values())
+    print(f"node removal: {on_second} picture(s) from the removed node, {len(retried)} retried on the head "
+          f"({', '.join(e['name'] for e in retried)}), batch {summary.seconds:.1f} s")
+
+
+def test_an_item_larger_than_any_node_fails_before_a_worker_starts(cluster, pictures, tmp_path):
+    made, _ = cluster
+    contents, styles, _ = pictures
+    huge = Settings(model="vgg16-hed", size=16000, tile=None)  # hundreds of GB by painterly's estimate
+    summary = run_batch(pairs(contents[:1], styles[:1], huge), tmp_path / "out", ray=made.address)
+    (reason,) = summary.failed.values()
+    assert "of memory and the largest Ray node offers" in reason and "--size" in reason
+    assert summary.workers == 0 and not list((tmp_path / "out").glob("*.png"))

@@ -41,7 +41,8 @@ EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 RECORD = "batch.jsonl"  # in the output folder: one line per finished item
 FORMATS = ("png", "jpg", "webp", "tif")
 MANIFEST_COLUMNS = ("content", "style", "styles", "output", "preset")
-FAST_PROCESS_BYTES = 350_000_000  # a worker process with NumPy and onnxruntime loaded, before any picture
+FAST_PROCESS_BYTES = 120_000_000  # a worker with NumPy and onnxruntime, besides the network (Ray worker's
+# peak with the network loaded, painting 32 px: 210 MB; at 512 px: 275 MB against 305 estimated: bench/batch.py)
 FAST_IMAGE_BYTES = 5 * 4 * 3  # float32 RGB copies the fast method holds beside its network (methods/fast.py)
 
 

@@ -4,8 +4,9 @@
     with connect("10.0.0.5:6379") as ray: ...  # an existing cluster (`ray start --head` there), with its addresses
 
 `run` starts the actors — each asks Ray for `threads` CPUs and the memory painterly's own estimate gives
-for the batch's largest item, so a node is never promised more than it has — and hands each actor two
-items at a time (one painting, one waiting, so the round trip is hidden). An actor builds its network
+for the batch's largest item (plus RAY_WORKER_BYTES), so a node is never promised more than it has —
+and, once they are all up (or START_GRACE_S after the first), hands each actor two items at a time (one
+painting, one waiting, so the round trip is hidden). An actor builds its network
 once and keeps it for every item. The input files travel as bytes (the machines need not share a disk)
 and the pixels come back to the driver, which writes them (`batch._Finisher`). A worker lost mid-item
 (its process killed, its node gone) has its item sent to another actor, up to MAX_ATTEMPTS times; Ray
@@ -30,6 +31,8 @@ REQUIREMENT = "painterly[cluster]"  # ray, pinned in pyproject.toml
 DEPTH = 2  # items an actor holds at once
 MAX_ATTEMPTS = 3  # an item whose worker is lost this many times fails
 WORKER_WAIT_S = 120.0  # how long the batch waits for a worker when none is running
+RAY_WORKER_BYTES = 200_000_000  # Ray's own share of an actor's process, beyond painterly's estimate (an actor
+# painting 128 px peaked at 1179 MB, the same batch in one process at 1079 MB, estimated 998 MB: bench/batch.py)
 START_GRACE_S = 10.0  # at the start, items wait this long after the first actor is up for the others
 
 
@@ -96,24 +99,23 @@ class _Pool:
         self.ray, self.finish, self.notice = ray, finish, notice
         self.exceptions = ray.exceptions
         largest = _largest_node_memory(ray)
-        fitting = [t for t in todo if largest is None or t.memory <= largest]
+        fitting = [t for t in todo if largest is None or t.memory + RAY_WORKER_BYTES <= largest]
         for task in todo:
             if task not in fitting:
-                finish.failed(task.item, f"needs about {memory.format_bytes(task.memory)} of memory and the "
-                                         f"largest Ray node offers {memory.format_bytes(largest)}: use a smaller "
-                                         f"--size", task.key, 0)
+                needs = memory.format_bytes(task.memory + RAY_WORKER_BYTES)
+                finish.failed(task.item, f"needs about {needs} of memory and the largest Ray node offers "
+                                         f"{memory.format_bytes(largest)}: use a smaller --size", task.key, 0)
         self.queue = collections.deque(fitting)
-        need = max((t.memory for t in fitting), default=0)
+        need = max((t.memory for t in fitting), default=0) + RAY_WORKER_BYTES
         resources = ray.cluster_resources()
         if workers is None:
             workers = max(1, int(resources.get("CPU", 1) // threads))
-            if need:
-                workers = max(1, min(workers, int(resources.get("memory", need) // need)))
+            workers = max(1, min(workers, int(resources.get("memory", need) // need)))
         workers = max(1, min(workers, len(fitting)))
         if resources.get("CPU", 0) < threads:
             raise SettingsError(f"--threads {threads} is more than the Ray cluster's {resources.get('CPU', 0):g} "
                                 f"CPUs: use --threads {max(1, int(resources.get('CPU', 1)))} or fewer")
-        actor = ray.remote(Painter).options(num_cpus=threads, memory=need or None, max_restarts=-1,
+        actor = ray.remote(Painter).options(num_cpus=threads, memory=need, max_restarts=-1,
                                             max_task_retries=0, scheduling_strategy="SPREAD")
         self.actors = [actor.remote(threads) for _ in range(workers)] if fitting else []
         self.live: dict = {}  # actor -> where it runs (after its first answer)
