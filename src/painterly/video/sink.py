@@ -201,7 +201,8 @@ class VideoSink:
         else:
             self._transcode = True
             codec = "libopus" if suffix == ".webm" else "aac"
-            self._audio_out = self.container.add_stream(codec, rate=stream.codec_context.sample_rate or 48000)
+            rate = 48000 if codec == "libopus" else stream.codec_context.sample_rate or 48000  # Opus: 48 kHz only
+            self._audio_out = self.container.add_stream(codec, rate=rate)
             if notice is not None:
                 notice(f"the audio ({name}) cannot go into {suffix} unchanged: re-encoded as "
                        f"{'Opus' if codec == 'libopus' else 'AAC'}")
@@ -224,7 +225,7 @@ class VideoSink:
             self._audio_until(self.count / self.fps)
         except (av.error.FFmpegError, OSError) as error:
             raise OutputError(f"output '{self.path}' could not be written ({error}): check the folder's free "
-                              f"space") from None
+                              f"space, or choose another format (.mp4)") from None
 
     def _audio_until(self, seconds: float | None) -> None:
         """Mux the audio packets up to `seconds` of output time (None: all that are left in range)."""
