@@ -371,3 +371,55 @@ def test_ctrl_c_keeps_a_playable_video_and_resume_finishes_it(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert len(read_video(out)[0]) == 150 and not (tmp_path / "out.mp4.work").exists()
     assert audio_packets(out) == audio_packets(clip)
+
+
+# -- the optimisation on video (a random-weight VGG19 at 32 px, a few steps)
+
+
+def test_the_temporal_term_is_zero_on_its_target_and_weighs_only_reliable_pixels():
+    import tensorflow as tf
+
+    from painterly.video.optimise import temporal_term
+
+    target = texture(16, 12).astype(np.float32)
+    mask = np.ones((12, 16), np.float32)
+    mask[:, :8] = 0
+    term = temporal_term(3.0, target, mask)
+    assert float(term.value(term.sums({}, tf.constant(target), {}), (12, 16), {})) == 0.0
+    moved = target.copy()
+    moved[:, :8] += 50  # only unreliable pixels differ: still zero
+    assert float(term.value(term.sums({}, tf.constant(moved), {}), (12, 16), {})) == 0.0
+    moved[:, 8:] += 51  # reliable pixels 0.2 off in 0..1 units: 0.2² over half of the pixels
+    value = float(term.value(term.sums({}, tf.constant(moved), {}), (12, 16), {}))
+    assert value == pytest.approx(0.2**2 / 2, rel=1e-5) and term.name == "temporal"
+
+
+def test_a_static_clip_starts_each_frame_on_the_last_with_a_zero_temporal_term(tmp_path, random_vgg19):
+    from painterly.video.optimise import FrameTransfer, temporal_term
+
+    still = texture(32, 24)
+    pair = Flow("medium").pair(still, still)
+    assert np.abs(pair.backward).max() < 1e-3 and pair.mask.min() == 1
+    previous = texture(32, 24, seed=5)  # the previous output, whatever it is
+    start = warp(previous, pair.backward, cubic=True)
+    np.testing.assert_allclose(start, previous, atol=0.05)
+    settings = Settings(size=32, iterations=2, multiscale="off", seed=0)
+    run = FrameTransfer(still, [texture(32, 32, seed=3)], settings, start=start, backbone=random_vgg19,
+                        extra_terms=(temporal_term(100.0, start, pair.mask),))
+    terms = run._objective((32, 24)).terms(np.asarray(start, np.float32)[None])
+    assert set(terms) == {"content", "style", "tv", "temporal"} and float(terms["temporal"]) == 0.0
+
+
+def test_optimise_video_runs_with_the_temporal_term_and_flickers_less(tmp_path, random_vgg19):
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(3, 48, 32), fps=3)
+    errors = {}
+    for mode in ("none", "flow"):
+        settings = Settings(size=48, iterations=4, seed=0)
+        outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / f"{mode}/", temporal=mode,
+                                     frame_iterations=2), backbone=random_vgg19)
+        assert outcome.frames == 3 and outcome.stopped == "completed"
+        errors[mode] = outcome.warping_error
+        names = [set(r["terms"]) for r in outcome.records]
+        assert names[0] == {"content", "style", "tv"}
+        assert all(("temporal" in n) == (mode == "flow") for n in names[1:])
+    assert errors["flow"] < errors["none"], errors
