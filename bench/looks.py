@@ -3,6 +3,9 @@
 `colour_ratio`: how far the output's colours are from the painting's, relative to how far they are
 from the photo's (the sliced Wasserstein distance between the RGB pixel distributions). Below 1 the
 output's palette is nearer the painting's; the photo itself scores a large number, the painting 0.
+
+`stroke_size`: the size in pixels of the picture's texture elements (its strokes, at the size it is
+shown): the lag at which the autocorrelation of its luminance detail falls to one half.
 """
 
 from __future__ import annotations
@@ -32,3 +35,27 @@ def _sample(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     pixels = np.asarray(image, dtype=np.float64).reshape(-1, 3)
     index = rng.choice(len(pixels), size=PIXELS, replace=len(pixels) < PIXELS)
     return pixels[index]
+
+
+DETAIL_SIGMA = 12.0  # pixels: what is finer than this blur is detail (texture, strokes)
+
+
+def stroke_size(image: np.ndarray) -> float:
+    """Half-width, in pixels, of the autocorrelation of the luminance detail (the image minus a blur)."""
+    from scipy import ndimage
+
+    luminance = np.asarray(image, dtype=np.float64)[..., :3] @ np.array([0.299, 0.587, 0.114])
+    detail = luminance - ndimage.gaussian_filter(luminance, DETAIL_SIGMA, mode="reflect")
+    spectrum = np.abs(np.fft.rfft2(detail - detail.mean())) ** 2
+    correlation = np.fft.irfft2(spectrum, s=detail.shape)
+    correlation /= max(correlation[0, 0], 1e-30)
+    h, w = detail.shape
+    y, x = np.indices((h, w))
+    radius = np.hypot(np.minimum(y, h - y), np.minimum(x, w - x))
+    limit = int(min(h, w) // 4)
+    profile = np.array([correlation[(radius >= r - 0.5) & (radius < r + 0.5)].mean() for r in range(limit)])
+    below = np.nonzero(profile < 0.5)[0]
+    if not len(below):
+        return float(limit)
+    r = int(below[0])  # profile[r - 1] >= 0.5 > profile[r]: interpolate between them
+    return float(r - 1 + (profile[r - 1] - 0.5) / (profile[r - 1] - profile[r]))
