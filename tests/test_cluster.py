@@ -6,6 +6,7 @@ by its id if not, also when a test fails.
 """
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -66,6 +67,11 @@ def cluster():
                     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 python -m pytest")
     seen: dict[int, str] = {}
     made = None
+
+    def terminated(signum, frame):  # a CI timeout's SIGTERM: tear the cluster down on the way out
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, terminated)
     try:
         made = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False,
                                                              "_system_config": FAST_CHECKS})
@@ -85,7 +91,21 @@ def cluster():
         left = [p for p, s in seen.items() if _alive(p, s)]
         for pid in left:
             os.kill(pid, 9)
+        signal.signal(signal.SIGTERM, previous)
         assert not left, f"Ray processes left behind (killed now): {left}"
+
+
+@pytest.fixture(autouse=True)
+def deadline():
+    """A batch that hangs fails its test after 240 s instead of holding CI (the cluster is then torn down)."""
+    def expired(signum, frame):
+        raise TimeoutError("the batch took more than 240 s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(240)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")

@@ -480,10 +480,10 @@ def _materialise(files: list[tuple[str, bytes | None]], scratch: Path) -> list[P
 
 
 def _node_id() -> str | None:
+    """The Ray node this process runs on (None outside Ray; Ray is never imported here for it)."""
+    ray = sys.modules.get("ray")
     try:
-        import ray
-
-        if ray.is_initialized():
+        if ray is not None and ray.is_initialized():
             return ray.get_runtime_context().get_node_id()
     except Exception:
         pass
@@ -756,7 +756,7 @@ def main(argv: Sequence[str]) -> int:
     if where != "off":
         from .cluster import require_ray
 
-        require_ray()
+        require_ray(where)  # before anything imports Ray: a loopback address must stay loopback
     progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,

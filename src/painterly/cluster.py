@@ -9,8 +9,9 @@ and, once they are all up (or START_GRACE_S after the first), hands each actor t
 painting, one waiting, so the round trip is hidden). An actor builds its network
 once and keeps it for every item. The input files travel as bytes (the machines need not share a disk)
 and the pixels come back to the driver, which writes them (`batch._Finisher`). A worker lost mid-item
-(its process killed, its node gone) has its item sent to another actor, up to MAX_ATTEMPTS times; Ray
-restarts the lost actor where there is room, and it takes items again once it answers.
+(its process killed: Ray says so; its node gone: Ray's node table says so, checked every NODE_CHECK_S)
+has its items sent to the other actors, each up to MAX_ATTEMPTS times; Ray restarts the lost actor
+where there is room, and it takes items again once it answers.
 
 Ray is optional: ``pip install 'painterly[cluster]'``.
 """
@@ -33,11 +34,17 @@ MAX_ATTEMPTS = 3  # an item whose worker is lost this many times fails
 WORKER_WAIT_S = 120.0  # how long the batch waits for a worker when none is running
 RAY_WORKER_BYTES = 200_000_000  # Ray's own share of an actor's process, beyond painterly's estimate (an actor
 # painting 128 px peaked at 1179 MB, the same batch in one process at 1079 MB, estimated 998 MB: bench/batch.py)
+NODE_CHECK_S = 2.0  # how often the batch asks Ray which nodes are alive (a dead node's results may never come)
 START_GRACE_S = 10.0  # at the start, items wait this long after the first actor is up for the others
 
 
-def require_ray():
-    """The ray module, or one line saying how to install it."""
+def require_ray(address: str | None = None):
+    """The ray module, or one line saying how to install it. For "local" or a 127.0.0.1 address, Ray is
+    told first to keep to loopback: it rewrites 127.0.0.1 to the machine's outward address unless
+    RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 is set when it is imported (it reads it once, then), and the
+    processes it starts inherit the setting."""
+    if address is not None and (address == "local" or address.split(":")[0] in ("127.0.0.1", "localhost")):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
     except ImportError:
@@ -50,11 +57,7 @@ def connect(address: str, cpus: int | None = None):
     """Ray, connected: "local" starts it on this machine, on 127.0.0.1 only (`cpus`: default the cores),
     and stops it afterwards; an address joins that cluster and leaves it running. A Ray this process
     already started is used as it is."""
-    if address == "local" or address.split(":")[0] in ("127.0.0.1", "localhost"):
-        # Ray rewrites 127.0.0.1 to the machine's outward address unless this is set when it is imported
-        # (it is read once, then): the processes it starts and this one keep to loopback
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    ray = require_ray()
+    ray = require_ray(address)
     if ray.is_initialized():
         yield ray
         return
@@ -123,6 +126,7 @@ class _Pool:
         self.flight: dict = {}  # object ref -> (actor, task)
         self.styles: dict[Path, object] = {}  # style files put into Ray's object store once
         self.idle_since = time.perf_counter()
+        self.checked = time.perf_counter()
 
     def run(self, on_ready: Callable[[], None]) -> None:
         started, first_up = False, None
@@ -142,8 +146,10 @@ class _Pool:
             for ref in done:
                 if ref in self.pings:
                     self._pinged(ref)
-                else:
+                elif ref in self.flight:  # (not one given up with its actor's node)
                     self._answered(ref)
+            if time.perf_counter() - self.checked > NODE_CHECK_S:
+                self._check_nodes()
             if not self.live and not self.flight and self.queue:
                 if time.perf_counter() - self.idle_since > WORKER_WAIT_S:
                     self._fail_queue(f"no Ray worker could be started in {WORKER_WAIT_S:.0f} s (the cluster has "
@@ -194,25 +200,40 @@ class _Pool:
         except (self.exceptions.RayActorError, self.exceptions.ActorUnavailableError,
                 self.exceptions.WorkerCrashedError, self.exceptions.ObjectLostError,
                 self.exceptions.OutOfMemoryError, self.exceptions.NodeDiedError) as error:
-            self._lost(actor, task, error)
+            self._lost(actor, error, task)
             return
         except self.exceptions.RayError as error:
             answer = {"state": "failed", "reason": f"Ray: {type(error).__name__}: {str(error).splitlines()[0]}"}
         self.finish.result(task, answer)
 
-    def _lost(self, actor, task, error) -> None:
-        """The worker died under `task`: the item goes back to the queue (to another actor), and the
-        actor is asked again, which answers once Ray has restarted it."""
+    def _check_nodes(self) -> None:
+        """Actors on nodes Ray has declared dead are lost with everything they held: a result left in a
+        dead node's object store may never be answered, nor fail."""
+        self.checked = time.perf_counter()
+        alive = {node["NodeID"] for node in self.ray.nodes() if node.get("Alive")}
+        for actor, where in list(self.live.items()):
+            if where.get("node") and where["node"] not in alive:
+                self._lost(actor, "NodeDied")
+
+    def _lost(self, actor, error, task=None) -> None:
+        """The worker is gone (under `task`, or its node died): its items go back to the queue, to the
+        other actors, and it is asked again, which answers once Ray has restarted it."""
+        held = [task] if task is not None else []
+        for ref, (owner, other) in list(self.flight.items()):
+            if owner is actor:
+                del self.flight[ref]
+                held.append(other)
+        why = error if isinstance(error, str) else type(error).__name__
         if actor in self.live:
             where = self.live.pop(actor)
-            self.notice(f"a worker was lost ({type(error).__name__}, node {str(where.get('node'))[:8]}): "
-                        f"its items go to the others")
+            self.notice(f"a worker was lost ({why}, node {str(where.get('node'))[:8]}): its items go to the others")
             self.pings[actor.ready.remote()] = actor
-        if task.attempts >= MAX_ATTEMPTS:
-            self.finish.failed(task.item, f"its worker was lost {task.attempts} times (killed, out of memory or "
-                                          f"its node gone): {type(error).__name__}", task.key, task.attempts)
-        else:
-            self.queue.appendleft(task)
+        for lost in reversed(held):
+            if lost.attempts >= MAX_ATTEMPTS:
+                self.finish.failed(lost.item, f"its worker was lost {lost.attempts} times (killed, out of memory "
+                                              f"or its node gone): {why}", lost.key, lost.attempts)
+            else:
+                self.queue.appendleft(lost)
 
     def close(self) -> None:
         for actor in self.actors:
