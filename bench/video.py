@@ -101,7 +101,12 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-fast", action="store_true")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {DOC.relative_to(ROOT)}")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/video-<date>.json)")
+    parser.add_argument("--modes-sheet", type=Path, metavar="JPG", help="only write the 2×2 sheet of vtest.avi's "
+                        "frame 19: the photo, frame by frame, blended, along the flow (docs/video_vtest_modes.jpg)")
     args = parser.parse_args(argv)
+    if args.modes_sheet:
+        modes_sheet(VIDEOS / "vtest.avi", 20, (384, 288), args.modes_sheet)
+        return 0
 
     from painterly import backbones
     from painterly.video.measure import StyleMeter
@@ -210,6 +215,33 @@ def _blend_of(frame_by_frame: dict, weight: float, meter_for) -> dict:
     return {**frame_by_frame, "temporal": "blend", "weight": weight, "warping_error": float(np.mean(errors)),
             "style_loss": float(np.mean(styles)), "style_loss_after_first": float(np.mean(styles[1:])),
             "folder": None}
+
+
+def modes_sheet(clip: Path, frames: int, size: tuple[int, int], out: Path) -> None:
+    """Frame `frames − 1` of `clip` as the photo, painted frame by frame, blended (a = 0.8) and along the
+    flow (a = 0.8), in a 2×2 sheet: what plain blending does to things that move."""
+    from PIL import Image
+
+    from painterly import images
+    from painterly.video.temporal import TEMPORAL, FastFrames
+
+    style = load_image(demo_pair()[1]).rgb
+    modes = {name: TEMPORAL[name](a) for name, a in (("none", 0.0), ("blend", 0.8), ("flow", 0.8))}
+    previous = dict.fromkeys(modes)
+    flow, painter, previous_input = Flow("medium"), None, None
+    for raw in open_source(clip, max_frames=frames):
+        frame = _resized(raw, size)
+        painter = painter or FastFrames([style], Settings(method="fast"), size, frame)
+        pair = flow.pair(previous_input, frame) if previous_input is not None else None
+        new = painter.paint(frame)
+        for name, combine in modes.items():
+            previous[name] = images.to_uint8(combine(new, previous[name], pair))
+        previous_input = frame
+    width, height = size
+    sheet = Image.new("RGB", (2 * width, 2 * height))
+    for k, picture in enumerate([previous_input, previous["none"], previous["blend"], previous["flow"]]):
+        sheet.paste(Image.fromarray(picture), ((k % 2) * width, (k // 2) * height))
+    sheet.save(out, quality=85)
 
 
 def _save(results: dict, out: Path | None) -> Path:
