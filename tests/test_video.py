@@ -300,6 +300,12 @@ def test_a_stream_cut_short_keeps_the_frames_done(tmp_path, network, capsys):
     assert code == 2 and "ended after" in one_error_line(err)
     frames, _ = read_video(out)
     assert 0 < len(frames) < 40  # the frames before the cut, playable
+    single = make_clip(tmp_path / "one_keyframe.mkv", moving_frames(40), fps=10)  # cut inside its only keyframe
+    data = single.read_bytes()
+    (tmp_path / "nothing.mkv").write_bytes(data[:len(data) // 2])
+    code, err = run_cli(capsys, tmp_path / "nothing.mkv", STYLE, "-o", tmp_path / "none.mp4", "--size", 64)
+    assert code == 2 and "gave no video frames" in one_error_line(err)
+    assert not (tmp_path / "none.mp4").exists() and not (tmp_path / "none.mp4.work").exists()
 
 
 def test_unwritable_or_existing_output(tmp_path, capsys):

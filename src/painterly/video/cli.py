@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = run_video(job, listen=progress.update, on_start=started, notice=lambda m: say(f"painterly: {m}"))
     finally:
         progress.close()
+    if outcome.frames == 0:
+        print("painterly: stopped before the first frame: nothing saved", file=sys.stderr)
+        return outcome.code
     if outcome.report is not None:
         say(f"painterly: report written to {outcome.report}")
     error = f", warping error {outcome.warping_error:.3g}" if outcome.warping_error is not None else ""

@@ -270,6 +270,12 @@ class VideoRun:
             self.stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
         except BrokenStream as error:
             self.stopped, failure = "broken", error
+        except PainterlyError:
+            if self.done == 0 and not self.job.resume:  # nothing painted: leave no work folder behind
+                _clear_work(self.work)
+            raise
+        if self.done == 0 and not self.job.resume:
+            _clear_work(self.work)
         with deferred_stop() as stops:  # a second Ctrl-C must not cut the encoding short
             outcome = self._finish(code, failure)
         if stops and outcome.code == EXIT_OK:
@@ -333,7 +339,7 @@ class VideoRun:
                 report = write_report(self.report_dir, self, metadata)
             except OutputError as error:
                 failure = failure or error
-        kept = self.work
+        kept = self.work if self.work.is_dir() else None
         if self.stopped == "completed" and output is not None and not self.job.keep_work and failure is None:
             _clear_work(self.work)
             kept = None
