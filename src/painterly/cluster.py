@@ -45,8 +45,6 @@ def require_ray(address: str | None = None):
     processes it starts inherit the setting."""
     if address is not None and (address == "local" or address.split(":")[0] in ("127.0.0.1", "localhost")):
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    if address is not None and address != "local":
-        _token_if_any()
     try:
         import ray
     except ImportError:
@@ -80,15 +78,6 @@ def connect(address: str, cpus: int | None = None):
         yield ray
     finally:
         ray.shutdown()
-
-
-def _token_if_any() -> None:
-    """Send Ray's token when this machine has one: a head started where a token exists requires it, and
-    Ray only sends it by itself to a cluster it finds without an address (RAY_AUTH_MODE, if set, decides).
-    Set before Ray is imported, as Ray reads its configuration then."""
-    token = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
-    if "RAY_AUTH_MODE" not in os.environ and (token.is_file() or os.environ.get("RAY_AUTH_TOKEN")):
-        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def run(todo: list, finish, *, address: str, workers: int | None, threads: int | None, summary,
