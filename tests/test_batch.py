@@ -216,3 +216,18 @@ def test_without_ray_the_message_says_what_to_install(monkeypatch):
     with pytest.raises(PainterlyError, match=r"pip install 'painterly\[cluster\]'"):
         cluster.require_ray()
     assert batch.default_ray() in ("local", "off")
+
+
+def test_the_progress_bar_counts_items_and_leaves_out_the_skipped(capsys):
+    progress = batch.Progress(4, enabled=True, say=print)
+    with progress:
+        progress.update({"name": "a.png", "state": "skipped"})
+        progress.update({"name": "b.png", "state": "done", "seconds": 1.0})
+        progress.update({"name": "c.png", "state": "failed", "reason": "broken"})
+        assert progress.bar.tasks[0].total == 3 and progress.bar.tasks[0].completed == 2
+        assert progress.bar.tasks[0].fields["counts"] == "1 done, 1 failed"
+    lines = []
+    plain = batch.Progress(2, enabled=False, say=lines.append)
+    plain.update({"name": "b.png", "state": "done", "seconds": 1.25})
+    plain.update({"name": "c.png", "state": "failed", "reason": "broken"})
+    assert lines == ["painterly: 1/2 done b.png in 1.2 s", "painterly: 2/2 failed c.png: broken"]
