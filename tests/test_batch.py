@@ -161,14 +161,19 @@ def test_ctrl_c_keeps_what_is_done_and_the_rerun_finishes(pictures, tmp_path):
     assert rest.skipped == summary.done and len(rest.done) == 2
 
 
-def test_the_optimisation_runs_in_a_batch(pictures, tmp_path):
+def test_the_optimisation_runs_in_a_batch_on_one_network_and_one_set_of_style_targets(pictures, tmp_path):
+    from painterly import losses
+
     contents, styles = pictures
     settings = Settings(model="vgg16-hed", size=32, iterations=2)
-    summary = run_batch([Item("painted.png", contents[0], (styles[0],), settings)], tmp_path / "out", ray="off")
-    assert summary.done == ["painted.png"], summary.failed
-    entry = batch.read_record(tmp_path / "out")["painted.png"]
+    before = set(losses._STYLE_CACHE)
+    items = pairs(contents[:2], styles[:1], settings)
+    summary = run_batch(items, tmp_path / "out", ray="off")
+    assert sorted(summary.done) == sorted(i.name for i in items), summary.failed
+    assert len(set(losses._STYLE_CACHE) - before) == 1  # the second photo reused the first's style targets
+    entry = batch.read_record(tmp_path / "out")[items[0].name]
     assert entry["settings"]["iterations"] == 2 and entry["seconds"] > 0
-    assert np.ptp(decode(tmp_path / "out" / "painted.png")) > 0
+    assert np.ptp(decode(tmp_path / "out" / items[0].name)) > 0
 
 
 def test_the_estimate_is_the_runs_own(pictures):
