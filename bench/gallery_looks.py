@@ -1,11 +1,12 @@
 """Two gallery sheets of ../shared/images compared pair by pair, with the measures of bench/looks.py.
 
-    python -m bench.gallery_looks OLD.png NEW.png [--names old new] [--pairs tubingen:starry_night ...]
+    python -m bench.gallery_looks OLD.png NEW.png [--names old new] [--new-dirs CONTENT STYLE]
 
-Each sheet is `painterly gallery ../shared/images/content ../shared/images/style` (cell 192 px). The
+Each sheet is `painterly gallery CONTENT STYLE` (cell 192 px), by default of ../shared/images' two
+folders (--new-dirs: the second sheet was made of other folders, e.g. a few of the pairs). The
 cells are cut out of both sheets and measured against the photo and the painting: the colour ratio
 (below 1: the palette nearer the painting's) and the stroke size in pixels. Prints a markdown table,
-one row per pair (all 48 unless --pairs), and its medians.
+one row per pair the second sheet holds, and their medians.
 """
 
 from __future__ import annotations
@@ -35,24 +36,26 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gallery_looks", description=__doc__.split("\n")[0])
     parser.add_argument("sheets", nargs=2, type=Path)
     parser.add_argument("--names", nargs=2, default=("old", "new"))
-    parser.add_argument("--pairs", nargs="*", help="photo:painting stems (default: every pair)")
+    parser.add_argument("--new-dirs", nargs=2, type=Path, metavar=("CONTENT", "STYLE"),
+                        help="the folders the second sheet was made of (default: ../shared/images')")
     args = parser.parse_args(argv)
     contents, styles = image_files(SHARED / "content", "content"), image_files(SHARED / "style", "style")
+    new_contents, new_styles = (contents, styles) if args.new_dirs is None else (
+        image_files(args.new_dirs[0], "content"), image_files(args.new_dirs[1], "style"))
     sheets = [np.asarray(images.load_image(path).rgb) for path in args.sheets]
-    wanted = {tuple(p.split(":")) for p in args.pairs} if args.pairs else None
     a, b = args.names
     print(f"| pair | colour ratio {a} | {b} | stroke px {a} | {b} |")
     print("|---|---|---|---|---|")
     measures = []
-    for i, content in enumerate(contents):
+    where = {(c.stem, s.stem): (i, j) for i, c in enumerate(contents) for j, s in enumerate(styles)}
+    for k, content in enumerate(new_contents):
         photo = images.load_image(content).rgb
-        for j, style in enumerate(styles):
-            if wanted is not None and (content.stem, style.stem) not in wanted:
-                continue
+        for m, style in enumerate(new_styles):
+            i, j = where[content.stem, style.stem]
             painting = images.load_image(style).rgb
             size = (photo.shape[1], photo.shape[0])
             shown = images.resize(photo, images.fit_size(size, TILE))
-            pictures = [cell(sheet, i, j, size) for sheet in sheets]
+            pictures = [cell(sheets[0], i, j, size), cell(sheets[1], k, m, size)]
             row = [colour_ratio(p, shown, painting) for p in pictures] + [stroke_size(p) for p in pictures]
             measures.append(row)
             print(f"| {content.stem} × {style.stem} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} |")

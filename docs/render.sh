@@ -14,33 +14,40 @@ run $C $S -o docs/tubingen_starry_night_384.png --size 384 --report "$REPORTS/re
 keep report_tubingen_384
 run --demo -o docs/demo.png
 
-# quality controls: Tübingen × Starry Night at 256 px, each beside the plain run
+# the old default (--preset classic: from the photo, 100 iterations) beside the new on two pairs, with the measures
+python -m bench.defaults --size 384 --pair tubingen starry_night --pair golden_gate the_scream \
+    --setting classic init=content,init_photo=0,iterations=100 --setting default "" \
+    --images "$REPORTS/defaults" --sheet docs/defaults_classic_vs_default.jpg
+
+# quality controls: Tübingen × Starry Night at 256 px, each beside the plain run; these keep the classic look
+# (--preset classic) so that each control's own effect shows on the photo
 mkdir -p docs/controls
-run $C $S -o docs/controls/plain.png --size 256
-run $C $S -o docs/controls/preserve_luminance.png --size 256 --preserve-color luminance
-run $C $S -o docs/controls/preserve_histogram.png --size 256 --preserve-color histogram
-run $C $S -o docs/controls/border_zero.png --size 256 --border zero
-run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 256
-run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 256 --style-weights 0.5 0.5
-run $C $S -o docs/controls/style_scale_0.5.png --size 256 --style-scale 0.5
-run $C $S -o docs/controls/style_scale_2.png --size 256 --style-scale 2
-run $C $S -o docs/controls/pooling_avg.png --size 256 --pooling avg
+run $C $S -o docs/controls/plain.png --size 256 --preset classic
+run $C $S -o docs/controls/preserve_luminance.png --size 256 --preset classic --preserve-color luminance
+run $C $S -o docs/controls/preserve_histogram.png --size 256 --preset classic --preserve-color histogram
+run $C $S -o docs/controls/border_zero.png --size 256 --preset classic --border zero
+run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 256 --preset classic
+run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 256 --preset classic --style-weights 0.5 0.5
+run $C $S -o docs/controls/style_scale_0.5.png --size 256 --preset classic --style-scale 0.5
+run $C $S -o docs/controls/style_scale_2.png --size 256 --preset classic --style-scale 2
+run $C $S -o docs/controls/pooling_avg.png --size 256 --preset classic --pooling avg
 
 # the style weight the default preset was tuned with (β = 1, 10, 100)
 for beta in 1 10 100; do
   run $IMG/content/chicago.jpg $IMG/style/woman_with_hat.jpg -o docs/chicago_woman_with_hat_beta$beta.png \
-      --size 256 --style-weight $beta
+      --size 256 --style-weight $beta --preset classic
 done
 
-# multi-scale (on by default above 512 px): 256 -> 512 -> 1024 with the defaults
-run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --report "$REPORTS/multiscale_1024" --save-every 0
+# multi-scale (on by default above 512 px): 256 -> 512 -> 1024, from the photo (--preset classic)
+run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --preset classic --report "$REPORTS/multiscale_1024" --save-every 0
 cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
 
 # every content × style pair of ../shared/images on one sheet
-run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 30
+# (this sheet is from the photo, --preset classic; the new default's gallery was not re-rendered yet)
+run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 30 --preset classic
 
 # 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --preset classic --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
@@ -55,7 +62,7 @@ keep report_paper_preset
 # 16 MP in bounded memory (docs/PERFORMANCE.md): 256 -> ... -> 4096 px with Adam, tiled in 1024 px tiles at 2048 and 4096
 BIG=$(mktemp -d)
 run $IMG/content/sailboat.jpg $S -o "$BIG/sailboat_starry_4096.png" --model vgg16-hed --size 4096 --multiscale on \
-    --min-size 256 --optimizer adam --iterations 100 --fine-iterations 8 --tile 1024 --seed 0 \
+    --min-size 256 --optimizer adam --iterations 100 --fine-iterations 8 --tile 1024 --seed 0 --init content \
     --report "$REPORTS/tiled_4096" --save-every 0
 cp "$REPORTS/tiled_4096/metadata.json" docs/tiled_4096.json
 python - "$BIG/sailboat_starry_4096.png" <<'PY'

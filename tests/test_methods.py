@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from painterly import Settings, colors, images, memory
+from painterly import PRESETS, Settings, colors, images, memory, preset
 from painterly.cli import main
 from painterly.errors import PainterlyError, SettingsError
 from painterly.methods import prepare
@@ -85,7 +85,7 @@ def test_memory_check_tiles_or_refuses(tiny_pair, monkeypatch):
 
 def test_init_fast_starts_from_the_fast_picture(tiny_pair, random_vgg19):
     content, style = tiny_pair
-    settings = Settings(model="vgg19", size=48, iterations=2, init="fast", seed=0)
+    settings = Settings(model="vgg19", size=48, iterations=2, init="fast", init_photo=0.0, seed=0)
     run = Transfer(content, style, settings, backbone=random_vgg19)
     first = next(iter(run))
     expected = paint_picture(images.load_image(content).rgb, [images.load_image(style).rgb], settings, (48, 32))
@@ -156,3 +156,34 @@ def test_init_photo_mixes_the_photo_into_the_fast_start(tiny_pair, random_vgg19)
     np.testing.assert_allclose(first.image, np.clip(0.75 * fast + 0.25 * photo, 0, 255), atol=1e-3)
     with pytest.raises(SettingsError, match="init photo 2"):
         Settings(init_photo=2)
+
+
+def test_the_default_start_is_the_fast_picture_with_a_quarter_of_the_photo(tiny_pair, random_vgg19):
+    content, style = tiny_pair
+    settings = Settings(model="vgg19", size=48, seed=0)
+    assert (settings.init, settings.init_photo, settings.iterations) == ("fast", 0.25, 40)
+    first = next(iter(Transfer(content, style, settings, backbone=random_vgg19)))
+    fast = paint_picture(images.load_image(content).rgb, [images.load_image(style).rgb], settings, (48, 32))
+    photo = images.resize(images.load_image(content).rgb, (48, 32))
+    np.testing.assert_allclose(first.image, np.clip(0.75 * fast + 0.25 * photo, 0, 255), atol=1e-3)
+    classic = Settings(**{**PRESETS["classic"], "model": "vgg19", "size": 48, "seed": 0})
+    first = next(iter(Transfer(content, style, classic, backbone=random_vgg19)))
+    np.testing.assert_allclose(first.image, photo, atol=1e-3)  # --preset classic: from the photo, as before
+    assert classic.iterations == 100 and preset("paper").init == "content"
+
+
+def test_the_default_moves_the_colours_to_the_paintings_and_classic_keeps_the_photos(tiny_pair, random_vgg19):
+    from bench.looks import colour_ratio
+
+    content, style = tiny_pair
+    photo = images.resize(images.load_image(content).rgb, (48, 32))
+    painting = images.load_image(style).rgb
+    ratios = {}
+    for name in ("default", "classic"):
+        settings = preset(name, model="vgg19", size=48, iterations=3, seed=0)
+        run = Transfer(content, style, settings, backbone=random_vgg19)
+        for _ in run:
+            pass
+        ratios[name] = colour_ratio(run.result().image, photo, painting)
+    assert ratios["default"] < 1 < ratios["classic"], ratios  # the default nearer the painting's palette, classic the photo's
+    assert ratios["default"] < ratios["classic"] / 3, ratios

@@ -63,8 +63,9 @@ class Settings:
         "--tile", "compute the loss and gradient exactly, tile by tile, in bounded memory: the tile size in pixels "
         "(a multiple of 16), auto (tiles only when the whole image would not fit in memory) or off",
         metavar="PX", type=lambda text: _tile_value(text)))
-    iterations: int = field(default=100, metadata=_optimise(
-        "--iterations", "optimisation steps (at the first scale when multi-scale)", metavar="N"))
+    iterations: int = field(default=40, metadata=_optimise(
+        "--iterations", "optimisation steps (at the first scale when multi-scale); from the fast start the "
+        "picture hardly changes after 40, from the photo (--preset classic) it needs about 100", metavar="N"))
     multiscale: str = field(default="auto", metadata=_optimise(
         "--multiscale", "coarse to fine: optimise at --min-size first, then double up to --size; "
         "auto: on above 512 px", choices=("auto", "on", "off")))
@@ -114,10 +115,11 @@ class Settings:
     normalize: bool = field(default=True, metadata=_optimise(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
-    init: str = field(default="content", metadata=_optimise(
-        "--init", "starting image: content, fast (the fast method's picture: repainted at once, then refined), "
-        "noise, style, or an image file", metavar="INIT"))
-    init_photo: float = field(default=0.0, metadata=_optimise(
+    init: str = field(default="fast", metadata=_optimise(
+        "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
+        "by the optimisation), content (the photo: the photo with the painting's texture over it, --preset "
+        "classic), noise, style, or an image file", metavar="INIT"))
+    init_photo: float = field(default=0.25, metadata=_optimise(
         "--init-photo", "with --init fast: how much of the photo is mixed into the fast picture the optimisation "
         "starts from, 0 (the fast picture) to 1 (the photo); some styles bury the photo's shapes, and a share of "
         "the photo lets the content term bring them back", metavar="P"))
@@ -161,6 +163,8 @@ class Settings:
 PRESETS: Mapping[str, Mapping[str, Any]] = {
     # painterly's tuned defaults (see docs/ and the README for how they were chosen)
     "default": {},
+    # the look of painterly before the fast start: the optimisation from the photo, 100 iterations
+    "classic": {"init": "content", "init_photo": 0.0, "iterations": 100},
     # the paper's keras.io setup: height 400, α 2.5e-8, β 1e-6, TV 1e-6, SGD lr 100 decaying ×0.96 per 100 steps
     "paper": {
         "size": 400, "size_edge": "height", "optimizer": "sgd", "learning_rate": 100.0, "decay_steps": 100,
