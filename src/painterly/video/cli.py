@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fast: the previous output's share a, 0..1 (default 0.8); optimise: the temporal "
                             "term's weight (default 100)")
     group.add_argument("--frame-iterations", type=int, metavar="N",
-                       help="optimise: steps for each frame after the first (default 20); the first gets --iterations")
+                       help="optimise: steps for each frame after the first (default 10); the first gets --iterations")
     group.add_argument("--flow", choices=FLOW_PRESETS, default="medium",
                        help="DIS optical flow preset (default medium)")
     group.add_argument("--work", metavar="DIR", help="work folder for the frames done (default: OUT.work)")

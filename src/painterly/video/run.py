@@ -64,7 +64,7 @@ class VideoJob:
     keep_work: bool = False  # keep the work folder's frames after a finished run
     report: Path | None = None  # a report folder (see `video.report`)
     report_every: int | None = None  # the contact sheet's k: every k-th frame (default: about 12 frames)
-    frame_iterations: int | None = None  # optimise: steps for each frame after the first (default 20)
+    frame_iterations: int | None = None  # optimise: steps for each frame after the first (default 10)
 
     def work_folder(self) -> Path:
         if self.work is not None:
