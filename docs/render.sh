@@ -19,6 +19,12 @@ python -m bench.defaults --size 384 --pair tubingen starry_night --pair golden_g
     --setting classic init=content,init_photo=0,iterations=100 --setting default "" \
     --images "$REPORTS/defaults" --sheet docs/defaults_classic_vs_default.jpg
 
+# twelve pairs (3 photos × 4 paintings) with the default at the gallery's settings, beside the classic gallery below
+SUB=$(mktemp -d); mkdir -p "$SUB/content" "$SUB/style"
+for c in cornell golden_gate hoover_tower_night; do ln -s "$(realpath $IMG/content/$c.jpg)" "$SUB/content/"; done
+for s in candy mosaic shipwreck woman_with_hat; do ln -s "$(realpath $IMG/style/$s.jpg)" "$SUB/style/"; done
+run gallery "$SUB/content" "$SUB/style" -o docs/gallery_default_12.jpg --model vgg16-hed --size 192 --iterations 30
+
 # quality controls: Tübingen × Starry Night at 256 px, each beside the plain run; these keep the classic look
 # (--preset classic) so that each control's own effect shows on the photo
 mkdir -p docs/controls
@@ -45,6 +51,8 @@ cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
 # every content × style pair of ../shared/images on one sheet
 # (this sheet is from the photo, --preset classic; the new default's gallery was not re-rendered yet)
 run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 30 --preset classic
+python -m bench.gallery_looks docs/gallery.png docs/gallery_default_12.jpg --names classic default \
+    --new-dirs "$SUB/content" "$SUB/style" --sheet docs/defaults_12_pairs.jpg
 
 # 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
 run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --preset classic --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
