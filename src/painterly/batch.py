@@ -612,7 +612,8 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
         elif todo:
             from . import cluster
 
-            cluster.run(todo, finish, address=ray, workers=workers, threads=threads, summary=summary, notice=say)
+            cluster.run(todo, finish, painter=Painter, files=task_files, address=ray, workers=workers, threads=threads,
+                        summary=summary, notice=say)
     except KeyboardInterrupt as stop:
         code = exit_code(stop)
     summary.code = code

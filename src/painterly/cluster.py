@@ -80,13 +80,15 @@ def connect(address: str, cpus: int | None = None):
         ray.shutdown()
 
 
-def run(todo: list, finish, *, address: str, workers: int | None, threads: int | None, summary,
-        notice: Callable[[str], None]) -> None:
-    """Paint the tasks `todo` (`batch.Task`) on Ray actors; `finish.result(task, answer)` for each."""
+def run(todo: list, finish, *, painter: type, files: Callable, address: str, workers: int | None,
+        threads: int | None, summary, notice: Callable[[str], None]) -> None:
+    """Paint the tasks `todo` (`batch.Task`) on Ray actors of class `painter` (`batch.Painter`), each task's
+    input files sent as `files(task, True)` gives them; `finish.result(task, answer)` for each."""
     threads = threads or 1
     started = time.perf_counter()
     with connect(address) as ray:
-        pool = _Pool(ray, todo, finish, workers=workers, threads=threads, notice=notice)
+        pool = _Pool(ray, todo, finish, painter=painter, files=files, workers=workers, threads=threads,
+                     notice=notice)
         try:
             summary.workers = len(pool.actors)
             pool.run(lambda: setattr(summary, "startup_s", time.perf_counter() - started))
@@ -95,11 +97,11 @@ def run(todo: list, finish, *, address: str, workers: int | None, threads: int |
 
 
 class _Pool:
-    def __init__(self, ray, todo: list, finish, *, workers: int | None, threads: int, notice):
+    def __init__(self, ray, todo: list, finish, *, painter: type, files: Callable, workers: int | None,
+                 threads: int, notice):
         from . import memory
-        from .batch import Painter
 
-        self.ray, self.finish, self.notice = ray, finish, notice
+        self.ray, self.finish, self.notice, self.files = ray, finish, notice, files
         self.exceptions = ray.exceptions
         largest = _largest_node_memory(ray)
         fitting = [t for t in todo if largest is None or t.memory + RAY_WORKER_BYTES <= largest]
@@ -118,7 +120,7 @@ class _Pool:
         if resources.get("CPU", 0) < threads:
             raise SettingsError(f"--threads {threads} is more than the Ray cluster's {resources.get('CPU', 0):g} "
                                 f"CPUs: use --threads {max(1, int(resources.get('CPU', 1)))} or fewer")
-        actor = ray.remote(Painter).options(num_cpus=threads, memory=need, max_restarts=-1,
+        actor = ray.remote(painter).options(num_cpus=threads, memory=need, max_restarts=-1,
                                             max_task_retries=0, scheduling_strategy="SPREAD")
         self.actors = [actor.remote(threads) for _ in range(workers)] if fitting else []
         self.live: dict = {}  # actor -> where it runs (after its first answer)
@@ -163,14 +165,12 @@ class _Pool:
             self.finish.failed(task.item, reason, task.key, task.attempts)
 
     def _send(self) -> None:
-        from .batch import task_files
-
         held = collections.Counter(actor for actor, _ in self.flight.values())
         for actor in list(self.live):
             while self.queue and held[actor] < DEPTH:
                 task = self.queue.popleft()
                 try:
-                    files = task_files(task, True)
+                    files = self.files(task, True)
                 except OSError as error:  # changed since the plan: fails alone
                     self.finish.failed(task.item, f"input could not be read: {error}", task.key, task.attempts)
                     continue

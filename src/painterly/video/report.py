@@ -102,11 +102,11 @@ def _style_losses(run, sampled: list[int], records: list[dict]) -> dict[int, flo
         return {}
     from ..backbones import import_tensorflow_quietly
     from .measure import StyleMeter
-    from .run import _read_png
+    from .sink import read_frame
 
     import_tensorflow_quietly()
     meter = StyleMeter([s.rgb for s in run.styles], run.job.settings, max(run.size), notice=run.notice)
-    return {i: meter(_read_png(run.frame_path(i)).astype(np.float32)) for i in sampled}
+    return {i: meter(read_frame(run.frame_path(i)).astype(np.float32)) for i in sampled}
 
 
 def _plot(points, label: str, colour: str) -> bytes:

@@ -31,11 +31,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import __version__, images
+from .. import images
 from ..errors import OutputError, PainterlyError, SettingsError
 from ..interrupts import EXIT_OK, Terminated, deferred_stop, exit_code
 from ..settings import Settings
+from ..version import __version__
 from . import sink as sinks
+from .sink import read_frame
 from .flow import Flow, FlowPair, warp, warping_error
 from .source import BrokenStream, open_source
 
@@ -291,7 +293,7 @@ class VideoRun:
             frame = _resized(raw, self.size)
             if index < self.done:  # resuming: only the last frame done is needed, as the chain's start
                 if index == self.done - 1:
-                    previous_input, previous_output = frame, _read_png(self.frame_path(index))
+                    previous_input, previous_output = frame, read_frame(self.frame_path(index))
                 self.painter.seen(frame)
                 continue
             began, began_cpu = time.perf_counter(), time.process_time()
@@ -354,7 +356,7 @@ class VideoRun:
                 for old in out.folder.glob("[0-9]" * 6 + ".png"):
                     old.unlink()
             for index in range(self.done):
-                out.write(_read_png(self.frame_path(index)))
+                out.write(read_frame(self.frame_path(index)))
         return self.output
 
     def metadata(self, mean_error: float | None) -> dict:
@@ -426,13 +428,6 @@ def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return np.ascontiguousarray(frame)
     shrink = size[0] * size[1] < frame.shape[0] * frame.shape[1]
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-
-
-def _read_png(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -313,3 +313,11 @@ def _codec_name(stream) -> str:
         return {"mp3float": "mp3", "aac_fixed": "aac", "ac3_fixed": "ac3"}.get(descriptor.name, descriptor.name)
     except Exception:  # an unknown decoder: take its name as it is
         return name
+
+
+def read_frame(path: Path) -> np.ndarray:
+    """A frame saved as PNG (the work folder's, or a folder output's), as uint8 RGB."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
