@@ -256,7 +256,36 @@ def _digest(image) -> tuple:
     return array.shape, str(array.dtype), hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest()
 
 
-class Objective:
+class NamedTerms:
+    """Lookups on an objective's `loss_terms`, shared by `Objective` and `tiling.TiledObjective`."""
+
+    loss_terms: tuple[Term, ...] = ()
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {t.name: t.weight for t in self.loss_terms}
+
+    def term(self, name: str) -> Term:
+        return next(t for t in self.loss_terms if t.name == name)
+
+    @property
+    def content_layers(self) -> tuple[str, ...]:
+        return self.term("content").layers
+
+    @property
+    def style_layers(self) -> tuple[str, ...]:
+        return self.term("style").layers
+
+    @property
+    def content_targets(self) -> Mapping[str, tf.Tensor]:
+        return self.term("content").feature_targets
+
+    @property
+    def style_targets(self) -> Mapping[str, tf.Tensor]:
+        return self.term("style").grams
+
+
+class Objective(NamedTerms):
     """α·content + β·style + TV (and any `extra_terms`) for one content image and a blend of style
     images, at one size: a list of named `Term`s.
 
@@ -311,29 +340,6 @@ class Objective:
         term_names(self.loss_terms)
         self.layers = tuple(dict.fromkeys(n for t in self.loss_terms for n in t.layers))
         self._value_and_grad = tf.function(self._value_and_grad_eager, reduce_retracing=True)
-
-    @property
-    def weights(self) -> dict[str, float]:
-        return {t.name: t.weight for t in self.loss_terms}
-
-    def term(self, name: str) -> Term:
-        return next(t for t in self.loss_terms if t.name == name)
-
-    @property
-    def content_layers(self) -> tuple[str, ...]:
-        return self.term("content").layers
-
-    @property
-    def style_layers(self) -> tuple[str, ...]:
-        return self.term("style").layers
-
-    @property
-    def content_targets(self) -> Mapping[str, tf.Tensor]:
-        return self.term("content").feature_targets
-
-    @property
-    def style_targets(self) -> Mapping[str, tf.Tensor]:
-        return self.term("style").grams
 
     def terms(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         """Weighted loss terms of a (1, H, W, 3) RGB 0..255 image, by name: content, style, tv, …"""

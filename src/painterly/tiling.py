@@ -79,7 +79,7 @@ def mirror_index(length: int, margin: int) -> np.ndarray:
     return np.where(i >= length, period - i, i)
 
 
-class TiledObjective:
+class TiledObjective(losses.NamedTerms):
     """`losses.Objective`'s loss and gradient, computed tile by tile: the same interface and numbers.
 
     tile: core size in pixels, a multiple of the deepest layer's stride. halo: context around each
@@ -143,29 +143,6 @@ class TiledObjective:
         inputs = [pixels, crops, targets, spec((None, None, 3), self.dtype)]
         self._sums = tf.function(self._tile_sums, input_signature=inputs)
         self._pullback = tf.function(self._tile_pullback, input_signature=inputs + [sums])
-
-    @property
-    def weights(self) -> dict[str, float]:
-        return {t.name: t.weight for t in self.loss_terms}
-
-    def term(self, name: str) -> losses.Term:
-        return next(t for t in self.loss_terms if t.name == name)
-
-    @property
-    def content_layers(self) -> tuple[str, ...]:
-        return self.term("content").layers
-
-    @property
-    def style_layers(self) -> tuple[str, ...]:
-        return self.term("style").layers
-
-    @property
-    def content_targets(self) -> Mapping[str, np.ndarray]:
-        return self.term("content").feature_targets
-
-    @property
-    def style_targets(self) -> Mapping[str, object]:
-        return self.term("style").grams
 
     def _check_geometry(self, tile: int, halo: int | None) -> tuple[int, int]:
         architecture = architectures.architecture(self.backbone.name)
