@@ -3,7 +3,7 @@ warped along the flow, and its objective gets a temporal term that holds it ther
 reliable.
 
     painter = OptimisePainter(job, styles, size)
-    image, terms = painter.paint(index, frame, previous_output, pair)
+    image, terms = painter.paint(index, frame, previous_output, pair)  # pair: a Future of the FlowPair
 
 * The first frame is a still: `settings.iterations` steps from `settings.init`.
 * ``flow`` (the default): frame t > 0 starts from warp(O_{t−1}) where the mask is 1 and, where it is 0
@@ -18,6 +18,8 @@ Each frame runs at one scale (the video's size: no coarse-to-fine).
 """
 
 from __future__ import annotations
+
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -131,7 +133,8 @@ class OptimisePainter:
     def seen(self, frame: np.ndarray) -> None:
         pass  # every frame's run is its own: nothing carries over but the previous output
 
-    def paint(self, index: int, frame: np.ndarray, previous_output, pair: FlowPair | None):
+    def paint(self, index: int, frame: np.ndarray, previous_output, pair: "Future[FlowPair] | None"):
+        pair = pair.result() if pair is not None else None
         settings = self.settings.replace(seed=self.settings.seed + index)
         temporal = self.job.temporal == "flow" and previous_output is not None and pair is not None
         start, extra = None, ()

@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -81,7 +82,7 @@ class FrameDone:
 
     index: int  # 0 .. frames − 1 within the range
     total: int | None  # frames the range holds (None: the container did not say)
-    seconds: float  # this frame's time: flow, painting, consistency and saving
+    seconds: float  # this frame's time: flow, painting and consistency (its PNG is written during the next)
     cpu_seconds: float  # the process's CPU time in that (all threads): what it costs on idle cores
     elapsed: float  # seconds since the run (or this resumed part of it) started
     warping_error: float | None  # against the previous output, with the input's flow (None for the first)
@@ -260,13 +261,17 @@ class VideoRun:
     def execute(self, listen: Listener | None) -> VideoOutcome:
         code, failure = EXIT_OK, None
         self.stopped = "interrupted"
+        frames = self._frames()
         try:
-            for frame in self._frames():
-                if listen is not None and listen(frame) is False:
-                    self.stopped = "cancelled"
-                    break
-            else:
-                self.stopped = "completed"
+            try:
+                for frame in frames:
+                    if listen is not None and listen(frame) is False:
+                        self.stopped = "cancelled"
+                        break
+                else:
+                    self.stopped = "completed"
+            finally:
+                frames.close()  # however it stopped, the last PNG reaches the disk before anything is encoded
         except KeyboardInterrupt as stop:
             code = exit_code(stop)
             self.stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
@@ -288,31 +293,44 @@ class VideoRun:
         """Paint the frames not done yet, each saved before the next is started."""
         flow = Flow(self.job.flow_preset)
         started = time.perf_counter()
-        previous_input = previous_output = None
-        for index, raw in enumerate(self.source):
-            frame = _resized(raw, self.size)
-            if index < self.done:  # resuming: only the last frame done is needed, as the chain's start
-                if index == self.done - 1:
-                    previous_input, previous_output = frame, read_frame(self.frame_path(index))
-                self.painter.seen(frame)
-                continue
-            began, began_cpu = time.perf_counter(), time.process_time()
-            pair = flow.pair(previous_input, frame) if previous_input is not None else None
-            image, terms = self.painter.paint(index, frame, previous_output, pair)
-            image = images.to_uint8(image)
-            error = reliable = None
-            if pair is not None:
-                error = warping_error(image, warp(previous_output, pair.backward), pair.mask)
-                reliable = float(pair.mask.mean())
-            sinks.write_png(self.frame_path(index), image)
-            now = time.perf_counter()
-            record = FrameDone(index, self.info.frames, now - began, time.process_time() - began_cpu,
-                               now - started, error, reliable, terms, image=image)
-            _append_record(self.work / "frames.jsonl", record.record())
-            self.records.append(record.record())
-            self.done = index + 1
-            previous_input, previous_output = frame, image
-            yield record
+        previous_input = previous_output = writing = None
+        # Two helper threads keep both cores busy: the flow of frame t is measured while the network
+        # paints it, and frame t's PNG is compressed while frame t+1 is painted (OpenCV, onnxruntime and
+        # zlib all release the GIL). At most one PNG is in flight; the stop waits for it (`execute`).
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="painterly-video")
+        try:
+            for index, raw in enumerate(self.source):
+                frame = _resized(raw, self.size)
+                if index < self.done:  # resuming: only the last frame done is needed, as the chain's start
+                    if index == self.done - 1:
+                        previous_input, previous_output = frame, read_frame(self.frame_path(index))
+                    self.painter.seen(frame)
+                    continue
+                began, began_cpu = time.perf_counter(), time.process_time()
+                pending = pool.submit(flow.pair, previous_input, frame) if previous_input is not None else None
+                image, terms = self.painter.paint(index, frame, previous_output, pending)
+                pair = pending.result() if pending is not None else None
+                image = images.to_uint8(image)
+                error = reliable = None
+                if pair is not None:
+                    error = warping_error(image, warp(previous_output, pair.backward), pair.mask)
+                    reliable = float(pair.mask.mean())
+                if writing is not None:
+                    writing.result()  # the previous frame is on disk (or its error is raised here)
+                writing = pool.submit(sinks.write_png, self.frame_path(index), image)
+                now = time.perf_counter()
+                record = FrameDone(index, self.info.frames, now - began, time.process_time() - began_cpu,
+                                   now - started, error, reliable, terms, image=image)
+                # a record whose PNG never arrived is dropped on --resume (`_prepare_work`): written first is safe
+                _append_record(self.work / "frames.jsonl", record.record())
+                self.records.append(record.record())
+                self.done = index + 1
+                previous_input, previous_output = frame, image
+                yield record
+            if writing is not None:
+                writing.result()
+        finally:
+            pool.shutdown(wait=True)  # the frame in flight reaches the disk before anything is encoded
         if self.done == 0:
             raise PainterlyError(f"'{self.info.path}' gave no frames: nothing to paint")
 
@@ -398,10 +416,12 @@ class _FastPainter:
         self.frames = FastFrames([s.rgb for s in self.styles], self.job.settings, self.size, first,
                                  network=self.network)
 
-    def paint(self, index: int, frame, previous_output, pair: FlowPair | None):
+    def paint(self, index: int, frame, previous_output, pair: "Future[FlowPair] | None"):
+        """The network paints `frame` while `pair`, the flow from the previous frame, is measured beside it."""
         if self.frames is None:
             self._start(frame)
-        return self.combine(self.frames.paint(frame), previous_output, pair), {}
+        painted = self.frames.paint(frame)
+        return self.combine(painted, previous_output, pair.result() if pair is not None else None), {}
 
     def describe(self) -> dict:
         return {"name": "fast", "network": "Magenta arbitrary image stylization (Ghiasi et al. 2017)"}
