@@ -3,11 +3,12 @@
     GET  /                              the page (static/index.html; works offline)
     GET  /api/settings                  the form: fields from Settings, presets, limits
     POST /api/jobs                      create a job (multipart: content, style..., or demo=true; preset; settings)
+    POST /api/videos                    create a video job (multipart: video, style...; preset; settings; temporal...)
     GET  /api/jobs                      every job, newest first
     GET  /api/jobs/{id}                 one job's status
     GET  /api/jobs/{id}/events          its progress as server-sent events (step records, then state changes)
     GET  /api/jobs/{id}/preview         the latest image (PNG)
-    GET  /api/jobs/{id}/result          the result (PNG, as a download)
+    GET  /api/jobs/{id}/result          the result (PNG, or a video job's MP4, as a download)
     GET  /api/jobs/{id}/report          the report page; /report.zip the whole report folder
     POST /api/jobs/{id}/cancel          cancel it
     GET  /api/openapi.json              this API's OpenAPI document
@@ -16,8 +17,9 @@ Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every b
 
 Against a hostile page or user: a request whose Host is not one of the names this server serves is
 refused (421: DNS rebinding), one from another site's page too (403); request bodies are counted as they
-arrive, chunked or not, and cut off at the limit (413); every response carries a Content-Security-Policy
-and the other security headers; the reports served show file names, not the server's paths.
+arrive, chunked or not, and cut off at the limit of what the route takes (413: POST /api/videos takes a
+clip, every other route images only); every response carries a Content-Security-Policy and the other
+security headers; the reports served show file names, not the server's paths.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ from starlette.datastructures import Headers, UploadFile
 from .. import images
 from ..images import demo_pair
 from ..errors import InputImageError, PainterlyError, SettingsError
-from . import forms
-from .jobs import FINISHED, Jobs, JobStateError, QueueFull
+from . import forms, videos
+from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull
 
 STATIC = Path(__file__).resolve().parent / "static"
 JOB_ID = r"^[0-9a-f]{32}$"
@@ -55,14 +57,16 @@ POLL_SECONDS = 0.25  # how often an event stream looks for new steps
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 LIST_LIMIT = 1000  # most jobs one GET /api/jobs returns
 # the page's own files only (static/: no inline script or style, no eval); nothing framed, nothing framing it
-PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 # a report page is self-contained: an inline <style> and data: images, no script at all
 REPORT_POLICY = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                  "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
 SECURITY_HEADERS = (("content-security-policy", PAGE_POLICY), ("x-frame-options", "DENY"),
                     ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"))
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+UPLOADS = ("content", "style", "demo", "video")  # the form's file fields (and the demo switch), not settings
+MEDIA = {"image": "image/png", "video": "video/mp4"}
 
 
 class TooLarge(InputImageError):
@@ -107,27 +111,39 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
     def page():
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    @app.get("/api/settings", summary="The form: settings fields, presets and this server's limits")
+    @app.get("/api/settings", summary="The form: settings fields, presets, video options and this server's limits")
     def settings():
-        return {"fields": forms.fields(), "presets": forms.presets(), "limits": _limits(limits)}
+        return {"fields": forms.fields(), "presets": forms.presets(), "video": list(videos.OPTIONS),
+                "limits": _limits(limits)}
 
     @app.post("/api/jobs", status_code=201, summary="Create a job", openapi_extra=_job_form_schema())
     async def create(request: Request):
-        if jobs.waiting() >= limits.queue:  # early, before the upload; submit checks again, atomically
-            raise QueueFull(f"{limits.queue} jobs are already waiting: try again when one has finished")
-        # generous file count: past it Starlette refuses first; up to it, _inputs names the limit
-        form = await request.form(max_files=limits.styles + 16, max_fields=200, max_part_size=2**16)
-        settings_form = {k: v for k, v in form.multi_items() if k not in ("content", "style", "demo")
-                         and isinstance(v, str)}
+        form, settings_form = await _form(request, jobs, limits)
+        if any(isinstance(v, UploadFile) for v in form.getlist("video")) or set(settings_form) & set(videos.NAMES):
+            raise PainterlyError("a video job is made by POST /api/videos (with a video file): send it there")
         preset_name = str(settings_form.pop("preset", "") or "default")
         settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before any image work
         _check_work(settings, limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
             content, styles = await _inputs(form, Path(staging), limits)
-            if settings.style_blend is not None and len(settings.style_blend) != len(styles):
-                raise PainterlyError(f"{len(settings.style_blend)} style weights for {len(styles)} style images: "
-                                     f"give one per style image")
+            _check_blend(settings, styles)
             return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue)
+
+    @app.post("/api/videos", status_code=201, summary="Create a video job", openapi_extra=_video_form_schema())
+    async def create_video(request: Request):
+        form, settings_form = await _form(request, jobs, limits)
+        options_form = {name: settings_form.pop(name) for name in videos.NAMES if name in settings_form}
+        preset_name = str(settings_form.pop("preset", "") or "default")
+        if not (settings_form.get("method") or "").strip():
+            settings_form["method"] = "fast"  # a video is painted with the fast method unless the form says otherwise
+        settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before the clip is read
+        options = videos.parse_options(options_form, settings, limits)
+        with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
+            content, styles, clip = await _video_inputs(form, Path(staging), limits)
+            videos.check_work(settings, options, clip, limits)
+            _check_blend(settings, styles)
+            return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue,
+                                           video={**options, "clip": clip})
 
     @app.get("/api/jobs", summary="Every job, newest first")
     def listing(limit: int = Query(100, ge=1, le=LIST_LIMIT, description=f"at most this many (1 to {LIST_LIMIT})")):
@@ -158,16 +174,22 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
     @app.get("/api/jobs/{job_id}/preview", summary="The latest image (PNG)", response_class=Response)
     def preview(job_id: str):
         _status(jobs, job_id)
+        job = _status(jobs, job_id)
         image = jobs.latest_image(job_id)
         if image is not None:
             return Response(_png(image), media_type="image/png", headers={"Cache-Control": "no-store"})
-        return FileResponse(_file(jobs, job_id, "result.png", "no image yet: the job has not made its first step"),
+        kept = videos.PREVIEW if job["kind"] == "video" else "result.png"  # a video's: its latest frame
+        return FileResponse(_file(jobs, job_id, kept, "no image yet: the job has not made its first step"),
                             media_type="image/png", headers={"Cache-Control": "no-store"})
 
-    @app.get("/api/jobs/{job_id}/result", summary="The result (PNG download)", response_class=FileResponse)
+    @app.get("/api/jobs/{job_id}/result", summary="The result (PNG, or a video job's MP4; a download)",
+             response_class=FileResponse)
     def result(job_id: str):
-        path = _file(jobs, job_id, "result.png", "no result yet: the job has not made its first step")
-        return FileResponse(path, media_type="image/png", filename=f"painterly-{job_id[:8]}.png")
+        kind = _status(jobs, job_id)["kind"]
+        missing = ("no result yet: the job has not made its first step" if kind == "image" else
+                   "no video yet: it is written when the job ends, with the frames done")
+        path = _file(jobs, job_id, RESULTS[kind], missing)
+        return FileResponse(path, media_type=MEDIA[kind], filename=f"painterly-{job_id[:8]}{Path(path).suffix}")
 
     @app.get("/api/jobs/{job_id}/report", summary="The report page (self-contained HTML)", response_class=FileResponse)
     def report(job_id: str):
@@ -193,12 +215,57 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
     return app
 
 
+async def _form(request: Request, jobs: Jobs, limits: forms.Limits):
+    """The multipart form of a new job, and its text fields (settings, preset, options) by name."""
+    if jobs.waiting() >= limits.queue:  # early, before the upload; submit checks again, atomically
+        raise QueueFull(f"{limits.queue} jobs are already waiting: try again when one has finished")
+    # generous file count: past it Starlette refuses first; up to it, _inputs names the limit
+    form = await request.form(max_files=limits.styles + 16, max_fields=200, max_part_size=2**16)
+    return form, {k: v for k, v in form.multi_items() if k not in UPLOADS and isinstance(v, str)}
+
+
+def _check_blend(settings, styles: list) -> None:
+    if settings.style_blend is not None and len(settings.style_blend) != len(styles):
+        raise PainterlyError(f"{len(settings.style_blend)} style weights for {len(styles)} style images: "
+                             f"give one per style image")
+
+
+def _files(form, field: str) -> list[UploadFile]:
+    return [v for v in form.getlist(field) if isinstance(v, UploadFile) and v.filename]
+
+
+def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pair)") -> list[UploadFile]:
+    uploads = _files(form, "style")
+    if not uploads:
+        raise PainterlyError(f"no style image: pick at least one painting{hint}")
+    if len(uploads) > limits.styles:
+        raise PainterlyError(f"{len(uploads)} style images: choose at most {limits.styles}")
+    return uploads
+
+
+async def _video_inputs(form, staging: Path, limits: forms.Limits):
+    """(clip, styles, the clip's numbers) from a video job's form; the clip probed against the video limits."""
+    clips = _files(form, "video")
+    if str(form.get("demo") or "").strip().lower() in ("true", "on", "1") or _files(form, "content"):
+        raise PainterlyError("a video job paints a video: send the clip as 'video' and no photo or demo")
+    if not clips:
+        raise PainterlyError("no video: pick the clip to paint")
+    if len(clips) > 1:
+        raise PainterlyError("several videos: pick one clip to paint")
+    styles = _style_uploads(form, limits, hint="")
+    path = staging / "content"
+    name = await _store(clips[0], path, "video", limits.video_bytes, "cut it shorter or downscale it",
+                        limit="video upload limit")
+    clip = await asyncio.to_thread(videos.probe, path, name, limits)
+    saved = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(styles, 1)]
+    return (name, path), saved, clip
+
+
 async def _inputs(form, staging: Path, limits: forms.Limits):
     """(content, styles) from the form; every image saved under our name and checked."""
-    uploads_content = [v for v in form.getlist("content") if isinstance(v, UploadFile)]
-    uploads_styles = [v for v in form.getlist("style") if isinstance(v, UploadFile) and v.filename]
+    uploads_content = _files(form, "content")
+    uploads_styles = _files(form, "style")
     demo = str(form.get("demo") or "").strip().lower() in ("true", "on", "1")
-    uploads_content = [u for u in uploads_content if u.filename]
     if demo:
         if uploads_content or uploads_styles:
             raise PainterlyError("the demo uses the bundled pair: remove the uploaded images or untick the demo")
@@ -209,26 +276,28 @@ async def _inputs(form, staging: Path, limits: forms.Limits):
         raise PainterlyError("no content photo: pick the photo to repaint (or use the demo pair)")
     if len(uploads_content) > 1:
         raise PainterlyError("several content photos: pick one photo to repaint")
-    if not uploads_styles:
-        raise PainterlyError("no style image: pick at least one painting (or use the demo pair)")
-    if len(uploads_styles) > limits.styles:
-        raise PainterlyError(f"{len(uploads_styles)} style images: choose at most {limits.styles}")
+    uploads_styles = _style_uploads(form, limits)
     content = await _save(uploads_content[0], staging / "content", "content photo", limits)
     styles = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(uploads_styles, 1)]
     return content, styles
 
 
 async def _save(upload: UploadFile, path: Path, role: str, limits: forms.Limits) -> tuple[str, Path]:
-    """Write an upload to `path` (our name, not the user's) and check it as the CLI checks its inputs."""
+    """Write an image upload to `path` (our name, not the user's) and check it as the CLI checks its inputs."""
+    name = await _store(upload, path, role, limits.upload_bytes, "downscale it or choose a smaller file")
+    return _checked(path, name, role, limits)
+
+
+async def _store(upload: UploadFile, path: Path, role: str, most: int, fix: str, limit: str = "upload limit") -> str:
+    """Write an upload of at most `most` bytes to `path`; the user's name for it, for display."""
     name = _display_name(upload.filename)
     size = upload.size if upload.size is not None else 0
-    if size > limits.upload_bytes:
-        raise TooLarge(f"{role} '{name}' is {_mb(size)}, over the upload limit of {_mb(limits.upload_bytes)}: "
-                             f"downscale it or choose a smaller file")
+    if size > most:
+        raise TooLarge(f"{role} '{name}' is {_mb(size)}, over the {limit} of {_mb(most)}: {fix}")
     await upload.seek(0)
     with open(path, "wb") as file:
         await asyncio.to_thread(shutil.copyfileobj, upload.file, file)
-    return _checked(path, name, role, limits)
+    return name
 
 
 def _copy(source: Path, path: Path, name: str) -> tuple[str, Path]:
@@ -296,14 +365,16 @@ def _mb(size: int) -> str:
 
 def _limits(limits: forms.Limits) -> dict:
     return {"upload_bytes": limits.upload_bytes, "pixels": limits.pixels, "size": limits.size,
-            "iterations": limits.iterations, "styles": limits.styles, "queue": limits.queue, "work": limits.work}
+            "iterations": limits.iterations, "styles": limits.styles, "queue": limits.queue, "work": limits.work,
+            "video_bytes": limits.video_bytes, "video_seconds": limits.video_seconds,
+            "video_frames": limits.video_frames, "video_pixels": limits.video_pixels}
 
 
 def _check_work(settings, limits: forms.Limits) -> None:
     """Refuse a job whose total work (pixels × iterations, summed over its scales) is over the limit.
     Each scale counts as a square of its longest side: an upper bound, known before any image is read."""
     sides = settings.scale_sizes(settings.size)
-    work = sum(side * side * settings.scale_iterations(scale) for scale, side in enumerate(sides))
+    work = forms.work_of(settings)
     if work > limits.work:
         scales = f"{len(sides)} scales ({', '.join(map(str, sides))} px)" if len(sides) > 1 else f"{sides[0]} px"
         raise SettingsError(f"this job is {work:,} pixel-iterations over {scales}, over this server's limit of "
@@ -342,7 +413,8 @@ class _Guard:
     def __init__(self, app, *, limits: forms.Limits, hosts: Iterable[str] | None):
         self.app = app
         self.most = limits.upload_bytes * (limits.styles + 1) + 2**20
-        self.per_image = limits.upload_bytes
+        self.most_video = limits.video_bytes + limits.upload_bytes * limits.styles + 2**20  # POST /api/videos
+        self.per_image, self.per_video = limits.upload_bytes, limits.video_bytes
         self.hosts = None if hosts is None else {_host_name(h) for h in hosts}
         self.any_address = bool(self.hosts and self.hosts & {"0.0.0.0", "::"})
 
@@ -365,15 +437,15 @@ class _Guard:
         refusal = self._refusal(scope)
         if refusal is not None:
             return await JSONResponse({"detail": refusal[1]}, status_code=refusal[0])(scope, receive, secured)
-        received = 0
+        received, most = 0, self._most(scope)
 
         async def counted():
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.most:
-                    raise TooLarge(self._too_large(received))
+                if received > most:
+                    raise TooLarge(self._too_large(scope, f"over {_mb(most)} ({_mb(received)} so far)"))
             return message
 
         try:
@@ -383,9 +455,13 @@ class _Guard:
                 raise
             await JSONResponse({"detail": str(error)}, status_code=413)(scope, receive, secured)
 
-    def _too_large(self, size: int) -> str:
-        return (f"the upload is over {_mb(self.most)} ({_mb(size)} so far), over the upload limit of "
-                f"{_mb(self.per_image)} per image: choose smaller files")
+    def _most(self, scope) -> int:
+        return self.most_video if scope.get("path") == "/api/videos" else self.most
+
+    def _too_large(self, scope, size: str) -> str:
+        video = f"{_mb(self.per_video)} per video and " if scope.get("path") == "/api/videos" else ""
+        return f"the upload is {size}, over the upload limit of {video}{_mb(self.per_image)} per image: choose " \
+               f"smaller files"
 
     def _refusal(self, scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)
@@ -403,9 +479,8 @@ class _Guard:
             return 403, f"a request from the page of {_UNSAFE.sub('', origin)[:80]} was refused: use painterly's own " \
                         f"page or a script"
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.most:
-            return 413, (f"the upload is {_mb(int(declared))}, over the upload limit of {_mb(self.per_image)} "
-                         f"per image: choose smaller files")
+        if declared and declared.isdigit() and int(declared) > self._most(scope):
+            return 413, self._too_large(scope, _mb(int(declared)))
         return None
 
 
@@ -451,6 +526,20 @@ def _job_form_schema() -> dict:
                                      **({"enum": field["choices"]} if field["choices"] else {})}
     return {"requestBody": {"required": True,
                             "content": {"multipart/form-data": {"schema": {"type": "object", "properties": properties}}}}}
+
+
+def _video_form_schema() -> dict:
+    """The multipart body of POST /api/videos: the clip, the paintings, the settings and the video options."""
+    schema = _job_form_schema()
+    properties = schema["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    del properties["content"], properties["demo"]
+    properties["video"] = {"type": "string", "format": "binary",
+                           "description": "the clip to paint (within the server's limits: GET /api/settings)"}
+    properties["method"]["default"] = "fast"
+    for option in videos.OPTIONS:
+        properties[option["name"]] = {"type": "string", "description": f"{option['help']} (as {option['flag']})",
+                                      **({"enum": option["choices"]} if option["choices"] else {})}
+    return schema
 
 
 def _version() -> str:

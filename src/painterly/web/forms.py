@@ -38,6 +38,10 @@ class Limits:
     styles: int = 4  # style images per job
     queue: int = 20  # jobs waiting at once
     work: int = 1024 * 1024 * 5000  # pixel-iterations per job, summed over its scales (a full-size job at most)
+    video_bytes: int = 50 * 2**20  # per video file
+    video_seconds: float = 10.0  # length of a video, as its container says
+    video_frames: int = 600  # frames of a video (a high frame rate within the seconds)
+    video_pixels: int = 1280 * 720  # per decoded video frame
 
 
 def fields() -> list[dict]:
@@ -112,6 +116,12 @@ def _check_limits(s: Settings, limits: Limits) -> None:
         if value is not None and value > limits.iterations:
             raise SettingsError(f"{name.replace('_', ' ')} {value} is over this server's limit: "
                                 f"choose at most {limits.iterations}")
+
+
+def work_of(s: Settings) -> int:
+    """The pixel-iterations of a still job, summed over its scales; each scale counts as a square of its longest
+    side: an upper bound, known before any image is read."""
+    return sum(side * side * s.scale_iterations(scale) for scale, side in enumerate(s.scale_sizes(s.size)))
 
 
 def _type_name(f: dataclasses.Field) -> str:

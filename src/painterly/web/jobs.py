@@ -1,13 +1,16 @@
-"""The web app's jobs: records in SQLite, results in files, worker threads running `Transfer`.
+"""The web app's jobs: records in SQLite, results in files, worker threads running `Transfer` (a photo) or
+`run_video` (a clip, see `videos`).
 
     jobs = Jobs(data_dir)      # opens data_dir/jobs.sqlite; jobs a crash cut off become "interrupted"
     jobs.start()               # the worker threads (one by default: the work is CPU bound)
     job = jobs.submit(settings, "default", content, styles)   # inputs: (display name, file) pairs
+    jobs.submit(settings, "default", clip, styles, video={"temporal": "flow", ..., "clip": {...}})  # a video
     jobs.status(id); jobs.records(id, since); jobs.cancel(id); jobs.close()
 
 A job's folder `data_dir/jobs/<id>/` holds its inputs under fixed names (`content`, `style-1`, ...),
 `result.png` (rewritten with the best image so far every few seconds while it runs, so a crash
-leaves it) and `report/`. User file names are kept for display only, never used as paths.
+leaves it) and `report/`; a video job's `content` is the clip and its result `result.mp4` (see `videos`).
+User file names are kept for display only, never used as paths.
 No FastAPI here: this module is the Python side, `app.py` the HTTP side.
 """
 
@@ -30,10 +33,12 @@ import numpy as np
 
 from ..errors import PainterlyError
 from ..settings import Settings
+from . import videos
 
 STATES = ("queued", "running", "completed", "cancelled", "interrupted", "failed")
 FINISHED = frozenset(STATES[2:])
 SAVE_SECONDS = 2.0  # a running job's best image so far is written at most this often
+RESULTS = {"image": "result.png", "video": videos.RESULT}  # a job's result file, by its kind
 _LOG = logging.getLogger("painterly.web")
 
 _SCHEMA = """
@@ -47,8 +52,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     started REAL,
     finished REAL,
     message TEXT,                -- why it failed or stopped, or a notice (e.g. the backbone fallback)
-    progress TEXT                -- JSON: the latest step's numbers
+    progress TEXT,               -- JSON: the latest step's numbers (a video's: the latest frame's)
+    video TEXT                   -- JSON: a video job's options and its clip's numbers; NULL for a photo
 )"""
+COLUMNS_ADDED = {"video": "TEXT"}  # to a jobs.sqlite made before they existed
 
 
 class JobStateError(PainterlyError):
@@ -69,6 +76,10 @@ class Store:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            for name, kind in COLUMNS_ADDED.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     def add(self, **fields) -> None:
         names = ", ".join(fields)
@@ -106,7 +117,7 @@ class Store:
 
 def _row(row: sqlite3.Row) -> dict:
     job = dict(row)
-    for name in ("settings", "inputs", "progress"):
+    for name in ("settings", "inputs", "progress", "video"):
         job[name] = json.loads(job[name]) if job[name] else None
     return job
 
@@ -116,7 +127,7 @@ class _Live:
     """What a job running in this process shows beyond its record: every step, the latest image."""
 
     records: list = dataclasses.field(default_factory=list)  # one progress dict per step
-    image: np.ndarray | None = None  # the latest step's image (float32 RGB 0..255)
+    image: np.ndarray | None = None  # the latest step's image (float32 RGB 0..255; a video's frame: uint8)
     tile: dict | None = None  # a tiled run: tiles done in the evaluation under way, {"done", "total"}
     stop: threading.Event = dataclasses.field(default_factory=threading.Event)
     stop_as: str = "cancelled"  # the state a stopped job ends in: "cancelled" or "interrupted"
@@ -137,7 +148,9 @@ class Jobs:
         self._threads: list[threading.Thread] = []
         self._closing = False
         for job in self.store.all("running"):  # a crash or a restart cut these off
-            kept = ": the best image so far is kept" if (self.job_folder(job["id"]) / "result.png").is_file() else ""
+            folder = self.job_folder(job["id"])
+            shutil.rmtree(folder / videos.WORK, ignore_errors=True)  # a video's frames done: no resume from the web
+            kept = ": the best image so far is kept" if (folder / "result.png").is_file() else ""
             self.store.update(job["id"], state="interrupted", finished=time.time(),
                               message=f"the server stopped while this job ran{kept}")
 
@@ -169,10 +182,11 @@ class Jobs:
         self._lockfile.close()
 
     def submit(self, settings: Settings, preset: str, content: tuple[str, Path],
-               styles: list[tuple[str, Path]], *, limit: int | None = None) -> dict:
+               styles: list[tuple[str, Path]], *, limit: int | None = None, video: dict | None = None) -> dict:
         """Queue a job. content, styles: (display name, checked image file); the files are moved in.
         limit: the most jobs that may wait; past it, QueueFull (checked and inserted under one lock, so
-        parallel submissions cannot all pass the check)."""
+        parallel submissions cannot all pass the check). video: a video job's options and clip (see `videos`):
+        content is then the checked clip."""
         job_id = uuid.uuid4().hex
         folder = self.job_folder(job_id)
         inputs = {"content": content[0], "styles": [name for name, _ in styles]}
@@ -185,7 +199,8 @@ class Jobs:
                 shutil.move(path, folder / f"style-{i}")
             self._live[job_id] = _Live()
             self.store.add(id=job_id, created=time.time(), state="queued", preset=preset,
-                           settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs))
+                           settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs),
+                           video=json.dumps(video) if video is not None else None)
         self._queue.put(job_id)
         return self.status(job_id)
 
@@ -210,8 +225,9 @@ class Jobs:
         return self.folder / "jobs" / job_id
 
     def status(self, job_id: str) -> dict:
-        """The job's record, plus: queue position, whether a stop was asked, which files exist."""
+        """The job's record, plus: its kind, queue position, whether a stop was asked, which files exist."""
         job = self._get(job_id)
+        job["kind"] = "video" if job["video"] else "image"
         folder = self.job_folder(job_id)
         live = self._live.get(job_id)
         job["stopping"] = bool(live and live.stop.is_set() and job["state"] == "running")
@@ -220,7 +236,7 @@ class Jobs:
         if job["state"] == "queued":
             queued = [j["id"] for j in self.store.all("queued")]
             job["position"] = queued.index(job_id) + 1 if job_id in queued else None
-        job["result"] = (folder / "result.png").is_file()
+        job["result"] = (folder / RESULTS[job["kind"]]).is_file()
         job["report"] = (folder / "report" / "index.html").is_file()
         return job
 
@@ -259,7 +275,8 @@ class Jobs:
                     continue  # cancelled while it waited
                 self.store.update(job_id, state="running", started=time.time())
             try:
-                self._run(job, self._live.setdefault(job_id, _Live()), cache)
+                run = self._run_video if job["video"] else self._run
+                run(job, self._live.setdefault(job_id, _Live()), cache)
             except Exception as error:  # a bug must not kill the worker; the job says what happened
                 _LOG.exception("job %s failed", job_id)
                 self.store.update(job_id, state="failed", finished=time.time(), message=f"internal error: {error!r}")
@@ -267,7 +284,7 @@ class Jobs:
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
         from ..runner import Job, run_job
 
-        settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["settings"].items()})
+        settings = _settings(job)
         folder = self.job_folder(job["id"])
         styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
         notices: list[str] = []
@@ -310,12 +327,36 @@ class Jobs:
                 ": the best image so far is kept" if kept else "")
         self.store.update(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
 
+    def _run_video(self, job: dict, live: _Live, cache: dict) -> None:
+        settings = _settings(job)
+        key = _backbone_key(settings)
+
+        def started(run) -> None:  # the optimisation's feature network, kept for the next job that asks for it
+            if settings.method == "optimise":
+                cache.clear()
+                cache[key] = run.painter.backbone
+
+        options = {name: job["video"].get(name) for name in videos.NAMES}
+
+        def update(**fields) -> None:
+            self.store.update(job["id"], **fields)
+
+        state, message = videos.run(self.job_folder(job["id"]), settings, options, live,
+                                    shown=job["inputs"]["content"], most_frames=job["video"]["clip"]["frames"],
+                                    save_seconds=SAVE_SECONDS, update=update, backbone=cache.get(key),
+                                    on_start=started)
+        self.store.update(job["id"], state=state, finished=time.time(), message=message)
+
     def _save_best(self, run, folder: Path, live: _Live) -> None:
         from .. import images
 
         images.save_image(folder / "result.png", run.best.image, run.alpha)  # atomic: temporary file, rename
         if live.records:
             self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+
+
+def _settings(job: dict) -> Settings:
+    return Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["settings"].items()})
 
 
 def _backbone_key(s: Settings) -> tuple:

@@ -50,6 +50,14 @@ def build_parser():
                         help=f"largest output side a job may ask for (default {limits.size})")
     parser.add_argument("--max-queue", type=int, default=limits.queue, metavar="N",
                         help=f"most jobs waiting at once (default {limits.queue})")
+    parser.add_argument("--max-video-mb", type=float, default=limits.video_bytes / 2**20, metavar="MB",
+                        help=f"largest video file accepted (default {limits.video_bytes // 2**20})")
+    parser.add_argument("--max-video-seconds", type=float, default=limits.video_seconds, metavar="S",
+                        help=f"longest video accepted, in seconds (default {limits.video_seconds:g})")
+    parser.add_argument("--max-video-frames", type=int, default=limits.video_frames, metavar="N",
+                        help=f"most frames in a video (default {limits.video_frames})")
+    parser.add_argument("--max-video-pixels", type=int, default=limits.video_pixels, metavar="N",
+                        help=f"largest video frame in pixels (default {limits.video_pixels:,}: 1280×720)")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -72,6 +80,10 @@ def main(argv: Sequence[str]) -> int:
         raise SettingsError("--max-upload-mb, --max-pixels must be positive and --max-size 16 to 16384")
     if not 1 <= args.max_queue <= 10_000:
         raise SettingsError(f"--max-queue {args.max_queue} is out of range: choose 1 to 10000")
+    if not (args.max_video_mb > 0 and args.max_video_seconds > 0 and args.max_video_frames >= 1
+            and args.max_video_pixels >= 1):
+        raise SettingsError("--max-video-mb, --max-video-seconds, --max-video-frames and --max-video-pixels must be "
+                            "positive")
     hosts = allowed_hosts(args.host, args.allowed_host)
     _check_port(args.host, args.port)
     try:
@@ -85,7 +97,9 @@ def main(argv: Sequence[str]) -> int:
     defaults = Limits()
     limits = Limits(upload_bytes=int(args.max_upload_mb * 2**20), pixels=args.max_pixels, size=args.max_size,
                     queue=args.max_queue,  # the work of one job: a single scale of the largest size, most steps
-                    work=max(defaults.work, args.max_size**2 * defaults.iterations))
+                    work=max(defaults.work, args.max_size**2 * defaults.iterations),
+                    video_bytes=int(args.max_video_mb * 2**20), video_seconds=args.max_video_seconds,
+                    video_frames=args.max_video_frames, video_pixels=args.max_video_pixels)
     app = create_app(args.data_dir, workers=args.workers, limits=limits, allowed_hosts=hosts)
     if not args.quiet:
         host = f"[{args.host}]" if ":" in args.host else args.host

@@ -1,0 +1,237 @@
+"""The web app's video jobs: a clip checked against the server's limits, the video options parsed, and one
+job run over `painterly.video.run_video`, each finished frame handed to the job's live view.
+
+    clip = probe(path, "holiday.mp4", limits)    # before any work: one line naming the limit it is over
+    options = parse_options(form, settings, limits)   # temporal mode, its weight, frame iterations
+    check_work(settings, options, clip, limits)
+    state, message = run(folder, settings, options, live, shown="holiday.mp4", ...)   # in a worker of `jobs`
+
+A video job's folder holds the clip as `content` (our name, not the user's), `style-1`, ..., `result.mp4`
+(H.264, the clip's audio copied) and `preview.png` (the latest frame, rewritten every few seconds). The
+frames done wait in `work/` while it runs; that folder is removed when the job ends, the video holds them.
+No FastAPI here: `app.py` is the HTTP side, `jobs.py` the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Mapping
+
+from ..errors import PainterlyError, SettingsError
+from ..settings import Settings
+from .forms import Limits, work_of
+
+RESULT = "result.mp4"
+PREVIEW = "preview.png"
+WORK = "work"
+MODES = ("flow", "blend", "none")  # as video.run.MODES (not imported here: that pulls in OpenCV)
+FRAME_ITERATIONS = 10  # video.optimise's default steps for each frame after the first
+OPTIONS = (  # the video's own fields, as `painterly video`'s flags of the same names
+    {"name": "temporal", "label": "Temporal mode", "flag": "--temporal", "type": "str", "choices": list(MODES),
+     "default": "flow", "methods": ["optimise", "fast"],
+     "help": "flow: the previous frame's output warped along the optical flow and blended in where the flow is "
+             "reliable; blend: plain blending with the previous output; none: frame by frame"},
+    {"name": "temporal_weight", "label": "Temporal weight", "flag": "--temporal-weight", "type": "float",
+     "choices": None, "default": None, "methods": ["optimise", "fast"],
+     "help": "fast: the previous output's share, 0..1 (default 0.8); optimise: the temporal term's weight "
+             "(default 100)"},
+    {"name": "frame_iterations", "label": "Frame iterations", "flag": "--frame-iterations", "type": "int",
+     "choices": None, "default": None, "methods": ["optimise"],
+     "help": f"optimise: steps for each frame after the first (default {FRAME_ITERATIONS}); the first gets "
+             f"the iterations"},
+)
+NAMES = tuple(option["name"] for option in OPTIONS)
+
+
+class VideoRefused(PainterlyError):
+    """An uploaded clip over one of the server's limits, or one FFmpeg cannot read."""
+
+
+# -- before the job is queued
+
+
+def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -> dict:
+    """The video options from the form's non-empty values; SettingsError naming the field."""
+    options = {"temporal": "flow", "temporal_weight": None, "frame_iterations": None}
+    for option in OPTIONS:
+        text = (form.get(option["name"]) or "").strip()
+        if text:
+            options[option["name"]] = _value(option, text)
+    if options["temporal"] not in MODES:
+        raise SettingsError(f"temporal mode '{options['temporal'][:40]}' is not one of {', '.join(MODES)}: choose one")
+    weight = options["temporal_weight"]
+    if weight is not None and not (0 <= weight <= (1 if settings.method == "fast" else 1e6)):
+        most = "1 (the previous output's share)" if settings.method == "fast" else "10^6"
+        raise SettingsError(f"temporal weight {weight:g} is out of range: give 0 to {most}")
+    frames = options["frame_iterations"]
+    if frames is not None:
+        if settings.method != "optimise":
+            raise SettingsError(f"frame iterations apply to the optimise method only: leave them empty with "
+                                f"method {settings.method}")
+        if not 1 <= frames <= limits.iterations:
+            raise SettingsError(f"frame iterations {frames} is out of range: choose 1 to {limits.iterations}")
+    return options
+
+
+def _value(option: dict, text: str):
+    kind = {"int": int, "float": float}.get(option["type"])
+    if kind is None:
+        return text
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"setting {option['flag']}: '{text[:40]}' is not {'a whole' if kind is int else 'a'} "
+                            f"number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SettingsError(f"setting {option['flag']}: '{text[:40]}' is not a finite number")
+    return value
+
+
+def probe(path: Path, shown: str, limits: Limits) -> dict:
+    """Check the clip at `path` (shown to the user as `shown`) against the limits, and that it decodes:
+    its numbers (frames, seconds, size, fps, audio), or VideoRefused in one line naming the limit."""
+    from ..video.source import InputVideoError, open_source
+
+    try:
+        source = open_source(path)
+        info = source.info
+        if _is_still(path):
+            raise VideoRefused(f"'{shown}' is a still image, not a video: paint it as a photo instead")
+        width, height = info.size
+        if width * height > limits.video_pixels:
+            raise VideoRefused(f"video '{shown}' has {width}×{height} frames ({width * height:,} pixels), over this "
+                               f"server's limit of {limits.video_pixels:,} pixels per frame: downscale it "
+                               f"(e.g. ffmpeg -i IN -vf scale=1280:-2 OUT.mp4)")
+        frames = info.frames if info.frames is not None else _count_frames(path, limits.video_frames + 1)
+        seconds = frames / float(info.fps)
+        if seconds > limits.video_seconds:
+            raise VideoRefused(f"video '{shown}' is {seconds:.1f} s long, over this server's limit of "
+                               f"{limits.video_seconds:g} s per video: cut it shorter "
+                               f"(e.g. ffmpeg -i IN -t {limits.video_seconds:g} OUT.mp4)")
+        if frames > limits.video_frames:
+            raise VideoRefused(f"video '{shown}' has {frames} frames, over this server's limit of "
+                               f"{limits.video_frames} frames per video: cut it shorter or lower its frame rate "
+                               f"(e.g. ffmpeg -i IN -r 25 OUT.mp4)")
+        decoded = iter(source)  # the first frame now: a clip with none is refused before it waits in the queue
+        next(decoded)
+        decoded.close()
+    except InputVideoError as error:
+        message = str(error).replace(f"'{path}'", f"'{shown}'").replace(" or a folder of frames", "")
+        raise VideoRefused(message) from None
+    return {"frames": frames, "seconds": round(seconds, 3), "size": [width, height], "fps": float(info.fps),
+            "audio": info.audio}
+
+
+def _is_still(path: Path) -> bool:
+    """Whether FFmpeg reads `path` as a single picture (its image demuxers: png_pipe, jpeg_pipe, image2 ...)."""
+    import av
+
+    with av.open(str(path)) as container:
+        return container.format.name == "image2" or container.format.name.endswith("_pipe")
+
+
+def _count_frames(path: Path, most: int) -> int:
+    """Video packets in `path` (its container did not say how many frames it holds), counting to `most`."""
+    import av
+
+    count = 0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux(container.streams.video[0]):
+                count += bool(packet.size)
+                if count >= most:
+                    break
+    except av.error.FFmpegError:
+        pass  # a damaged stream: what was counted stands, and decoding it tells the rest
+    return count
+
+
+def check_work(settings: Settings, options: dict, clip: dict, limits: Limits) -> None:
+    """Refuse an optimised video whose work (the first frame's pixel-iterations, then each later frame's) is
+    over the per-job limit; the fast method paints a frame in one pass."""
+    if settings.method != "optimise":
+        return
+    steps = options["frame_iterations"] or FRAME_ITERATIONS
+    later = (min(clip["frames"], limits.video_frames) - 1) * settings.size ** 2 * steps
+    work = work_of(settings) + later
+    if work > limits.work:
+        raise SettingsError(f"this video is {work:,} pixel-iterations ({clip['frames']} frames, {steps} steps a "
+                            f"frame after the first, at {settings.size} px), over this server's limit of "
+                            f"{limits.work:,} per job: use the fast method, or lower size or frame iterations")
+
+
+# -- the job, in a worker thread
+
+
+def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, most_frames: int,
+        save_seconds: float, update: Callable[..., None], backbone=None, on_start=None) -> tuple[str, str | None]:
+    """Paint the clip in `folder` into `folder/result.mp4`; (state, message) for the job's record.
+    live: the job's `_Live` (records, latest image, stop); update(**fields): the job's record."""
+    from .. import images
+    from ..video import VideoJob, run_video
+
+    styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
+    job = VideoJob(folder / "content", tuple(styles), settings, output=folder / RESULT, work=folder / WORK,
+                   frames=most_frames, temporal=options["temporal"], temporal_weight=options["temporal_weight"],
+                   frame_iterations=options["frame_iterations"])
+    errors: list[float] = []
+    saved = [0.0]
+    notices: list[str] = []
+
+    def listen(frame) -> bool:
+        if frame.warping_error is not None:
+            errors.append(frame.warping_error)
+        live.records.append(frame_progress(frame, errors))
+        live.image = frame.image
+        if time.monotonic() - saved[0] >= save_seconds:
+            images.save_image(folder / PREVIEW, frame.image)
+            update(progress=json.dumps(live.records[-1]))
+            saved[0] = time.monotonic()
+        return not live.stop.is_set()
+
+    try:
+        outcome = run_video(job, listen=listen, notice=notices.append, backbone=backbone, on_start=on_start)
+    except PainterlyError as error:  # refused before the first frame: bad settings for this clip, no frames
+        return "failed", _shown(str(error), folder, shown)
+    finally:
+        shutil.rmtree(folder / WORK, ignore_errors=True)  # no resume from the web: the video holds the frames
+    if live.image is not None:
+        images.save_image(folder / PREVIEW, live.image)
+        live.image = None  # from now on the preview is the saved last frame
+    if live.records:
+        update(progress=json.dumps(live.records[-1]))
+    return _ending(outcome, live, folder, shown, notices)
+
+
+def _ending(outcome, live, folder: Path, shown: str, notices: list[str]) -> tuple[str, str | None]:
+    """The job's state and message from the run's outcome."""
+    kept = outcome.output is not None
+    done = f"the {outcome.frames} frames done are kept in the video" if kept else "no frame was finished"
+    if outcome.failure is not None:
+        return "failed", _shown(str(outcome.failure), folder, shown) + (f" ({done})" if kept else "")
+    if outcome.stopped == "completed":
+        return "completed", "; ".join(_shown(n, folder, shown) for n in notices) or None
+    state = live.stop_as if outcome.stopped == "cancelled" else "interrupted"
+    return state, ("cancelled" if state == "cancelled" else "the server stopped") + f": {done}"
+
+
+def frame_progress(frame, errors: list[float]) -> dict:
+    """The numbers of one finished frame the page shows (`FrameDone` without its image)."""
+    done = frame.index + 1
+    rate = done / frame.elapsed if frame.elapsed > 0 else None
+    eta = (frame.total - done) * frame.elapsed / done if frame.total and frame.elapsed > 0 else None
+    height, width = frame.image.shape[:2]
+    return {"frame": frame.index, "frames": frame.total, "size": [width, height],
+            "seconds": round(frame.seconds, 3), "elapsed": round(frame.elapsed, 3),
+            "fps": round(rate, 2) if rate else None, "eta": round(eta, 1) if eta is not None else None,
+            "warping_error": frame.warping_error, "mean_warping_error": sum(errors) / len(errors) if errors else None,
+            "reliable": frame.reliable, "terms": dict(frame.terms)}
+
+
+def _shown(message: str, folder: Path, shown: str) -> str:
+    """A message as the user may see it: the clip by its user name, no server paths."""
+    message = message.replace(str(folder / "content"), shown)
+    return message.replace(str(folder) + "/", "").replace(str(folder), "the job's folder")
