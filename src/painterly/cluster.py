@@ -3,7 +3,7 @@
     with connect("local") as ray: ...        # Ray started here on 127.0.0.1, sized to the cores; stopped after
     with connect("10.0.0.5:6379") as ray: ...  # an existing cluster (`ray start --head` there), with its addresses
 
-`run` starts the actors — each asks Ray for `threads` CPUs and the memory painterly's own estimate gives
+`run` (a batch) starts the actors — each asks Ray for `threads` CPUs and the memory painterly's own estimate gives
 for the batch's largest item (plus RAY_WORKER_BYTES), so a node is never promised more than it has —
 and, once they are all up (or START_GRACE_S after the first), hands each actor two items at a time (one
 painting, one waiting, so the round trip is hidden). An actor builds its network
@@ -87,8 +87,9 @@ def run(todo: list, finish, *, painter: type, files: Callable, address: str, wor
     threads = threads or 1
     started = time.perf_counter()
     with connect(address) as ray:
-        pool = _Pool(ray, todo, finish, painter=painter, files=files, workers=workers, threads=threads,
-                     notice=notice)
+        sender = _FileSender(ray, files)
+        pool = Pool(ray, todo, finish, actor=painter, submit=sender.submit, workers=workers, threads=threads,
+                    notice=notice)
         try:
             summary.workers = len(pool.actors)
             pool.run(lambda: setattr(summary, "startup_s", time.perf_counter() - started))
@@ -96,12 +97,39 @@ def run(todo: list, finish, *, painter: type, files: Callable, address: str, wor
             pool.close()
 
 
-class _Pool:
-    def __init__(self, ray, todo: list, finish, *, painter: type, files: Callable, workers: int | None,
+class _FileSender:
+    """A batch task to its actor: the content's bytes, and each style's put into Ray's object store once."""
+
+    def __init__(self, ray, files: Callable):
+        self.ray, self.files = ray, files
+        self.styles: dict[Path, object] = {}
+
+    def submit(self, actor, task):
+        files = self.files(task, True)
+        paths = [path for path, _ in files]
+        blobs = [files[0][1]] + [self._style(Path(p), data) for p, data in files[1:]]
+        return actor.paint_sent.remote(task.item.name, task.item.settings, paths, *blobs)
+
+    def _style(self, path: Path, data: bytes):
+        if path not in self.styles:
+            self.styles[path] = self.ray.put(data)
+        return self.styles[path]
+
+
+class Pool:
+    """Actors of class `actor` (built with `actor(threads)`, answering `ready()` with where they run) and the
+    tasks they are given, DEPTH at a time each: `submit(actor, task)` sends one and gives its object ref.
+
+    A task has `item`, `key`, `memory` (bytes it needs), `attempts` and `sent`; `finish.result(task, answer)`
+    takes each answer and may return follow-up tasks, which go to the front of the queue (a video's next
+    piece of a chunk before a new chunk); `finish.failed(item, reason, key, attempts)` takes the tasks that
+    cannot be done. `run()` works until every task is answered; `step()` is one round of it."""
+
+    def __init__(self, ray, todo: list, finish, *, actor: type, submit: Callable, workers: int | None,
                  threads: int, notice):
         from . import memory
 
-        self.ray, self.finish, self.notice, self.files = ray, finish, notice, files
+        self.ray, self.finish, self.notice, self.submit = ray, finish, notice, submit
         self.exceptions = ray.exceptions
         largest = _largest_node_memory(ray)
         fitting = [t for t in todo if largest is None or t.memory + RAY_WORKER_BYTES <= largest]
@@ -120,44 +148,50 @@ class _Pool:
         if resources.get("CPU", 0) < threads:
             raise SettingsError(f"--threads {threads} is more than the Ray cluster's {resources.get('CPU', 0):g} "
                                 f"CPUs: use --threads {max(1, int(resources.get('CPU', 1)))} or fewer")
-        actor = ray.remote(painter).options(num_cpus=threads, memory=need, max_restarts=-1,
+        remote = ray.remote(actor).options(num_cpus=threads, memory=need, max_restarts=-1,
                                             max_task_retries=0, scheduling_strategy="SPREAD")
-        self.actors = [actor.remote(threads) for _ in range(workers)] if fitting else []
+        self.actors = [remote.remote(threads) for _ in range(workers)] if fitting else []
         self.live: dict = {}  # actor -> where it runs (after its first answer)
         self.pings = {a.ready.remote(): a for a in self.actors}
         self.flight: dict = {}  # object ref -> (actor, task)
-        self.styles: dict[Path, object] = {}  # style files put into Ray's object store once
         self.idle_since = time.perf_counter()
         self.checked = time.perf_counter()
+        self.started, self.first_up = False, None
 
-    def run(self, on_ready: Callable[[], None]) -> None:
-        started, first_up = False, None
-        while self.queue or self.flight:
-            if not started and self.live:  # every actor up, or the grace after the first is over: start
-                first_up = first_up or time.perf_counter()
-                if not self.pings or time.perf_counter() - first_up > START_GRACE_S:
-                    started = True
-                    on_ready()
-            if started:
-                self._send()
-            refs = list(self.flight) + list(self.pings)
-            if not refs:  # every actor gone for good (killed without restart)
-                self._fail_queue("every Ray worker of the batch is gone: see `ray status`, then run it again")
-                break
-            done, _ = self.ray.wait(refs, num_returns=1, timeout=1.0)
-            for ref in done:
-                if ref in self.pings:
-                    self._pinged(ref)
-                elif ref in self.flight:  # (not one given up with its actor's node)
-                    self._answered(ref)
-            if time.perf_counter() - self.checked > NODE_CHECK_S:
-                self._check_nodes()
-            if not self.live and not self.flight and self.queue:
-                if time.perf_counter() - self.idle_since > WORKER_WAIT_S:
-                    self._fail_queue(f"no Ray worker could be started in {WORKER_WAIT_S:.0f} s (the cluster has "
-                                     f"no room for one): see `ray status`")
-            else:
-                self.idle_since = time.perf_counter()
+    def busy(self) -> bool:
+        return bool(self.queue or self.flight)
+
+    def run(self, on_ready: Callable[[], None] = lambda: None) -> None:
+        while self.busy():
+            self.step(on_ready)
+
+    def step(self, on_ready: Callable[[], None] = lambda: None) -> None:
+        """Send what the actors have room for, then take what is answered within a second."""
+        if not self.started and self.live:  # every actor up, or the grace after the first is over: start
+            self.first_up = self.first_up or time.perf_counter()
+            if not self.pings or time.perf_counter() - self.first_up > START_GRACE_S:
+                self.started = True
+                on_ready()
+        if self.started:
+            self._send()
+        refs = list(self.flight) + list(self.pings)
+        if not refs:  # every actor gone for good (killed without restart)
+            self._fail_queue("every Ray worker is gone: see `ray status`, then run it again")
+            return
+        done, _ = self.ray.wait(refs, num_returns=1, timeout=1.0)
+        for ref in done:
+            if ref in self.pings:
+                self._pinged(ref)
+            elif ref in self.flight:  # (not one given up with its actor's node)
+                self._answered(ref)
+        if time.perf_counter() - self.checked > NODE_CHECK_S:
+            self._check_nodes()
+        if not self.live and not self.flight and self.queue:
+            if time.perf_counter() - self.idle_since > WORKER_WAIT_S:
+                self._fail_queue(f"no Ray worker could be started in {WORKER_WAIT_S:.0f} s (the cluster has "
+                                 f"no room for one): see `ray status`")
+        else:
+            self.idle_since = time.perf_counter()
 
     def _fail_queue(self, reason: str) -> None:
         while self.queue:
@@ -170,21 +204,14 @@ class _Pool:
             while self.queue and held[actor] < DEPTH:
                 task = self.queue.popleft()
                 try:
-                    files = self.files(task, True)
+                    ref = self.submit(actor, task)
                 except OSError as error:  # changed since the plan: fails alone
                     self.finish.failed(task.item, f"input could not be read: {error}", task.key, task.attempts)
                     continue
-                paths = [path for path, _ in files]
-                blobs = [files[0][1]] + [self._style(Path(p), data) for p, data in files[1:]]
                 task.attempts += 1
                 task.sent = time.perf_counter()
-                self.flight[actor.paint_sent.remote(task.item.name, task.item.settings, paths, *blobs)] = actor, task
+                self.flight[ref] = actor, task
                 held[actor] += 1
-
-    def _style(self, path: Path, data: bytes):
-        if path not in self.styles:
-            self.styles[path] = self.ray.put(data)
-        return self.styles[path]
 
     def _pinged(self, ref) -> None:
         actor = self.pings.pop(ref)
@@ -204,7 +231,9 @@ class _Pool:
             return
         except self.exceptions.RayError as error:
             answer = {"state": "failed", "reason": f"Ray: {type(error).__name__}: {str(error).splitlines()[0]}"}
-        self.finish.result(task, answer)
+        follow = self.finish.result(task, answer)
+        if follow:
+            self.queue.extendleft(reversed(follow))
 
     def _check_nodes(self) -> None:
         """Actors on nodes Ray has declared dead are lost with everything they held: a result left in a
