@@ -16,6 +16,7 @@ from typing import Sequence
 from ..errors import SettingsError
 from ..flags import Parser, add_settings_flags, ignored_flags, settings_from
 from ..settings import PRESETS
+from .chunks import CHUNK_FRAMES, OVERLAP
 from .flow import PRESETS as FLOW_PRESETS
 from .run import MODES, VideoJob, run_video
 
@@ -54,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--work", metavar="DIR", help="work folder for the frames done (default: OUT.work)")
     group.add_argument("--resume", action="store_true", help="continue an interrupted run from its work folder")
     group.add_argument("--keep-work", action="store_true", help="keep the work folder's frames after the run")
+    ray = parser.add_argument_group("a long video on Ray (chunks painted at once; without --ray: this process)")
+    ray.add_argument("--ray", metavar="off|local|ADDRESS", help="local: Ray on this machine, on 127.0.0.1 only; "
+                     "ADDRESS: join that cluster (`ray start --head` prints it); off (the default): this process")
+    ray.add_argument("--chunk-frames", type=int, metavar="N", help=f"frames each chunk keeps (default "
+                     f"{CHUNK_FRAMES}); a scene cut also starts a chunk")
+    ray.add_argument("--chunk-overlap", type=int, metavar="K", help=f"warm-up frames each chunk paints along the "
+                     f"flow before its own and throws away, so the joins stay consistent (default {OVERLAP})")
+    ray.add_argument("--no-scene-cuts", action="store_true", help="do not start chunks at scene cuts")
+    ray.add_argument("--workers", type=int, metavar="N", help="Ray actors (default: one per CPU, at most one "
+                     "per chunk)")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
     parser.add_argument("--report", metavar="DIR", help="report: warping error and style loss per frame, graphs, "
                         "contact sheet, html")
@@ -84,7 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                    temporal=args.temporal, temporal_weight=args.temporal_weight, flow_preset=args.flow,
                    work=Path(args.work) if args.work else None, resume=args.resume, overwrite=args.overwrite,
                    keep_work=args.keep_work, report=Path(args.report) if args.report else None,
-                   report_every=args.report_every, frame_iterations=args.frame_iterations)
+                   report_every=args.report_every, frame_iterations=args.frame_iterations,
+                   ray=args.ray, chunk_frames=args.chunk_frames, chunk_overlap=args.chunk_overlap,
+                   scene_cuts=not args.no_scene_cuts, workers=args.workers)
+    if not job.chunked:
+        for value, flag in ((args.chunk_frames, "--chunk-frames"), (args.chunk_overlap, "--chunk-overlap"),
+                            (args.workers, "--workers"), (args.no_scene_cuts or None, "--no-scene-cuts")):
+            if value is not None:
+                say(f"painterly: {flag} applies to --ray local or ADDRESS only: ignored")
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
 
     def started(run) -> None:
@@ -109,6 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         duration = outcome.frames / float(outcome.fps)
         say(f"painterly: {outcome.stopped}: wrote {outcome.output} ({outcome.frames} frames, {duration:.2f} s, "
             f"{outcome.size[0]}×{outcome.size[1]}{error}{rate})")
+    chunks = outcome.metadata.get("ray")
+    if chunks and chunks["chunks"]:
+        joins, inside = chunks["join_warping_error"], chunks["inside_warping_error"]
+        measured = f"; warping error at the joins {joins:.3g}, inside the chunks {inside:.3g}" \
+            if joins is not None and inside is not None else ""
+        cuts = f", {len(chunks['scene_cuts'])} at scene cuts" if chunks["scene_cuts"] else ""
+        say(f"painterly: {chunks['chunks']} chunks of up to {chunks['chunk_frames']} frames{cuts} (warm-up "
+            f"{chunks['overlap']}) on {chunks['workers']} Ray workers{measured}")
     if outcome.stopped in ("interrupted", "terminated", "cancelled", "broken") and outcome.work is not None:
         say(f"painterly: the frames done are kept in {outcome.work}: add --resume to the same command to continue")
     if outcome.failure is not None:
@@ -132,16 +158,17 @@ class _Progress:
                             TextColumn("{task.fields[error]}"))
         self.bar.__enter__()
         self.task = self.bar.add_task("frames", total=run.info.frames, completed=run.done, rate="", error="")
-        self.began, self.first = time.perf_counter(), run.done
+        self.began, self.first, self.made = time.perf_counter(), run.done, 0
 
     def update(self, frame) -> None:
         if self.bar is None:
             return
         seconds = time.perf_counter() - self.began
-        made = frame.index + 1 - self.first
+        self.made += 1  # frames may come out of order (chunks on Ray): counted, not read off the index
+        made = self.made
         rate = f"{made / seconds:.1f} frames/s ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
         error = f"warping error {frame.warping_error:.2g}" if frame.warping_error is not None else ""
-        self.bar.update(self.task, completed=frame.index + 1, rate=rate, error=error)
+        self.bar.update(self.task, completed=self.first + made, rate=rate, error=error)
 
     def close(self) -> None:
         if self.bar is not None:

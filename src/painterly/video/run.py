@@ -68,6 +68,15 @@ class VideoJob:
     report: Path | None = None  # a report folder (see `video.report`)
     report_every: int | None = None  # the contact sheet's k: every k-th frame (default: about 12 frames)
     frame_iterations: int | None = None  # optimise: steps for each frame after the first (default 10)
+    ray: str | None = None  # None or "off": this process, as always; "local" or an address: chunks on Ray actors
+    chunk_frames: int | None = None  # Ray: frames a chunk keeps (default `chunks.CHUNK_FRAMES`)
+    chunk_overlap: int | None = None  # Ray: warm-up frames each chunk paints before its own (`chunks.OVERLAP`)
+    scene_cuts: bool = True  # Ray: a scene cut starts a chunk, without warm-up
+    workers: int | None = None  # Ray: actors (default: one per CPU of the cluster, at most one per chunk)
+
+    @property
+    def chunked(self) -> bool:
+        return self.ray not in (None, "off")
 
     def work_folder(self) -> Path:
         if self.work is not None:
@@ -117,8 +126,14 @@ Listener = Callable[[FrameDone], "bool | None"]
 
 def run_video(job: VideoJob, *, listen: Listener | None = None, notice: Callable[[str], None] | None = None,
               on_start: Callable[["VideoRun"], None] | None = None, network=None, backbone=None) -> VideoOutcome:
-    """Run `job`; raises `PainterlyError` for anything refused before the first frame."""
-    run = VideoRun(job, notice=notice, network=network, backbone=backbone)
+    """Run `job`; raises `PainterlyError` for anything refused before the first frame. With `job.ray` the
+    frames are painted in chunks on Ray actors (`video.chunked`), else here, one after another."""
+    if job.chunked:
+        from .chunked import ChunkedRun
+
+        run = ChunkedRun(job, notice=notice)
+    else:
+        run = VideoRun(job, notice=notice, network=network, backbone=backbone)
     if on_start is not None:
         on_start(run)
     return run.execute(listen)
@@ -307,14 +322,8 @@ class VideoRun:
                     self.painter.seen(frame)
                     continue
                 began, began_cpu = time.perf_counter(), time.process_time()
-                pending = pool.submit(flow.pair, previous_input, frame) if previous_input is not None else None
-                image, terms = self.painter.paint(index, frame, previous_output, pending)
-                pair = pending.result() if pending is not None else None
-                image = images.to_uint8(image)
-                error = reliable = None
-                if pair is not None:
-                    error = warping_error(image, warp(previous_output, pair.backward), pair.mask)
-                    reliable = float(pair.mask.mean())
+                image, error, reliable, terms = paint_frame(self.painter, flow, pool, index, frame, previous_input,
+                                                            previous_output)
                 if writing is not None:
                     writing.result()  # the previous frame is on disk (or its error is raised here)
                 writing = pool.submit(sinks.write_png, self.frame_path(index), image)
@@ -394,6 +403,22 @@ class VideoRun:
 # -- painters: one frame at a time, given the previous output and the flow
 
 
+def paint_frame(painter, flow: Flow, pool: ThreadPoolExecutor, index: int, frame: np.ndarray,
+                previous_input: np.ndarray | None, previous_output: np.ndarray | None):
+    """One link of the chain: frame `index` painted after the previous one (None: the chain starts here),
+    its flow measured on `pool` while the painter works. (uint8 image, warping error, reliable share, terms);
+    the error and share are None where the chain starts."""
+    pending = pool.submit(flow.pair, previous_input, frame) if previous_input is not None else None
+    image, terms = painter.paint(index, frame, previous_output, pending)
+    pair = pending.result() if pending is not None else None
+    image = images.to_uint8(image)
+    error = reliable = None
+    if pair is not None:
+        error = warping_error(image, warp(previous_output, pair.backward), pair.mask)
+        reliable = float(pair.mask.mean())
+    return image, error, reliable, terms
+
+
 class _FastPainter:
     """The fast network per frame, then the temporal mode's blend with the previous output."""
 
@@ -425,6 +450,11 @@ class _FastPainter:
 
     def describe(self) -> dict:
         return {"name": "fast", "network": "Magenta arbitrary image stylization (Ghiasi et al. 2017)"}
+
+
+def make_painter(job: VideoJob, styles, size, *, network=None, backbone=None, notice=None):
+    """The job's painter (`paint(index, frame, previous_output, pair)`, `seen(frame)`); styles: loaded images."""
+    return _painter(job, styles, size, network=network, backbone=backbone, notice=notice or (lambda message: None))
 
 
 def _painter(job: VideoJob, styles, size, *, network, backbone, notice):
@@ -480,15 +510,17 @@ def _write_records(path: Path, records: list[dict]) -> None:
 
 
 def _clear_work(folder: Path) -> None:
-    """Remove a work folder painterly made (only its own files: job.json, frames.jsonl, frames/)."""
-    frames = folder / "frames"
-    if frames.is_dir():
-        for png in frames.glob("*.png"):
-            png.unlink()
-        for temporary in frames.glob(".*.tmp"):
-            temporary.unlink()
-        frames.rmdir()
-    for name in ("job.json", "frames.jsonl"):
+    """Remove a work folder painterly made (only its own files: job.json, frames.jsonl, frames/, and a chunked
+    run's input/ and input.json)."""
+    for name in ("frames", "input"):
+        pngs = folder / name
+        if pngs.is_dir():
+            for png in pngs.glob("*.png"):
+                png.unlink()
+            for temporary in pngs.glob(".*.tmp"):
+                temporary.unlink()
+            pngs.rmdir()
+    for name in ("job.json", "frames.jsonl", "input.json"):
         (folder / name).unlink(missing_ok=True)
     try:
         folder.rmdir()

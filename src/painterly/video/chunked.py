@@ -1,0 +1,396 @@
+"""A long video on Ray: cut into chunks (`chunks.plan`), the chunks painted at once on Ray actors, the frames
+written by this process into the run's work folder and encoded with the input's audio as ever.
+
+    job = VideoJob(Path("long.mp4"), (Path("starry.jpg"),), Settings(method="fast", size=384),
+                   output=Path("painted.mp4"), ray="local", chunk_frames=100, chunk_overlap=8)
+    run_video(job)                       # dispatches here; the outcome is a `VideoOutcome` like any other
+
+How it runs (`ChunkedRun`, a `VideoRun` whose frames come from Ray):
+
+1. Every input frame is decoded once, at the output's size, into the work folder (`input/000000.png`,
+   lossless, so an actor paints exactly the pixels this process would), and the scene cuts are found
+   on the way. All of it before Ray starts, so a bad input is refused as it is without Ray.
+2. The chunks are planned and each is given to an actor (`ChunkPainter`) a piece of PIECE frames at a
+   time, as PNG bytes (the machines need not share a disk), with the chain's state: the input and
+   output frame before the piece (none where a chunk starts: it begins `lead` warm-up frames early).
+   The actor paints the piece with the same painter, flow and consistency as a run in one process
+   (`run.paint_frame`) and returns the kept frames as PNG bytes with their records; the next piece of
+   the chunk goes to whichever actor is free. Pieces are whole units of work: a worker lost mid-piece
+   has that piece painted again elsewhere, from the same state, giving the same frames
+   (`cluster.Pool`: retries, node checks, actors sized by painterly's memory estimate).
+3. This process writes each frame as it comes (atomically) and appends the records to `frames.jsonl`
+   in frame order, so the work folder's frames done are always the first ones and `--resume`, the
+   encoding, the audio and the report are `VideoRun`'s own. At the first kept frame of each chunk it
+   measures the warping error against the previous chunk's last frame (what the viewer sees), and
+   keeps the actor's, against its warm-up, beside it.
+
+Memory stays bounded: each actor holds DEPTH pieces (`cluster.DEPTH`), and this process holds no frame
+beyond the pieces in flight. A chunked run's frames differ from a run in one process only after each
+join (where the warm-up replaces the real previous output): its work folder says so, and one run's
+work folder cannot be resumed by the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import OutputError, PainterlyError, SettingsError
+from .chunks import CHUNK_FRAMES, OVERLAP, Chunk, CutDetector, plan
+from .flow import Flow, warp, warping_error
+from .run import FrameDone, VideoRun, _append_record, _resized, _write_text, make_painter, paint_frame
+from .sink import read_frame, write_png
+from .source import BrokenStream
+
+PIECE = 8  # frames an actor is given at a time (memory held and the unit of a retry)
+
+
+class ChunkFailed(BrokenStream):
+    """A piece of the video could not be painted: the frames before it are kept."""
+
+
+@dataclass(eq=False)
+class Piece:
+    """Frames `begin` .. `end` − 1 of `chunk` to paint, after the output frame `state` (PNG bytes; None: the
+    chain starts at `begin`). What `cluster.Pool` needs of a task is here too."""
+
+    chunk: Chunk
+    begin: int
+    end: int
+    state: bytes | None
+    memory: int
+    attempts: int = 0
+    sent: float = 0.0
+    key: str | None = None
+
+    @property
+    def item(self) -> "Piece":
+        return self
+
+
+class ChunkedRun(VideoRun):
+    """A video job painted in chunks on Ray; everything else (checks, work folder, encoding) as `VideoRun`."""
+
+    def __init__(self, job, *, notice=None):
+        self.chunk_frames = CHUNK_FRAMES if job.chunk_frames is None else job.chunk_frames
+        self.overlap = OVERLAP if job.chunk_overlap is None else job.chunk_overlap
+        plan(1, self.chunk_frames, self.overlap)  # refuses bad values now
+        if job.workers is not None and job.workers < 1:
+            raise SettingsError(f"--workers {job.workers} must be at least 1")
+        from ..cluster import require_ray
+
+        require_ray(job.ray)  # before anything imports Ray: a loopback address must stay loopback
+        self.chunks: list[Chunk] = []
+        self.cuts: list[int] = []
+        self.workers = 0
+        super().__init__(job, notice=notice)
+
+    def _key(self) -> dict:
+        return {**super()._key(), "chunks": {"frames": self.chunk_frames, "overlap": self.overlap,
+                                             "scene_cuts": self.job.scene_cuts}}
+
+    def _check_space(self) -> None:
+        """The input frames are kept in the work folder too: twice the frames' space there."""
+        frames = self.info.frames
+        if frames is None:
+            return
+        from .. import images
+
+        images.check_space([(self.work.parent if not self.work.exists() else self.work,
+                             2 * frames * self.size[0] * self.size[1] * 2)])
+        super()._check_space()
+
+    def input_path(self, index: int) -> Path:
+        return self.work / "input" / f"{index:06d}.png"
+
+    # -- the frames
+
+    def _frames(self) -> Iterator[FrameDone]:
+        count, broken = self._read_inputs()
+        self.chunks = plan(count, self.chunk_frames, self.overlap, self.cuts)
+        memory = self._memory()
+        todo = [piece for chunk in self.chunks if (piece := self._first_piece(chunk, memory)) is not None]
+        if todo:
+            yield from self._paint(todo, count)
+        if broken is not None:
+            raise BrokenStream(broken, count)
+        if self.done == 0:
+            raise PainterlyError(f"'{self.info.path}' gave no frames: nothing to paint")
+
+    def _read_inputs(self) -> tuple[int, str | None]:
+        """Decode every frame once into input/ (a resumed run finds them there) and find the scene cuts:
+        (frames, why the stream broke or None)."""
+        marker = self.work / "input.json"
+        if marker.is_file():
+            saved = json.loads(marker.read_text())
+            if all(self.input_path(i).is_file() for i in range(saved["frames"])):
+                self.cuts = saved["cuts"]
+                return saved["frames"], saved["broken"]
+        (self.work / "input").mkdir(exist_ok=True)
+        detector, count, broken = CutDetector(), 0, None
+        self.notice("reading the frames into the work folder and looking for scene cuts")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painterly-input") as pool:
+            writing = None
+            try:
+                for raw in self.source:
+                    frame = _resized(raw, self.size)
+                    detector.add(frame)
+                    if writing is not None:
+                        writing.result()
+                    writing = pool.submit(write_png, self.input_path(count), frame)
+                    count += 1
+            except BrokenStream as error:
+                broken = str(error)
+            if writing is not None:
+                writing.result()
+        self.cuts = detector.cuts if self.job.scene_cuts else []
+        _write_text(marker, json.dumps({"frames": count, "cuts": self.cuts, "broken": broken}))
+        return count, broken
+
+    def _memory(self) -> int:
+        """What an actor asks Ray for: painterly's estimate for one frame, plus a piece's frames and flows."""
+        from ..batch import Item, estimate_bytes
+
+        item = Item("video", self.input_path(0), tuple(self.job.styles), self.job.settings)
+        pixels = self.size[0] * self.size[1]
+        return estimate_bytes(item) + PIECE * pixels * 3 * 3 + pixels * 4 * 2 * 3
+
+    def _first_piece(self, chunk: Chunk, memory: int) -> Piece | None:
+        """The chunk's first piece still to paint: from its warm-up, or after the frames a resumed run has."""
+        if chunk.stop <= self.done:
+            return None
+        if chunk.start < self.done:  # resumed inside the chunk: the chain goes on from the last frame kept
+            return Piece(chunk, self.done, min(self.done + PIECE, chunk.stop),
+                         self.frame_path(self.done - 1).read_bytes(), memory)
+        return Piece(chunk, chunk.first, min(chunk.start + PIECE, chunk.stop), None, memory)
+
+    def _paint(self, todo: list[Piece], count: int) -> Iterator[FrameDone]:
+        from .. import cluster
+
+        joiner = _Joiner(self, count)
+        with cluster.connect(self.job.ray) as ray:
+            spec = ray.put(self._spec())
+
+            def submit(actor, piece: Piece):
+                frames = [self.input_path(i).read_bytes() for i in range(piece.begin, piece.end)]
+                previous = None
+                if piece.state is not None:
+                    previous = (self.input_path(piece.begin - 1).read_bytes(), piece.state)
+                return actor.paint.remote(spec, piece.begin, piece.chunk.start, previous, *frames)
+
+            pool = cluster.Pool(ray, todo, joiner, actor=ChunkPainter, submit=submit, workers=self.job.workers,
+                                threads=1, notice=self.notice)
+            self.workers = len(pool.actors)
+            try:
+                while pool.busy() and joiner.failure is None:
+                    pool.step()
+                    yield from joiner.take()
+            finally:
+                pool.close()
+        yield from joiner.take()
+        if joiner.failure is not None:
+            raise joiner.failure
+
+    def _spec(self) -> dict:
+        """What every actor needs for this job, put into Ray's object store once."""
+        key = hashlib.sha256(json.dumps(self._key(), sort_keys=True).encode()).hexdigest()
+        return {"key": key, "job": self.job, "size": self.size,
+                "styles": [(Path(p).name, Path(p).read_bytes()) for p in self.job.styles],
+                "anchor": self.input_path(0).read_bytes()}
+
+    # -- what the run says
+
+    def metadata(self, mean_error: float | None) -> dict:
+        joins = [r["warping_error"] for r in self.records if r.get("join") and r["warping_error"] is not None]
+        inside = [r["warping_error"] for r in self.records if not r.get("join") and r["warping_error"] is not None]
+        return {**super().metadata(mean_error), "ray": {
+            "address": self.job.ray, "workers": self.workers, "chunks": len(self.chunks),
+            "chunk_frames": self.chunk_frames, "overlap": self.overlap, "scene_cuts": self.cuts,
+            "join_warping_error": float(np.mean(joins)) if joins else None,
+            "inside_warping_error": float(np.mean(inside)) if inside else None}}
+
+
+class _Joiner:
+    """The pool's finisher: writes each painted frame, appends the records in frame order (measuring the
+    warping error at each join), and gives the next piece of the chunk."""
+
+    def __init__(self, run: ChunkedRun, count: int):
+        self.run, self.count = run, count
+        self.joins = {chunk.start for chunk in run.chunks if chunk.start > 0}
+        self.waiting: dict[int, dict] = {}  # painted, not yet in order
+        self.events: list[FrameDone] = []
+        self.failure: ChunkFailed | None = None
+        self.started = time.perf_counter()
+        self._flow: Flow | None = None
+
+    def take(self) -> list[FrameDone]:
+        events, self.events = self.events, []
+        return events
+
+    def result(self, piece: Piece, answer: dict) -> list[Piece] | None:
+        from ..interrupts import deferred_stop
+
+        if answer.get("state") != "done":
+            self.failed(piece, answer.get("reason", "unknown"), None, piece.attempts)
+            return None
+        run = self.run
+        with deferred_stop() as stops:  # a Ctrl-C while frames are written waits for the writes
+            for frame in answer["frames"]:
+                index = frame["index"]
+                if index < max(piece.chunk.start, run.done):  # a warm-up frame, or one a resumed run has
+                    continue
+                _write_bytes(run.frame_path(index), frame["png"])
+                record = {**frame["record"], "chunk": piece.chunk.index, "node": answer.get("node"),
+                          "pid": answer.get("pid"), "attempt": piece.attempts}
+                self.waiting[index] = record
+                self.events.append(FrameDone(index, self.count, record["seconds"], record["cpu_seconds"],
+                                             time.perf_counter() - self.started, record["warping_error"],
+                                             record["reliable"], record["terms"], image=_decode(frame["png"])))
+            self._advance()
+        if stops:
+            raise stops[0]
+        if piece.end >= piece.chunk.stop:
+            return None
+        last = answer["frames"][-1]["png"]
+        return [Piece(piece.chunk, piece.end, min(piece.end + PIECE, piece.chunk.stop), last, piece.memory)]
+
+    def failed(self, item: Piece, reason: str, key=None, attempts: int = 0) -> None:
+        if self.failure is None:
+            self.failure = ChunkFailed(f"frames {item.begin}–{item.end - 1} (chunk {item.chunk.index + 1} of "
+                                       f"{len(self.run.chunks)}) could not be painted: {reason}", self.run.done)
+
+    def _advance(self) -> None:
+        run = self.run
+        while run.done in self.waiting:
+            index = run.done
+            record = self.waiting.pop(index)
+            if index in self.joins:
+                record = self._join(index, record)
+            _append_record(run.work / "frames.jsonl", record)
+            run.records.append(record)
+            run.done = index + 1
+
+    def _join(self, index: int, record: dict) -> dict:
+        """The warping error where chunk meets chunk, this frame against the previous chunk's last (the
+        actor's own, against its warm-up, kept as `warping_error_in_chunk`)."""
+        if self._flow is None:
+            self._flow = Flow(self.run.job.flow_preset)
+        run = self.run
+        pair = self._flow.pair(read_frame(run.input_path(index - 1)), read_frame(run.input_path(index)))
+        previous, current = read_frame(run.frame_path(index - 1)), read_frame(run.frame_path(index))
+        return {**record, "join": True, "warping_error_in_chunk": record["warping_error"],
+                "warping_error": warping_error(current, warp(previous, pair.backward), pair.mask),
+                "reliable": float(pair.mask.mean())}
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """A painted frame's PNG, atomically (a temporary file renamed onto `path`)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"frame '{path}' could not be written ({error.strerror or error}): check the folder's "
+                          f"permissions and free space") from None
+
+
+def _encode(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _decode(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+class ChunkPainter:
+    """A Ray actor painting pieces of videos: the painter (and its network) built once per job."""
+
+    def __init__(self, threads: int | None = None):
+        from ..batch import Painter
+
+        self.still = Painter(threads)  # its network and TensorFlow threads, as a batch's worker has them
+        self.painters: dict[str, object] = {}
+        self.flows: dict[str, Flow] = {}
+        self.where = self.still.where
+
+    def ready(self) -> dict:
+        return self.where
+
+    def paint(self, spec: dict, begin: int, keep: int, previous: tuple[bytes, bytes] | None, *frames: bytes) -> dict:
+        """Paint frames `begin`, `begin` + 1, … (PNG bytes) after `previous` (the input and output frame
+        before them, or None: the chain starts here). The frames from `keep` on, and always the last, come
+        back as PNG bytes with their records; the answer is "failed" with the reason on an error."""
+        try:
+            return {"state": "done", "frames": self._paint(spec, begin, keep, previous, frames), **self.where}
+        except PainterlyError as error:
+            return {"state": "failed", "reason": str(error), **self.where}
+        except Exception as error:  # a bug must stop the video with its reason, not hang it
+            return {"state": "failed", "reason": f"internal error: {type(error).__name__}: {error}", **self.where}
+
+    def _paint(self, spec: dict, begin: int, keep: int, previous, frames) -> list[dict]:
+        painter, flow = self._painter(spec), self._flow(spec["job"].flow_preset)
+        previous_input = previous_output = None
+        if previous is not None:
+            previous_input, previous_output = _decode(previous[0]), _decode(previous[1])
+        painted = []
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="painterly-piece") as pool:
+            for offset, data in enumerate(frames):
+                index = begin + offset
+                frame = _decode(data)
+                began, began_cpu = time.perf_counter(), time.process_time()
+                image, error, reliable, terms = paint_frame(painter, flow, pool, index, frame, previous_input,
+                                                            previous_output)
+                record = {"index": index, "seconds": time.perf_counter() - began,
+                          "cpu_seconds": time.process_time() - began_cpu, "warping_error": error,
+                          "reliable": reliable, "terms": dict(terms)}
+                if index >= keep or offset == len(frames) - 1:
+                    painted.append({"index": index, "png": pool.submit(_encode, image), "record": record})
+                previous_input, previous_output = frame, image
+        return [{**p, "png": p["png"].result()} for p in painted]
+
+    def _painter(self, spec: dict):
+        if spec["key"] not in self.painters:
+            import tempfile
+
+            from .. import images
+
+            self.painters.clear()  # one job's painter held at a time
+            job = spec["job"]
+            with tempfile.TemporaryDirectory(prefix="painterly-video-") as scratch:
+                styles = []
+                for i, (name, data) in enumerate(spec["styles"]):
+                    path = Path(scratch) / f"{i}-{name}"
+                    path.write_bytes(data)
+                    styles.append(images.load_image(path, role="style image"))
+            network = None
+            if job.settings.method == "fast":
+                network = self.still._network()
+            else:
+                self.still._threads_for_tensorflow()
+            painter = make_painter(job, styles, tuple(spec["size"]), network=network)
+            painter.seen(_decode(spec["anchor"]))  # the fast method's style vector from the video's first frame
+            self.painters[spec["key"]] = painter
+        return self.painters[spec["key"]]
+
+    def _flow(self, preset: str) -> Flow:
+        if preset not in self.flows:
+            self.flows[preset] = Flow(preset)
+        return self.flows[preset]
