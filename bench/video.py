@@ -35,7 +35,8 @@ from painterly import Settings
 from painterly.images import demo_pair, load_image
 from painterly.video import VideoJob, run_video
 from painterly.video.flow import Flow, warp, warping_error
-from painterly.video.run import _read_png, _resized
+from painterly.video.run import _resized
+from painterly.video.sink import read_frame
 from painterly.video.source import open_source
 
 from .report import write_doc
@@ -76,7 +77,7 @@ def run_case(clip: Path, style: Path, settings: Settings, frames: int, temporal:
         cpu = [r["cpu_seconds"] for r in outcome.records][1:]
         pngs = sorted(out.glob("*.png"))
         meter = meter_for(outcome.size)
-        styles = [meter(_read_png(p).astype(np.float32)) for p in pngs[::5]]
+        styles = [meter(read_frame(p).astype(np.float32)) for p in pngs[::5]]
     steady = seconds[1:] if len(seconds) > 1 else seconds  # the first frame loads the network
     return {"temporal": temporal, "weight": outcome.metadata["temporal_weight"], "frames": outcome.frames,
             "size": list(outcome.size), "warping_error": outcome.warping_error,
@@ -181,7 +182,7 @@ def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, 
     seconds = [r["seconds"] for r in outcome.records]
     pngs = sorted(keep.glob("*.png"))
     meter = meter_for(outcome.size)
-    styles = [meter(_read_png(p).astype(np.float32)) for p in pngs]
+    styles = [meter(read_frame(p).astype(np.float32)) for p in pngs]
     return {"temporal": temporal, "weight": outcome.metadata["temporal_weight"], "frames": outcome.frames,
             "frame_iterations": iterations if temporal == "flow" else settings.iterations,
             "first_frame_iterations": settings.iterations, "size": list(outcome.size),
@@ -203,7 +204,7 @@ def _blend_of(frame_by_frame: dict, weight: float, meter_for) -> dict:
     size = tuple(frame_by_frame["size"])
     for raw, png in zip(source, pngs):
         frame = _resized(raw, size)
-        new = _read_png(png).astype(np.float32)
+        new = read_frame(png).astype(np.float32)
         out = np.clip(np.rint(combine(new, previous, None)), 0, 255).astype(np.uint8)
         if previous_input is not None:
             pair = flow.pair(previous_input, frame)

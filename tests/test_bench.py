@@ -1,6 +1,8 @@
 """The benchmark suite: its reference loop computes painterly's objective, its counts and its smoke run."""
 
+import importlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ import pytest
 from bench import flops, report
 from bench.reference import ReferenceLoop, vgg16_hed_dict_model
 from painterly import backbones
-from tests.conftest import LAYERS, shared_image
+from tests.conftest import shared_image
 
 
 def test_reference_loop_minimises_painterlys_objective_with_zero_borders(hed_backbone):
@@ -74,3 +76,11 @@ def test_quick_suite_runs_end_to_end_and_writes_json_and_tables(tmp_path):
     assert len(results["targets"]) == 5
     text = doc.read_text()
     assert "tiles" in text and "### Targets" in text and "### Peak memory" in text
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (Path(__file__).parents[1] / "bench").glob("*.py")
+                                        if p.stem not in ("__init__", "__main__")))
+def test_every_benchmark_imports(name):
+    """A benchmark that no longer imports (a renamed helper in painterly) fails here, not on the day it runs."""
+    module = importlib.import_module(f"bench.{name}")
+    assert module.__doc__, f"bench/{name}.py says what it measures in its docstring"
