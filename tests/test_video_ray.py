@@ -249,3 +249,34 @@ def test_bad_input_is_refused_in_one_line_before_ray_starts(tmp_path, capsys):
         assert "not a video" in one_error_line(err) or "has no frames from 9" in one_error_line(err)
     assert not ray.is_initialized() and time.monotonic() - began < 20
     assert not (tmp_path / "a.mp4.work").exists() and not (tmp_path / "b.mp4.work").exists()
+
+
+@needs_ray
+def test_ctrl_c_keeps_a_playable_video_and_resume_finishes_it(cluster, tmp_path):
+    import subprocess
+    import sys
+
+    made, _ = cluster
+    clip = make_clip(tmp_path / "long.mp4", moving_frames(240, 96, 64), fps=25, audio_seconds=9.6)
+    out = tmp_path / "out.mp4"
+    command = [sys.executable, "-m", "painterly", "video", str(clip), str(STYLE), "-o", str(out), "--size", "96",
+               "--ray", made.address, "--chunk-frames", "40"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    frames = tmp_path / "out.mp4.work" / "frames"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(frames.glob("*.png"))) < 5 and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "--resume" in err
+    if out.exists():  # the first frames were done: a playable video of them (else only the frames painted)
+        done, rate = read_video(out)
+        assert len(done) < 240 and rate == 25
+    kept = len(list(frames.glob("*.png")))
+    assert kept >= 5 and kept == len((frames.parent / "painted.jsonl").read_text().splitlines())
+    resumed = subprocess.run(command + ["--resume"], stderr=subprocess.PIPE, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming after {kept} frames done" in resumed.stderr  # every frame painted was kept
+    assert len(read_video(out)[0]) == 240 and not (tmp_path / "out.mp4.work").exists()
+    assert audio_packets(out) == audio_packets(clip)

@@ -94,6 +94,22 @@ class ChunkedRun(VideoRun):
         self.cuts: list[int] = []
         self.workers = 0
         super().__init__(job, notice=notice)
+        self.painted = self._painted_before()
+
+    @property
+    def frames_kept(self) -> int:
+        return self.done + len(self.painted)
+
+    def _painted_before(self) -> dict[int, dict]:
+        """The frames a stopped run painted beyond the first `done` (chunks run at once: any may be part
+        done), whose records are in painted.jsonl and whose PNGs are whole: a resumed run keeps them."""
+        from .run import _read_records
+
+        kept = {}
+        for record in _read_records(self.work / "painted.jsonl"):
+            if record["index"] >= self.done and self.frame_path(record["index"]).is_file():
+                kept[record["index"]] = record
+        return kept
 
     def _key(self) -> dict:
         return {**super()._key(), "chunks": {"frames": self.chunk_frames, "overlap": self.overlap,
@@ -120,8 +136,10 @@ class ChunkedRun(VideoRun):
         self.chunks = plan(count, self.chunk_frames, self.overlap, self.cuts)
         memory = self._memory()
         todo = [piece for chunk in self.chunks if (piece := self._first_piece(chunk, memory)) is not None]
+        joiner = _Joiner(self, count)
+        joiner.advance()  # frames a stopped run painted after its first ones may join them now
         if todo:
-            yield from self._paint(todo, count)
+            yield from self._paint(todo, joiner)
         if broken is not None:
             raise BrokenStream(broken, count)
         if self.done == 0:
@@ -167,17 +185,18 @@ class ChunkedRun(VideoRun):
 
     def _first_piece(self, chunk: Chunk, memory: int) -> Piece | None:
         """The chunk's first piece still to paint: from its warm-up, or after the frames a resumed run has."""
-        if chunk.stop <= self.done:
+        at = chunk.start
+        while at < chunk.stop and (at < self.done or at in self.painted):
+            at += 1
+        if at == chunk.stop:
             return None
-        if chunk.start < self.done:  # resumed inside the chunk: the chain goes on from the last frame kept
-            return Piece(chunk, self.done, min(self.done + PIECE, chunk.stop),
-                         self.frame_path(self.done - 1).read_bytes(), memory)
+        if at > chunk.start:  # resumed inside the chunk: the chain goes on from the last frame kept
+            return Piece(chunk, at, min(at + PIECE, chunk.stop), self.frame_path(at - 1).read_bytes(), memory)
         return Piece(chunk, chunk.first, min(chunk.start + PIECE, chunk.stop), None, memory)
 
-    def _paint(self, todo: list[Piece], count: int) -> Iterator[FrameDone]:
+    def _paint(self, todo: list[Piece], joiner: "_Joiner") -> Iterator[FrameDone]:
         from .. import cluster
 
-        joiner = _Joiner(self, count)
         with cluster.connect(self.job.ray) as ray:
             spec = ray.put(self._spec())
 
@@ -227,7 +246,7 @@ class _Joiner:
     def __init__(self, run: ChunkedRun, count: int):
         self.run, self.count = run, count
         self.joins = {chunk.start for chunk in run.chunks if chunk.start > 0}
-        self.waiting: dict[int, dict] = {}  # painted, not yet in order
+        self.waiting: dict[int, dict] = dict(run.painted)  # painted, not yet in order
         self.events: list[FrameDone] = []
         self.failure: ChunkFailed | None = None
         self.started = time.perf_counter()
@@ -252,11 +271,13 @@ class _Joiner:
                 _write_bytes(run.frame_path(index), frame["png"])
                 record = {**frame["record"], "chunk": piece.chunk.index, "node": answer.get("node"),
                           "pid": answer.get("pid"), "attempt": piece.attempts}
+                _append_record(run.work / "painted.jsonl", record)  # kept by a resumed run, in any order
                 self.waiting[index] = record
+                run.painted[index] = record
                 self.events.append(FrameDone(index, self.count, record["seconds"], record["cpu_seconds"],
                                              time.perf_counter() - self.started, record["warping_error"],
                                              record["reliable"], record["terms"], image=_decode(frame["png"])))
-            self._advance()
+            self.advance()
         if stops:
             raise stops[0]
         if piece.end >= piece.chunk.stop:
@@ -269,7 +290,7 @@ class _Joiner:
             self.failure = ChunkFailed(f"frames {item.begin}–{item.end - 1} (chunk {item.chunk.index + 1} of "
                                        f"{len(self.run.chunks)}) could not be painted: {reason}", self.run.done)
 
-    def _advance(self) -> None:
+    def advance(self) -> None:
         run = self.run
         while run.done in self.waiting:
             index = run.done
@@ -278,6 +299,7 @@ class _Joiner:
                 record = self._join(index, record)
             _append_record(run.work / "frames.jsonl", record)
             run.records.append(record)
+            run.painted.pop(index, None)
             run.done = index + 1
 
     def _join(self, index: int, record: dict) -> dict:

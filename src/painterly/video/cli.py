@@ -107,8 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def started(run) -> None:
         say(run.description)
-        if run.done:
-            say(f"painterly: resuming after {run.done} frames done in {run.work}")
+        if run.frames_kept:
+            say(f"painterly: resuming after {run.frames_kept} frames done in {run.work}")
         progress.start(run)
 
     try:
@@ -116,7 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         progress.close()
     if outcome.frames == 0:
-        print("painterly: stopped before the first frame: nothing saved", file=sys.stderr)
+        if outcome.work is not None:  # chunks on Ray: frames painted, none of the first ones yet
+            print(f"painterly: {outcome.stopped} before the first frames were done: the frames painted are kept in "
+                  f"{outcome.work}: add --resume to the same command to continue", file=sys.stderr)
+        else:
+            print("painterly: stopped before the first frame: nothing saved", file=sys.stderr)
         return outcome.code
     if outcome.report is not None:
         say(f"painterly: report written to {outcome.report}")
@@ -157,8 +161,8 @@ class _Progress:
                             TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
                             TextColumn("{task.fields[error]}"))
         self.bar.__enter__()
-        self.task = self.bar.add_task("frames", total=run.info.frames, completed=run.done, rate="", error="")
-        self.began, self.first, self.made = time.perf_counter(), run.done, 0
+        self.task = self.bar.add_task("frames", total=run.info.frames, completed=run.frames_kept, rate="", error="")
+        self.began, self.first, self.made = time.perf_counter(), run.frames_kept, 0
 
     def update(self, frame) -> None:
         if self.bar is None:

@@ -270,6 +270,11 @@ class VideoRun:
 
     # -- the run
 
+    @property
+    def frames_kept(self) -> int:
+        """Frames in the work folder that a resumed run would not paint again (here: the first `done`)."""
+        return self.done
+
     def frame_path(self, index: int) -> Path:
         return self.work / "frames" / f"{index:06d}.png"
 
@@ -293,10 +298,10 @@ class VideoRun:
         except BrokenStream as error:
             self.stopped, failure = "broken", error
         except PainterlyError:
-            if self.done == 0 and not self.job.resume:  # nothing painted: leave no work folder behind
+            if self.frames_kept == 0 and not self.job.resume:  # nothing painted: leave no work folder behind
                 _clear_work(self.work)
             raise
-        if self.done == 0 and not self.job.resume:
+        if self.frames_kept == 0 and not self.job.resume:
             _clear_work(self.work)
         with deferred_stop() as stops:  # a second Ctrl-C must not cut the encoding short
             outcome = self._finish(code, failure)
@@ -511,7 +516,7 @@ def _write_records(path: Path, records: list[dict]) -> None:
 
 def _clear_work(folder: Path) -> None:
     """Remove a work folder painterly made (only its own files: job.json, frames.jsonl, frames/, and a chunked
-    run's input/ and input.json)."""
+    run's input/, input.json and painted.jsonl)."""
     for name in ("frames", "input"):
         pngs = folder / name
         if pngs.is_dir():
@@ -520,7 +525,7 @@ def _clear_work(folder: Path) -> None:
             for temporary in pngs.glob(".*.tmp"):
                 temporary.unlink()
             pngs.rmdir()
-    for name in ("job.json", "frames.jsonl", "input.json"):
+    for name in ("job.json", "frames.jsonl", "input.json", "painted.jsonl"):
         (folder / name).unlink(missing_ok=True)
     try:
         folder.rmdir()
