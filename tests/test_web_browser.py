@@ -104,3 +104,56 @@ def test_upload_watch_it_paint_and_download(server, tmp_path):
         finally:
             browser.close()
     print(f"browser test: {time.perf_counter() - started:.1f} s")
+
+
+def test_a_video_clip_is_painted_frame_by_frame_and_played_in_the_page(server, tmp_path):
+    import av
+    from playwright.sync_api import expect, sync_playwright
+
+    from test_web_video import make_clip
+
+    clip = make_clip(tmp_path / "pan.mp4", 12, audio=True)  # 64×48, 1 s at 12 frames/s
+    style = shared_image("style", "starry_night.jpg")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.goto(server)
+            page.check("#kind-video")  # the clip instead of the photo, no demo pair, the fast method
+            expect(page.locator("#video-drop")).to_be_visible()
+            expect(page.locator("#content-drop")).to_be_hidden()
+            expect(page.locator("#demo")).to_be_hidden()
+            expect(page.locator("#field-method")).to_have_value("fast")
+            expect(page.locator("#field-temporal")).to_have_value("flow")
+            expect(page.locator("#video-limits")).to_contain_text("Up to 10 s, 600 frames")
+
+            page.set_input_files("#video", str(clip))
+            page.set_input_files("#style", str(style))
+            page.fill("#field-size", "32")
+            page.evaluate("""() => {
+                window.seen = [];
+                new MutationObserver(() => window.seen.push(document.getElementById('status').textContent))
+                    .observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true});
+            }""")
+            page.click("#start")
+            expect(page.locator("#job-title")).to_have_text("pan.mp4 × starry_night.jpg")
+            expect(page.locator("#clip")).to_be_visible(timeout=120_000)  # the MP4 plays in the page when done
+            expect(page.locator("#status")).to_contain_text(re.compile(r"^Done: 12 frames · warping error \d"))
+            expect(page.locator("#live")).to_be_hidden()
+            seen = page.evaluate("window.seen")
+            assert any(re.match(r"Frame \d+ of 12 \(32×24\) · [\d.]+ frames/s", line) for line in seen), seen
+            assert page.evaluate("points.length") == 12  # every frame came as an event
+            page.wait_for_function("document.getElementById('clip').readyState >= 1", timeout=30_000)
+            assert page.evaluate("document.getElementById('clip').videoWidth") == 32
+            assert abs(page.evaluate("document.getElementById('clip').duration") - 1.0) < 0.1
+            expect(page.locator("#download")).to_have_text("Download the video (MP4)")
+            with page.expect_download() as download:
+                page.click("#download")
+            saved = tmp_path / "downloaded.mp4"
+            download.value.save_as(saved)
+            with av.open(str(saved)) as container:
+                assert sum(1 for _ in container.decode(video=0)) == 12 and container.streams.audio
+            expect(page.locator("#jobs tbody tr")).to_have_count(1)
+            expect(page.locator("#jobs tbody tr td").nth(4)).to_contain_text("12 frames · warping error")
+        finally:
+            browser.close()
