@@ -190,6 +190,14 @@ def test_clips_over_the_limits_are_refused_with_the_limit_named(client, clips, s
     nothing_left(client, tmp_path)
 
 
+def test_a_request_body_over_the_video_routes_bound_is_cut_off(client, style, tmp_path):
+    huge = np.random.default_rng(2).bytes(LIMITS.video_bytes + 2 * LIMITS.upload_bytes + 2**20)  # past the clip's
+    detail = one_line(client.post("/api/videos", files=upload(huge, style)), 413, "over the upload limit of 39 KB per "
+                      "video and 59 KB per image: choose smaller files")
+    assert "1.2 MB" in detail  # the bound of this route: a clip and the paintings
+    nothing_left(client, tmp_path)
+
+
 def test_bad_uploads_get_painterlys_own_one_line_errors(client, clips, style, tmp_path):
     short = clips["short"].read_bytes()
     audio_only = tmp_path / "sound.m4a"
