@@ -32,6 +32,7 @@ work folder cannot be resumed by the other.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -223,7 +224,13 @@ class ChunkedRun(VideoRun):
     def _spec(self) -> dict:
         """What every actor needs for this job, put into Ray's object store once."""
         key = hashlib.sha256(json.dumps(self._key(), sort_keys=True).encode()).hexdigest()
-        return {"key": key, "job": self.job, "size": self.size,
+        job, settings = self.job, self.job.settings
+        if settings.method == "optimise" and settings.model == "auto":  # decided here, the same for every node
+            from ..backbones import resolve_auto
+
+            job = dataclasses.replace(job, settings=settings.replace(model=resolve_auto(settings.weights,
+                                                                                        self.notice)))
+        return {"key": key, "job": job, "size": self.size,
                 "styles": [(Path(p).name, Path(p).read_bytes()) for p in self.job.styles],
                 "anchor": self.input_path(0).read_bytes()}
 
@@ -402,12 +409,12 @@ class ChunkPainter:
                     path = Path(scratch) / f"{i}-{name}"
                     path.write_bytes(data)
                     styles.append(images.load_image(path, role="style image"))
-            network = None
+            network = backbone = None
             if job.settings.method == "fast":
                 network = self.still._network()
             else:
-                self.still._threads_for_tensorflow()
-            painter = make_painter(job, styles, tuple(spec["size"]), network=network)
+                backbone = self.still._backbone(job.settings)
+            painter = make_painter(job, styles, tuple(spec["size"]), network=network, backbone=backbone)
             painter.seen(_decode(spec["anchor"]))  # the fast method's style vector from the video's first frame
             self.painters[spec["key"]] = painter
         return self.painters[spec["key"]]
