@@ -8,6 +8,7 @@ by its id if not, also when a test fails.
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -158,3 +159,24 @@ def test_an_item_larger_than_any_node_fails_before_a_worker_starts(cluster, pict
     (reason,) = summary.failed.values()
     assert "of memory and the largest Ray node offers" in reason and "--size" in reason
     assert summary.workers == 0 and not list((tmp_path / "out").glob("*.png"))
+
+
+def test_each_item_gets_its_report_in_a_folder_of_its_own_on_ray_and_off(cluster, pictures, tmp_path, capsys):
+    made, _ = cluster
+    contents, styles, _ = pictures
+    items = pairs(contents[:2], styles[:1], FAST)
+    for where in (made.address, "off"):
+        out, reports = tmp_path / f"out-{where[:3]}", tmp_path / f"reports-{where[:3]}"
+        summary = run_batch(items, out, ray=where, report=reports)
+        assert sorted(summary.done) == sorted(i.name for i in items)
+        record = batch.read_record(out)
+        for item in items:
+            folder = reports / Path(item.name).stem
+            assert record[item.name]["report"] == str(folder / "index.html")
+            page = (folder / "index.html").read_text()
+            assert item.content.name in page and "painterly-batch-" not in page  # no worker's scratch path
+            assert decode(folder / "result.png").shape == decode(out / item.name).shape
+    argv = ["batch", str(contents[0]), "--styles", str(styles[0]), "-o", str(tmp_path / "cli"), "--ray", "off",
+            "--method", "fast", "--size", "32", "--report", str(tmp_path / "cli-reports"), "--quiet"]
+    assert main(argv) == 0
+    assert (tmp_path / "cli-reports" / Path(items[0].name).stem / "index.html").is_file()

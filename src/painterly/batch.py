@@ -376,16 +376,17 @@ class Painter:
     def ready(self) -> dict:
         return self.where
 
-    def paint(self, name: str, settings: Settings, files: list[tuple[str, bytes | None]]) -> dict:
+    def paint(self, name: str, settings: Settings, files: list[tuple[str, bytes | None]], report: bool = False) -> dict:
         """Paint one item: files is [(path, its bytes or None to read the path)] for the content, the
-        styles and an init image. Returns a result dict: state "done" with the pixels, or "failed" and why."""
+        styles and an init image. Returns a result dict: state "done" with the pixels (and with `report`,
+        the still's report as {file name: bytes}), or "failed" and why."""
         started = time.perf_counter()
         answer = {"name": name, **self.where}
         try:
             with tempfile.TemporaryDirectory(prefix="painterly-batch-") as scratch:
                 paths = _materialise(files, Path(scratch))
                 try:
-                    answer.update(self._run(paths, settings))
+                    answer.update(self._run(paths, settings, Path(scratch) / "report" if report else None))
                 except PainterlyError as error:
                     message = str(error)
                     for local, (original, _) in zip(paths, files):
@@ -396,12 +397,12 @@ class Painter:
         answer["seconds"] = time.perf_counter() - started
         return answer
 
-    def paint_sent(self, name: str, settings: Settings, paths: list[str], *blobs: bytes) -> dict:
+    def paint_sent(self, name: str, settings: Settings, paths: list[str], *blobs: bytes, report: bool = False) -> dict:
         """`paint` with the files' bytes as separate arguments (Ray hands an actor the bytes behind the
         object references given as arguments, so a style put once serves every item)."""
-        return self.paint(name, settings, list(zip(paths, blobs)))
+        return self.paint(name, settings, list(zip(paths, blobs)), report)
 
-    def _run(self, paths: list[Path], settings: Settings) -> dict:
+    def _run(self, paths: list[Path], settings: Settings, report: Path | None = None) -> dict:
         from . import images
         from .runner import Job, run_job
 
@@ -414,15 +415,18 @@ class Painter:
             options["backbone"] = self._backbone(settings)
         else:
             options["network"] = self._network()
-        outcome = run_job(Job(paths[0], tuple(paths[1:]), settings), **options)
+        outcome = run_job(Job(paths[0], tuple(paths[1:]), settings, report=report, report_paths=False), **options)
         if outcome.result is None or outcome.code in (130, 143):
             raise KeyboardInterrupt()
         if outcome.failure is not None:
             return {"state": "failed", "reason": str(outcome.failure)}
         result = outcome.result
-        return {"state": "done", "image": images.to_uint8(result.image), "alpha": result.alpha,
-                "seed": result.metadata.get("seed"), "stopped": result.stopped,
-                "peak_rss_bytes": _peak_rss()}
+        answer = {"state": "done", "image": images.to_uint8(result.image), "alpha": result.alpha,
+                  "seed": result.metadata.get("seed"), "stopped": result.stopped, "peak_rss_bytes": _peak_rss()}
+        if report is not None:  # the files travel back with the pixels: the driver writes them
+            answer["report"] = {str(f.relative_to(report)): f.read_bytes() for f in sorted(report.rglob("*"))
+                                if f.is_file()}
+        return answer
 
     def _backbone(self, settings: Settings):
         from . import backbones
@@ -508,10 +512,12 @@ class Task:
     memory: int
     attempts: int = 0
     sent: float = 0.0
+    report: Path | None = None  # the item's report folder (REPORT_DIR/<name without its suffix>)
 
 
-def plan(items: Sequence[Item], folder: Path, *, overwrite: bool = False):
-    """(tasks to paint, names skipped, {name: reason} refused now) for these items in `folder`."""
+def plan(items: Sequence[Item], folder: Path, *, overwrite: bool = False, report: Path | None = None):
+    """(tasks to paint, names skipped, {name: reason} refused now) for these items in `folder`; with
+    `report`, each task's report goes into a folder of its own under it."""
     from . import images
 
     records = read_record(folder)
@@ -536,7 +542,8 @@ def plan(items: Sequence[Item], folder: Path, *, overwrite: bool = False):
         except PainterlyError as error:
             refused[item.name] = str(error)
             continue
-        todo.append(Task(item, output, key, estimate_bytes(item)))
+        todo.append(Task(item, output, key, estimate_bytes(item),
+                         report=report / Path(item.name).stem if report is not None else None))
     return todo, skipped, refused
 
 
@@ -579,7 +586,7 @@ def resolve_models(items: Sequence[Item], notice: Callable[[str], None]) -> list
 
 
 def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "off", workers: int | None = None,
-              threads: int | None = None, overwrite: bool = False,
+              threads: int | None = None, overwrite: bool = False, report: str | os.PathLike | None = None,
               listen: Callable[[dict], None] | None = None,
               notice: Callable[[str], None] | None = None) -> Summary:
     """Paint `items` into `folder` (created if its parent exists) and return what happened.
@@ -588,6 +595,9 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
         its cores) or a cluster's address ("HOST:6379", "auto", "ray://HOST:10001").
     workers, threads: Ray actors and threads per actor (default: as many actors as the cluster's CPUs
         allow at `threads` (default 1) each, at most one per item).
+    report: a folder for the still's report of each item painted (index.html, tables, graphs), in a folder
+        of its own named as the picture without its suffix (`REPORT/chicago__candy/index.html`), written
+        by this process like the pictures; an item skipped as done before keeps the report it had.
     listen: called with each finished item's record (also the refused ones); may raise KeyboardInterrupt.
     Ctrl-C (KeyboardInterrupt) stops the batch and keeps what is done: the summary's code is then 130.
     """
@@ -597,7 +607,8 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
     started = time.perf_counter()
     say = notice or (lambda message: None)
     items = resolve_models(items, say)
-    todo, skipped, refused = plan(items, folder, overwrite=overwrite)
+    report = _report_folder(Path(report), folder) if report is not None else None
+    todo, skipped, refused = plan(items, folder, overwrite=overwrite, report=report)
     summary = Summary(skipped=skipped)
     finish = _Finisher(folder, summary, listen)
     code = EXIT_OK
@@ -621,6 +632,34 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
     return summary
 
 
+def _report_folder(folder: Path, output: Path) -> Path:
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"report folder '{folder}' is a file: give a folder for the items' reports")
+    if not folder.parent.is_dir():
+        raise OutputError(f"the folder '{folder.parent}' of the report folder does not exist: create it first")
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"report folder '{folder}' cannot be made ({error.strerror}): choose another") from None
+    return folder
+
+
+def _write_report(folder: Path, files: dict[str, bytes]) -> Path:
+    """An item's report files, each atomically, index.html last (its presence means the report is whole)."""
+    from .reports import _write_atomic
+
+    names = sorted(files, key=lambda name: name == "index.html")
+    for name in names:
+        path = folder / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"report folder '{path.parent}' cannot be made ({error.strerror}): choose "
+                              f"another --report folder") from None
+        _write_atomic(path, files[name])
+    return folder / "index.html"
+
+
 def _output_folder(folder: Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"output folder '{folder}' is a file: give a folder for the batch's pictures")
@@ -642,7 +681,8 @@ def _run_here(todo: list[Task], finish: "_Finisher", threads: int | None) -> Non
     for task in todo:
         task.attempts += 1
         task.sent = time.perf_counter()
-        finish.result(task, painter.paint(task.item.name, task.item.settings, task_files(task, False)))
+        finish.result(task, painter.paint(task.item.name, task.item.settings, task_files(task, False),
+                                          task.report is not None))
 
 
 class _Finisher:
@@ -671,6 +711,11 @@ class _Finisher:
                     if written != task.output:
                         answer = {"state": "failed", "reason": f"output '{task.output}' could not be written: "
                                                                f"the picture was saved to '{written}' instead"}
+                    elif task.report is not None and answer.get("report"):
+                        try:
+                            entry["report"] = str(_write_report(task.report, answer["report"]))
+                        except PainterlyError as error:
+                            answer = {"state": "failed", "reason": f"the picture was written, its report not: {error}"}
             entry["state"] = answer["state"]
             if answer["state"] != "done":
                 entry["reason"] = answer.get("reason", "unknown")
@@ -727,6 +772,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace pictures in OUT_DIR that this batch did not paint from these inputs")
+    parser.add_argument("--report", metavar="DIR", help="each item's report (as painterly's --report for one "
+                        "picture) in a folder of its own: DIR/<picture name>/index.html")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_settings_flags(parser)
     return parser
@@ -761,7 +808,7 @@ def main(argv: Sequence[str]) -> int:
     progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,
-                            overwrite=args.overwrite, listen=progress.update,
+                            overwrite=args.overwrite, report=args.report, listen=progress.update,
                             notice=lambda m: progress.say(f"painterly: {m}"))
     for name, reason in summary.failed.items():
         print(f"painterly: failed: {name}: {reason}", file=sys.stderr)

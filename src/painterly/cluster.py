@@ -108,7 +108,8 @@ class _FileSender:
         files = self.files(task, True)
         paths = [path for path, _ in files]
         blobs = [files[0][1]] + [self._style(Path(p), data) for p, data in files[1:]]
-        return actor.paint_sent.remote(task.item.name, task.item.settings, paths, *blobs)
+        return actor.paint_sent.remote(task.item.name, task.item.settings, paths, *blobs,
+                                       report=task.report is not None)
 
     def _style(self, path: Path, data: bytes):
         if path not in self.styles:
