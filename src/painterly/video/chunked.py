@@ -82,6 +82,8 @@ class Piece:
 class ChunkedRun(VideoRun):
     """A video job painted in chunks on Ray; everything else (checks, work folder, encoding) as `VideoRun`."""
 
+    work_copies = 2  # the input frames are kept in the work folder beside the painted ones
+
     def __init__(self, job, *, notice=None):
         self.chunk_frames = CHUNK_FRAMES if job.chunk_frames is None else job.chunk_frames
         self.overlap = OVERLAP if job.chunk_overlap is None else job.chunk_overlap
@@ -115,17 +117,6 @@ class ChunkedRun(VideoRun):
     def _key(self) -> dict:
         return {**super()._key(), "chunks": {"frames": self.chunk_frames, "overlap": self.overlap,
                                              "scene_cuts": self.job.scene_cuts}}
-
-    def _check_space(self) -> None:
-        """The input frames are kept in the work folder too: twice the frames' space there."""
-        frames = self.info.frames
-        if frames is None:
-            return
-        from .. import images
-
-        images.check_space([(self.work.parent if not self.work.exists() else self.work,
-                             2 * frames * self.size[0] * self.size[1] * 2)])
-        super()._check_space()
 
     def input_path(self, index: int) -> Path:
         return self.work / "input" / f"{index:06d}.png"

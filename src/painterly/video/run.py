@@ -142,6 +142,8 @@ def run_video(job: VideoJob, *, listen: Listener | None = None, notice: Callable
 class VideoRun:
     """A video job, checked and planned: the source opened, sizes worked out, the work folder ready."""
 
+    work_copies = 1  # frames the work folder keeps per video frame (the painted one)
+
     def __init__(self, job: VideoJob, *, notice=None, network=None, backbone=None):
         self.job, self.notice = job, notice or (lambda message: None)
         if job.output is None:
@@ -256,7 +258,8 @@ class VideoRun:
             return
         pixels = self.size[0] * self.size[1]
         output = pixels * 2 if sinks.is_folder_output(self.output) else pixels // 5
-        images.check_space([(self.work.parent if not self.work.exists() else self.work, frames * pixels * 2),
+        images.check_space([(self.work.parent if not self.work.exists() else self.work,
+                             self.work_copies * frames * pixels * 2),
                             (self.output.parent, frames * output + 2**20)])
 
     def _describe(self) -> str:
