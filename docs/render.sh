@@ -25,37 +25,40 @@ for c in cornell golden_gate hoover_tower_night; do ln -s "$(realpath $IMG/conte
 for s in candy mosaic shipwreck woman_with_hat; do ln -s "$(realpath $IMG/style/$s.jpg)" "$SUB/style/"; done
 run gallery "$SUB/content" "$SUB/style" -o docs/gallery_default_12.jpg --model vgg16-hed --size 192 --iterations 30
 
-# quality controls: Tübingen × Starry Night at 256 px, each beside the plain run; these keep the classic look
-# (--preset classic) so that each control's own effect shows on the photo
+# quality controls: Tübingen × Starry Night at 256 px with the defaults, each beside the plain run
 mkdir -p docs/controls
-run $C $S -o docs/controls/plain.png --size 256 --preset classic
-run $C $S -o docs/controls/preserve_luminance.png --size 256 --preset classic --preserve-color luminance
-run $C $S -o docs/controls/preserve_histogram.png --size 256 --preset classic --preserve-color histogram
-run $C $S -o docs/controls/border_zero.png --size 256 --preset classic --border zero
-run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 256 --preset classic
-run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 256 --preset classic --style-weights 0.5 0.5
-run $C $S -o docs/controls/style_scale_0.5.png --size 256 --preset classic --style-scale 0.5
-run $C $S -o docs/controls/style_scale_2.png --size 256 --preset classic --style-scale 2
-run $C $S -o docs/controls/pooling_avg.png --size 256 --preset classic --pooling avg
+run $C $S -o docs/controls/plain.png --size 256
+run $C $S -o docs/controls/preserve_luminance.png --size 256 --preserve-color luminance
+run $C $S -o docs/controls/preserve_histogram.png --size 256 --preserve-color histogram
+run $C $S -o docs/controls/border_zero.png --size 256 --border zero
+run $C $IMG/style/the_scream.jpg -o docs/controls/the_scream.png --size 256
+run $C $S $IMG/style/the_scream.jpg -o docs/controls/blend_starry_scream.png --size 256 --style-weights 0.5 0.5
+run $C $S -o docs/controls/style_scale_0.5.png --size 256 --style-scale 0.5
+run $C $S -o docs/controls/style_scale_2.png --size 256 --style-scale 2
+run $C $S -o docs/controls/pooling_avg.png --size 256 --pooling avg
+run $C $S -o docs/controls/init_photo_0.5.png --size 256 --init-photo 0.5
+run $C $S -o docs/controls/classic.png --size 256 --preset classic
 
-# the style weight the default preset was tuned with (β = 1, 10, 100)
+# the style weight β = 1, 10 (the default), 100
 for beta in 1 10 100; do
   run $IMG/content/chicago.jpg $IMG/style/woman_with_hat.jpg -o docs/chicago_woman_with_hat_beta$beta.png \
-      --size 256 --style-weight $beta --preset classic
+      --size 256 --style-weight $beta
 done
 
-# multi-scale (on by default above 512 px): 256 -> 512 -> 1024, from the photo (--preset classic)
-run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --preset classic --report "$REPORTS/multiscale_1024" --save-every 0
+# multi-scale (on by default above 512 px): 256 -> 512 -> 1024
+run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --report "$REPORTS/multiscale_1024" --save-every 0
 cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
 
-# every content × style pair of ../shared/images on one sheet
-# (this sheet is from the photo, --preset classic; the new default's gallery was not re-rendered yet)
-run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256 --iterations 30 --preset classic
-python -m bench.gallery_looks docs/gallery.png docs/gallery_default_12.jpg --names classic default \
-    --new-dirs "$SUB/content" "$SUB/style" --sheet docs/defaults_12_pairs.jpg
+# every content × style pair of ../shared/images on one sheet, with the defaults, and with --preset classic
+# (the old default: from the photo) beside it, compared pair by pair with the measures
+run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256
+run gallery $IMG/content $IMG/style -o docs/gallery_classic.png --model vgg16-hed --size 256 --iterations 30 \
+    --preset classic
+python -m bench.gallery_looks docs/gallery_classic.png docs/gallery.png --names classic default \
+    --sheet docs/defaults_48_pairs.jpg
 
 # 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --preset classic --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
