@@ -23,7 +23,7 @@ from painterly.errors import SettingsError  # noqa: E402
 from painterly.settings import Settings  # noqa: E402
 from painterly.video import VideoJob, run_video  # noqa: E402
 from painterly.video.chunked import ChunkPainter, _encode  # noqa: E402
-from painterly.video.chunks import Chunk, plan, scene_cuts  # noqa: E402
+from painterly.video.chunks import OVERLAP, Chunk, plan, scene_cuts  # noqa: E402
 
 try:
     import ray
@@ -32,7 +32,8 @@ except ImportError:
 needs_ray = pytest.mark.skipif(ray is None, reason="Ray is not installed: pip install 'painterly[cluster]'")
 
 FAST = Settings(method="fast", size=64)
-JOIN_FACTOR = 3.0  # the joins' mean warping error at the default overlap is at most this times the inside's
+JOIN_FACTOR = 1.5  # the joins' mean warping error at the default overlap is at most this times the inside's
+# (measured here: 0.98 at the default 16 frames, 1.5 at 8; 1.0 and 1.05 at 384 px, docs/PERFORMANCE.md)
 
 
 # -- the plan, by hand
@@ -205,7 +206,7 @@ def test_the_joins_warping_error_is_near_the_inside_at_the_default_overlap(chunk
     done = records(work)
     joins = [r["warping_error"] for r in done if r.get("join")]
     inside = [r["warping_error"] for r in done if not r.get("join") and r["warping_error"] is not None]
-    print(f"box.mp4 at 64 px, overlap 8: joins {np.mean(joins):.3g}, inside {np.mean(inside):.3g}")
+    print(f"box.mp4 at 64 px, overlap {OVERLAP}: joins {np.mean(joins):.3g}, inside {np.mean(inside):.3g}")
     assert np.mean(joins) <= JOIN_FACTOR * np.mean(inside)
 
 
@@ -249,7 +250,11 @@ def test_an_interrupted_run_resumes_with_the_frames_of_an_uninterrupted_one(clus
     job = box_job(out, ray=made.address, work=work, keep_work=True)
     stopped = run_video(job, listen=lambda frame: seen.append(frame) or len(seen) < 10)
     assert stopped.stopped == "cancelled" and stopped.frames < BOX_FRAMES and work.is_dir()
-    assert len(read_video(out)[0]) == stopped.frames  # the frames done, playable
+    if stopped.frames:  # the first frames were done: a playable video of them (chunks end in any order)
+        assert len(read_video(out)[0]) == stopped.frames
+    else:
+        assert not out.exists()
+    assert len((work / "painted.jsonl").read_text().splitlines()) >= 10  # every frame painted is kept
     resumed = run_video(box_job(out, ray=made.address, work=work, keep_work=True, resume=True, overwrite=True))
     assert resumed.stopped == "completed" and resumed.frames == BOX_FRAMES
     expected = frames_of(chunked_box[1])

@@ -2,7 +2,7 @@
 written by this process into the run's work folder and encoded with the input's audio as ever.
 
     job = VideoJob(Path("long.mp4"), (Path("starry.jpg"),), Settings(method="fast", size=384),
-                   output=Path("painted.mp4"), ray="local", chunk_frames=100, chunk_overlap=8)
+                   output=Path("painted.mp4"), ray="local", chunk_frames=150, chunk_overlap=16)
     run_video(job)                       # dispatches here; the outcome is a `VideoOutcome` like any other
 
 How it runs (`ChunkedRun`, a `VideoRun` whose frames come from Ray):
