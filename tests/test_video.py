@@ -429,3 +429,64 @@ def test_optimise_video_runs_with_the_temporal_term_and_flickers_less(tmp_path, 
         assert names[0] == {"content", "style", "tv"}
         assert all(("temporal" in n) == (mode == "flow") for n in names[1:])
     assert errors["flow"] < errors["none"], errors
+
+
+def test_a_stop_asked_mid_frame_cancels_the_optimisation_without_waiting_for_the_frame(tmp_path, random_vgg19):
+    """A web job's cancel: `stop` is asked between iterations, so a long frame ends within a step or two."""
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(3, 48, 32), fps=3)
+    asked = []
+
+    def stop() -> bool:
+        asked.append(None)
+        return len(asked) > 3  # after three iterations of the first frame's 100000
+
+    settings = Settings(size=48, iterations=100_000, seed=0, init="content")
+    outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / "out.mp4", temporal="flow"),
+                        backbone=random_vgg19, stop=stop)
+    assert outcome.stopped == "cancelled" and outcome.frames == 0 and len(asked) == 4
+    assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.mp4.work").exists()
+
+
+def test_a_frame_size_change_mid_stream_stops_with_the_frames_before_kept(tmp_path, network):
+    import av
+
+    path = tmp_path / "switch.ts"  # MPEG-TS: two streams of different sizes joined end to end
+    with open(path, "wb") as joined:
+        for i, (w, h, n) in enumerate(((64, 48, 4), (96, 64, 3))):
+            part = make_clip(tmp_path / f"part{i}.ts", moving_frames(n, w, h), fps=12)
+            joined.write(part.read_bytes())
+    with av.open(str(path)) as container:
+        sizes = [(f.width, f.height) for f in container.decode(video=0)]
+    assert sizes[0] == (64, 48) and (96, 64) in sizes, sizes  # the file really switches
+    outcome = run_video(fast_job(path, tmp_path / "out.mp4"),
+                        network=network)
+    assert outcome.stopped == "broken" and outcome.frames == sizes.index((96, 64))
+    assert "changes its frame size from 64×48 to 96×64" in str(outcome.failure)
+    assert len(read_video(tmp_path / "out.mp4")[0]) == outcome.frames
+
+
+def test_frames_too_thin_for_the_flow_are_refused_in_one_line(tmp_path, capsys):
+    clip = make_clip(tmp_path / "thin.mp4", moving_frames(2, 128, 8), fps=12)
+    code = main(["video", str(clip), str(STYLE), "-o", str(tmp_path / "out.mp4"), "--method", "fast", "--size", "64"])
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 2 and "would be painted at" in line and "at least 16 px a side" in line, line
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_write_failing_mid_run_keeps_the_frames_done_in_a_playable_video(tmp_path, network, monkeypatch):
+    from painterly.errors import OutputError
+    from painterly.video import sink
+
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(6), fps=12)
+    real, written = sink.write_png, []
+
+    def full_disk(path, frame, **options):
+        if len(written) == 3:
+            raise OutputError(f"frame '{path}' could not be written (No space left on device): free some space")
+        written.append(path)
+        real(path, frame, **options)
+
+    monkeypatch.setattr(sink, "write_png", full_disk)
+    outcome = run_video(fast_job(clip, tmp_path / "out.mp4"), network=network)
+    assert outcome.stopped == "failed" and outcome.code == 2 and "No space left" in str(outcome.failure)
+    assert outcome.frames == 3 and len(read_video(tmp_path / "out.mp4")[0]) == 3

@@ -17,6 +17,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (kill, docker stop, a CI timeout, a cluster pre-empting a job): handled as Ctrl-C is."""
 
 
+class Cancelled(Exception):
+    """The caller asked for a stop in the middle of a long step (a web job's cancel during a frame's
+    optimisation): raised between two iterations and handled as a cancel, keeping what was finished."""
+
+
 def exit_code(stop: KeyboardInterrupt) -> int:
     """130 for Ctrl-C, 143 (128 + SIGTERM) for a termination, as shells report them."""
     return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED

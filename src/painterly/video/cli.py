@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cuts = f", {len(chunks['scene_cuts'])} at scene cuts" if chunks["scene_cuts"] else ""
         say(f"painterly: {chunks['chunks']} chunks of up to {chunks['chunk_frames']} frames{cuts} (warm-up "
             f"{chunks['overlap']}) on {chunks['workers']} Ray workers{measured}")
-    if outcome.stopped in ("interrupted", "terminated", "cancelled", "broken") and outcome.work is not None:
+    if outcome.stopped in ("interrupted", "terminated", "cancelled", "broken", "failed") and outcome.work is not None:
         say(f"painterly: the frames done are kept in {outcome.work}: add --resume to the same command to continue")
     if outcome.failure is not None:
         print(f"painterly: error: {outcome.failure}", file=sys.stderr)

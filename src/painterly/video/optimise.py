@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import colors, images
 from ..errors import SettingsError
+from ..interrupts import Cancelled
 from ..methods.optimise import Transfer
 from ..settings import Settings
 from .flow import FlowPair, warp
@@ -98,11 +99,12 @@ class FrameTransfer(Transfer):
 class OptimisePainter:
     """The optimisation for each frame of a video job, one network for all of them."""
 
-    def __init__(self, job, styles, size, *, backbone=None, notice=None):
+    def __init__(self, job, styles, size, *, backbone=None, notice=None, stop=None):
         from .temporal import DEFAULT_WEIGHT, TEMPORAL
 
         s = job.settings
         self.job, self.styles, self.size, self.notice = job, styles, size, notice
+        self.stop = stop or (lambda: False)  # asked between iterations: a cancel need not wait for the frame
         self.settings = s.replace(multiscale="off", size=max(size), size_edge="long",
                                   seed=s.seed if s.seed is not None else 0)
         self.frame_iterations = job.frame_iterations or FRAME_ITERATIONS
@@ -148,7 +150,8 @@ class OptimisePainter:
         run = FrameTransfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
                             backbone=self.backbone, notice=self.notice)
         for _ in run:
-            pass
+            if self.stop():
+                raise Cancelled()
         result = run.result()
         image = result.image
         if (image.shape[1], image.shape[0]) != self.size:  # a frame wider than 2:1 gets the still's pixel rule

@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import images
 from ..errors import OutputError, PainterlyError, SettingsError
-from ..interrupts import EXIT_OK, Terminated, deferred_stop, exit_code
+from ..interrupts import EXIT_OK, Cancelled, Terminated, deferred_stop, exit_code
 from ..settings import Settings
 from ..version import __version__
 from . import sink as sinks
@@ -44,6 +44,7 @@ from .source import BrokenStream, open_source
 
 WORK_SUFFIX = ".work"
 MODES = ("flow", "blend", "none")
+MIN_SIDE = 16  # the smallest painted side: OpenCV's DIS flow refuses frames under 12 px
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class FrameDone:
 class VideoOutcome:
     output: Path | None  # where the video (or folder) went
     frames: int  # frames in it
-    stopped: str  # completed, interrupted, terminated, cancelled, broken
+    stopped: str  # completed, interrupted, terminated, cancelled, broken, failed
     code: int  # exit code: 0, 130, 143 or the failure's
     failure: PainterlyError | None
     warping_error: float | None  # the mean over the frames (from the second on)
@@ -125,15 +126,18 @@ Listener = Callable[[FrameDone], "bool | None"]
 
 
 def run_video(job: VideoJob, *, listen: Listener | None = None, notice: Callable[[str], None] | None = None,
-              on_start: Callable[["VideoRun"], None] | None = None, network=None, backbone=None) -> VideoOutcome:
+              on_start: Callable[["VideoRun"], None] | None = None, network=None, backbone=None,
+              stop: Callable[[], bool] | None = None) -> VideoOutcome:
     """Run `job`; raises `PainterlyError` for anything refused before the first frame. With `job.ray` the
-    frames are painted in chunks on Ray actors (`video.chunked`), else here, one after another."""
+    frames are painted in chunks on Ray actors (`video.chunked`), else here, one after another. `stop`,
+    asked between the optimisation's iterations, cancels in the middle of a frame (that frame is not kept);
+    `listen` returning False cancels after a frame."""
     if job.chunked:
         from .chunked import ChunkedRun
 
         run = ChunkedRun(job, notice=notice)
     else:
-        run = VideoRun(job, notice=notice, network=network, backbone=backbone)
+        run = VideoRun(job, notice=notice, network=network, backbone=backbone, stop=stop)
     if on_start is not None:
         on_start(run)
     return run.execute(listen)
@@ -144,7 +148,7 @@ class VideoRun:
 
     work_copies = 1  # frames the work folder keeps per video frame (the painted one)
 
-    def __init__(self, job: VideoJob, *, notice=None, network=None, backbone=None):
+    def __init__(self, job: VideoJob, *, notice=None, network=None, backbone=None, stop=None):
         self.job, self.notice = job, notice or (lambda message: None)
         if job.output is None:
             raise SettingsError("a video run needs an output (-o OUT.mp4 or a folder)")
@@ -175,6 +179,10 @@ class VideoRun:
         settings = job.settings
         self.size = info.display_size if settings.size == "auto" else images.output_size(
             info.display_size, settings.size, settings.size_edge)
+        if min(self.size) < MIN_SIDE:
+            raise SettingsError(f"'{info.path.name}' would be painted at {self.size[0]}×{self.size[1]}: the optical "
+                                f"flow needs at least {MIN_SIDE} px a side; give a larger --size, or a video less "
+                                f"thin (its frames are {info.display_size[0]}×{info.display_size[1]} as shown)")
         self.encoded = sinks.encoded_size(self.size, self.output)
         if self.encoded != self.size:
             self.notice(f"H.264 needs even sides: the {self.size[0]}×{self.size[1]} frames are cropped to "
@@ -187,7 +195,8 @@ class VideoRun:
             self.report_dir = check_report(job.report, overwrite=job.overwrite or job.resume,
                                            inputs=[job.input, *job.styles, self.output])
         self.weight = job.temporal_weight
-        self.painter = _painter(job, self.styles, self.size, network=network, backbone=backbone, notice=self.notice)
+        self.painter = _painter(job, self.styles, self.size, network=network, backbone=backbone, notice=self.notice,
+                                stop=stop)
         self.description = self._describe()
         self._check_space()
         self.done = self._prepare_work(state)
@@ -298,12 +307,16 @@ class VideoRun:
         except KeyboardInterrupt as stop:
             code = exit_code(stop)
             self.stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        except Cancelled:
+            self.stopped = "cancelled"
         except BrokenStream as error:
             self.stopped, failure = "broken", error
-        except PainterlyError:
-            if self.frames_kept == 0 and not self.job.resume:  # nothing painted: leave no work folder behind
-                _clear_work(self.work)
-            raise
+        except PainterlyError as error:
+            if self.frames_kept == 0:  # refused at the first frame: nothing to keep
+                if not self.job.resume:  # nothing painted: leave no work folder behind
+                    _clear_work(self.work)
+                raise
+            self.stopped, failure = "failed", error  # mid-run (e.g. the disk filled): the frames done are encoded
         if self.frames_kept == 0 and not self.job.resume:
             _clear_work(self.work)
         with deferred_stop() as stops:  # a second Ctrl-C must not cut the encoding short
@@ -334,7 +347,7 @@ class VideoRun:
                                                             previous_output)
                 if writing is not None:
                     writing.result()  # the previous frame is on disk (or its error is raised here)
-                writing = pool.submit(sinks.write_png, self.frame_path(index), image)
+                writing, writing_index = pool.submit(sinks.write_png, self.frame_path(index), image), index
                 now = time.perf_counter()
                 record = FrameDone(index, self.info.frames, now - began, time.process_time() - began_cpu,
                                    now - started, error, reliable, terms, image=image)
@@ -348,6 +361,9 @@ class VideoRun:
                 writing.result()
         finally:
             pool.shutdown(wait=True)  # the frame in flight reaches the disk before anything is encoded
+            if writing is not None and writing.exception() is not None:  # that frame never reached the disk
+                self.done = min(self.done, writing_index)
+                del self.records[writing_index:]
         if self.done == 0:
             raise PainterlyError(f"'{self.info.path}' gave no frames: nothing to paint")
 
@@ -465,14 +481,14 @@ def make_painter(job: VideoJob, styles, size, *, network=None, backbone=None, no
     return _painter(job, styles, size, network=network, backbone=backbone, notice=notice or (lambda message: None))
 
 
-def _painter(job: VideoJob, styles, size, *, network, backbone, notice):
+def _painter(job: VideoJob, styles, size, *, network, backbone, notice, stop=None):
     if job.settings.method == "fast":
-        return _FastPainter(job, styles, size, network)
+        return _FastPainter(job, styles, size, network)  # a frame in a fraction of a second: stopped between frames
     from ..backbones import import_tensorflow_quietly
     from .optimise import OptimisePainter
 
     import_tensorflow_quietly()
-    return OptimisePainter(job, styles, size, backbone=backbone, notice=notice)
+    return OptimisePainter(job, styles, size, backbone=backbone, notice=notice, stop=stop)
 
 
 # -- small helpers

@@ -146,7 +146,7 @@ class VideoFile:
         import av
 
         given = index = 0
-        start_time = None
+        start_time = size = None
         try:
             with av.open(str(self.path)) as container:
                 stream = container.streams.video[0]
@@ -156,6 +156,12 @@ class VideoFile:
                         if start_time is None and frame.time is not None:
                             start_time = frame.time
                             self.info = _with_start(self.info, start_time)
+                        if size is None:
+                            size = (frame.width, frame.height)
+                        elif (frame.width, frame.height) != size:  # checked before the pixels are made
+                            raise BrokenStream(f"'{self.path}' changes its frame size from {size[0]}×{size[1]} to "
+                                               f"{frame.width}×{frame.height} after {given} frames: painterly "
+                                               f"paints one size; the frames before were kept", given)
                         yield frame.to_ndarray(format="rgb24")
                         given += 1
                         if self.count is not None and given >= self.count:

@@ -279,7 +279,7 @@ class Jobs:
                 run(job, self._live.setdefault(job_id, _Live()), cache)
             except Exception as error:  # a bug must not kill the worker; the job says what happened
                 _LOG.exception("job %s failed", job_id)
-                self.store.update(job_id, state="failed", finished=time.time(), message=f"internal error: {error!r}")
+                self.store.update(job_id, state="failed", finished=time.time(), message="internal error: the server's log has the details")
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
         from ..runner import Job, run_job

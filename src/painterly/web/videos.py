@@ -63,14 +63,15 @@ def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -
     if options["temporal"] not in MODES:
         raise SettingsError(f"temporal mode '{options['temporal'][:40]}' is not one of {', '.join(MODES)}: choose one")
     weight = options["temporal_weight"]
-    if weight is not None and not (0 <= weight <= (1 if settings.method == "fast" else 1e6)):
-        most = "1 (the previous output's share)" if settings.method == "fast" else "10^6"
+    share = settings.method == "fast" or options["temporal"] == "blend"  # the weight is the previous output's share
+    if weight is not None and not (0 <= weight <= (1 if share else 1e6)):
+        most = "1 (the previous output's share)" if share else "10^6"
         raise SettingsError(f"temporal weight {weight:g} is out of range: give 0 to {most}")
     frames = options["frame_iterations"]
     if frames is not None:
-        if settings.method != "optimise":
-            raise SettingsError(f"frame iterations apply to the optimise method only: leave them empty with "
-                                f"method {settings.method}")
+        if settings.method != "optimise" or options["temporal"] != "flow":
+            raise SettingsError(f"frame iterations apply to the optimise method along the flow only: leave them "
+                                f"empty with method {settings.method} and temporal mode {options['temporal']}")
         if not 1 <= frames <= limits.iterations:
             raise SettingsError(f"frame iterations {frames} is out of range: choose 1 to {limits.iterations}")
     return options
@@ -116,8 +117,12 @@ def probe(path: Path, shown: str, limits: Limits) -> dict:
                                f"{limits.video_frames} frames per video: cut it shorter or lower its frame rate "
                                f"(e.g. ffmpeg -i IN -r 25 OUT.mp4)")
         decoded = iter(source)  # the first frame now: a clip with none is refused before it waits in the queue
-        next(decoded)
+        first = next(decoded)  # (a later frame of another size ends the run: video.source)
         decoded.close()
+        if first.shape[0] * first.shape[1] > limits.video_pixels:
+            raise VideoRefused(f"video '{shown}' decodes to {first.shape[1]}×{first.shape[0]} frames, over this "
+                               f"server's limit of {limits.video_pixels:,} pixels per frame: downscale it "
+                               f"(e.g. ffmpeg -i IN -vf scale=1280:-2 OUT.mp4)")
     except InputVideoError as error:
         message = str(error).replace(f"'{path}'", f"'{shown}'").replace(" or a folder of frames", "")
         raise VideoRefused(message) from None
@@ -154,7 +159,8 @@ def check_work(settings: Settings, options: dict, clip: dict, limits: Limits) ->
     over the per-job limit; the fast method paints a frame in one pass."""
     if settings.method != "optimise":
         return
-    steps = options["frame_iterations"] or FRAME_ITERATIONS
+    # along the flow each later frame takes the frame iterations; frame by frame or blended, every frame is a still
+    steps = (options["frame_iterations"] or FRAME_ITERATIONS) if options["temporal"] == "flow" else settings.iterations
     later = (min(clip["frames"], limits.video_frames) - 1) * settings.size ** 2 * steps
     work = work_of(settings) + later
     if work > limits.work:
@@ -193,7 +199,8 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
         return not live.stop.is_set()
 
     try:
-        outcome = run_video(job, listen=listen, notice=notices.append, backbone=backbone, on_start=on_start)
+        outcome = run_video(job, listen=listen, notice=notices.append, backbone=backbone, on_start=on_start,
+                            stop=live.stop.is_set)
     except PainterlyError as error:  # refused before the first frame: bad settings for this clip, no frames
         return "failed", _shown(str(error), folder, shown)
     finally:
@@ -209,7 +216,8 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
 def _ending(outcome, live, folder: Path, shown: str, notices: list[str]) -> tuple[str, str | None]:
     """The job's state and message from the run's outcome."""
     kept = outcome.output is not None
-    done = f"the {outcome.frames} frames done are kept in the video" if kept else "no frame was finished"
+    done = ((f"the {outcome.frames} frames done are kept" if outcome.frames != 1 else "the 1 frame done is kept")
+            + " in the video") if kept else "no frame was finished"
     if outcome.failure is not None:
         return "failed", _shown(str(outcome.failure), folder, shown) + (f" ({done})" if kept else "")
     if outcome.stopped == "completed":
