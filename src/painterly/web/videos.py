@@ -22,13 +22,14 @@ from typing import Callable, Mapping
 
 from ..errors import PainterlyError, SettingsError
 from ..settings import Settings
+from ..video.optimise import FRAME_ITERATIONS  # neither pulls in OpenCV, PyAV or TensorFlow
+from ..video.run import MODES
 from .forms import Limits, work_of
 
 RESULT = "result.mp4"
 PREVIEW = "preview.png"
 WORK = "work"
-MODES = ("flow", "blend", "none")  # as video.run.MODES (not imported here: that pulls in OpenCV)
-FRAME_ITERATIONS = 10  # video.optimise's default steps for each frame after the first
+
 OPTIONS = (  # the video's own fields, as `painterly video`'s flags of the same names
     {"name": "temporal", "label": "Temporal mode", "flag": "--temporal", "type": "str", "choices": list(MODES),
      "default": "flow", "methods": ["optimise", "fast"],
