@@ -99,6 +99,10 @@ def main(argv=None) -> int:
     parser.add_argument("--optimise-iterations", type=int, default=50)
     parser.add_argument("--optimise-frame-iterations", type=int, nargs="+", default=[20])
     parser.add_argument("--optimise-weights", type=float, nargs="+", default=[100.0])
+    parser.add_argument("--optimise-modes", nargs="+", default=["none", "blend", "flow"],
+                        choices=["none", "blend", "flow"], help="blend needs none (its frames are blended)")
+    parser.add_argument("--optimise-long-term", type=int, nargs="+", metavar="K",
+                        help="also the flow case with long-term terms to the outputs K frames back (e.g. 2 4)")
     parser.add_argument("--skip-fast", action="store_true")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {DOC.relative_to(ROOT)}")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/video-<date>.json)")
@@ -145,18 +149,24 @@ def main(argv=None) -> int:
                             init="fast", init_photo=0.25, seed=0)  # said, so the numbers do not move with defaults
         layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
         backbone = backbones.build("vgg16-hed", layers)
-        cases = [("none", None, None), ("blend", 0.8, None)]
-        cases += [("flow", weight, iterations) for weight in args.optimise_weights
-                  for iterations in args.optimise_frame_iterations]
+        modes = args.optimise_modes
+        cases = [("none", None, None, ())] if "none" in modes else []
+        cases += [("blend", 0.8, None, ())] if "blend" in modes and "none" in modes else []
+        flows = [(weight, iterations) for weight in args.optimise_weights
+                 for iterations in args.optimise_frame_iterations]
+        cases += [("flow", weight, iterations, ()) for weight, iterations in flows] if "flow" in modes else []
+        cases += [("flow", weight, iterations, tuple(args.optimise_long_term)) for weight, iterations in flows] \
+            if args.optimise_long_term else []
         entry["optimise"] = []
-        for temporal, weight, iterations in cases:
+        for temporal, weight, iterations, long_term in cases:
             if temporal == "blend":  # frame by frame, then blended: the none run's frames are reused
                 row = _blend_of(entry["optimise"][0], weight, meter_for)
             else:
                 row = _optimise_case(clip, style, settings, args.optimise_frames, temporal, weight, iterations,
-                                     backbone, meter_for)
+                                     backbone, meter_for, long_term)
             entry["optimise"].append(row)
-            print(name, "optimise", temporal, weight, iterations, f"{row['warping_error']:.3g}",
+            print(name, "optimise", temporal, weight, iterations, long_term or "", f"{row['warping_error']:.3g}",
+                  f"over 4 frames {row.get('warping_error_4', float('nan')):.3g}",
                   f"{row['style_loss']:.3g}", f"{row['seconds_per_frame']:.1f} s/frame", flush=True)
             _save(results, args.out)
     _save(results, args.out)
@@ -166,24 +176,27 @@ def main(argv=None) -> int:
     return 0
 
 
-def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, backbone, meter_for) -> dict:
+def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, backbone, meter_for,
+                   long_term=()) -> dict:
     """An optimisation case, keeping its frames (the blend case is computed from frame-by-frame's)."""
     from painterly.video.run import VideoRun
 
-    keep = Path(tempfile.gettempdir()) / f"painterly-bench-video-{os.getpid()}" / f"{clip.stem}-{temporal}"
+    label = temporal + "".join(f"-{k}" for k in long_term)
+    keep = Path(tempfile.gettempdir()) / f"painterly-bench-video-{os.getpid()}" / f"{clip.stem}-{label}"
     keep.parent.mkdir(parents=True, exist_ok=True)
     for old in keep.glob("*.png") if keep.is_dir() else []:
         old.unlink()
     began = time.perf_counter()
     job = VideoJob(clip, (style,), settings, output=keep, frames=frames, temporal=temporal, temporal_weight=weight,
-                   frame_iterations=iterations, overwrite=True)
+                   frame_iterations=iterations, overwrite=True, long_term=tuple(long_term))
     outcome = VideoRun(job, backbone=backbone).execute(None)
     wall = time.perf_counter() - began
     seconds = [r["seconds"] for r in outcome.records]
     pngs = sorted(keep.glob("*.png"))
     meter = meter_for(outcome.size)
     styles = [meter(read_frame(p).astype(np.float32)) for p in pngs]
-    return {"temporal": temporal, "weight": outcome.metadata["temporal_weight"], "frames": outcome.frames,
+    return {"temporal": temporal, "long_term": list(long_term), "weight": outcome.metadata["temporal_weight"],
+            "frames": outcome.frames, "warping_error_4": far_error(clip, pngs, outcome.size, 4),
             "frame_iterations": iterations if temporal == "flow" else settings.iterations,
             "first_frame_iterations": settings.iterations, "size": list(outcome.size),
             "warping_error": outcome.warping_error, "style_loss": float(np.mean(styles)),
@@ -191,6 +204,18 @@ def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, 
             "seconds_per_frame": float(np.mean(seconds[1:])), "first_frame_s": seconds[0], "wall_s": wall,
             "cpu_seconds_per_frame": float(np.mean([r["cpu_seconds"] for r in outcome.records][1:])),
             "load_average": os.getloadavg()[0], "folder": str(keep), "clip": str(clip)}
+
+
+def far_error(clip: Path, pngs: list[Path], size: tuple[int, int], k: int) -> float | None:
+    """The warping error between frames k apart (O_t against O_{t−k} warped along the input's direct flow,
+    with its mask): what long-term terms aim at; None when the run is shorter than k + 1 frames."""
+    source = open_source(clip, max_frames=len(pngs))
+    inputs = [_resized(raw, size) for raw in source]
+    flow, errors = Flow("medium"), []
+    for t in range(k, min(len(inputs), len(pngs))):
+        pair = flow.pair(inputs[t - k], inputs[t])
+        errors.append(warping_error(read_frame(pngs[t]), warp(read_frame(pngs[t - k]), pair.backward), pair.mask))
+    return float(np.mean(errors)) if errors else None
 
 
 def _blend_of(frame_by_frame: dict, weight: float, meter_for) -> dict:
@@ -285,13 +310,17 @@ def table(results: dict) -> str:
                       f"frame of frame by frame, and the first frame of the others, gets "
                       f"{base['first_frame_iterations']} iterations from `--init fast --init-photo 0.25`; blend is "
                       f"frame by frame's frames blended.", "",
-                      "| mode | weight | iterations a frame | warping error | ratio | style loss | s/frame | load |",
-                      "|---|---|---|---|---|---|---|---|"]
+                      "| mode | weight | iterations a frame | warping error | ratio | 4 frames apart | style loss "
+                      "| s/frame | load |",
+                      "|---|---|---|---|---|---|---|---|---|"]
             for r in rows:
                 style = "–" if r["style_loss"] is None else f"{r['style_loss']:.3g}"
-                lines.append(f"| {r['temporal']} | {r['weight']:g} | {r['frame_iterations']} | "
-                             f"{r['warping_error']:.3g} | {r['warping_error'] / base['warping_error']:.3f} | {style} | "
-                             f"{r['seconds_per_frame']:.1f} | {r['load_average']:.1f} |")
+                mode = r["temporal"] + (f" + long-term {', '.join(map(str, r['long_term']))}"
+                                        if r.get("long_term") else "")
+                far = "–" if r.get("warping_error_4") is None else f"{r['warping_error_4']:.3g}"
+                lines.append(f"| {mode} | {r['weight']:g} | {r['frame_iterations']} | "
+                             f"{r['warping_error']:.3g} | {r['warping_error'] / base['warping_error']:.3f} | {far} | "
+                             f"{style} | {r['seconds_per_frame']:.1f} | {r['load_average']:.1f} |")
             lines.append("")
     return "\n".join(lines)
 

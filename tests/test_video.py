@@ -490,3 +490,41 @@ def test_a_write_failing_mid_run_keeps_the_frames_done_in_a_playable_video(tmp_p
     outcome = run_video(fast_job(clip, tmp_path / "out.mp4"), network=network)
     assert outcome.stopped == "failed" and outcome.code == 2 and "No space left" in str(outcome.failure)
     assert outcome.frames == 3 and len(read_video(tmp_path / "out.mp4")[0]) == 3
+
+
+def test_long_term_masks_keep_only_what_the_nearer_frames_cannot_vouch_for():
+    from painterly.video.optimise import long_term_masks
+
+    short = np.array([1, 0, 0, 1], np.float32)  # t−1 reliable at pixels 0 and 3
+    two, four = long_term_masks(short, [np.array([1, 1, 0, 0], np.float32), np.array([1, 1, 1, 0], np.float32)])
+    np.testing.assert_array_equal(two, [0, 1, 0, 0])  # t−2 only where t−1 is not
+    np.testing.assert_array_equal(four, [0, 0, 1, 0])  # t−4 only where neither t−1 nor t−2 is
+    np.testing.assert_array_equal(short, [1, 0, 0, 1])  # the input is left as it was
+
+
+def test_long_term_terms_join_the_objective_as_their_frames_become_available(tmp_path, random_vgg19):
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(6, 48, 32), fps=6)
+    settings = Settings(method="optimise", size=48, iterations=3, seed=0, init="content")
+    outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / "out/", long_term=(4, 2),
+                                 frame_iterations=2), backbone=random_vgg19)
+    assert outcome.stopped == "completed" and outcome.frames == 6
+    names = [set(r["terms"]) - {"content", "style", "tv"} for r in outcome.records]
+    assert names == [set(), {"temporal"}, {"temporal", "temporal_2"}, {"temporal", "temporal_2"},
+                     {"temporal", "temporal_2", "temporal_4"}, {"temporal", "temporal_2", "temporal_4"}]
+    assert outcome.metadata["painter"]["long_term"] == [4, 2]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"settings": Settings(method="fast", size=48)}, "--long-term applies to --method optimise with --temporal flow"),
+    ({"temporal": "none"}, "--long-term applies to --method optimise with --temporal flow"),
+    ({"long_term": (1, 4)}, "give distinct frame distances from 2 to 16"),
+    ({"long_term": (2, 2)}, "give distinct frame distances from 2 to 16"),
+    ({"ray": "local"}, "--long-term is not offered with --ray"),
+])
+def test_long_term_refused_where_it_cannot_apply(tmp_path, changes, message):
+    from painterly.errors import SettingsError
+
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(2, 48, 32), fps=6)
+    fields = {"settings": Settings(method="optimise", size=48), "output": tmp_path / "out.mp4", "long_term": (2,)}
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace("-", r"\-")):
+        run_video(VideoJob(clip, (STYLE,), **{**fields, **changes}))

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "term's weight (default 100)")
     group.add_argument("--frame-iterations", type=int, metavar="N",
                        help="optimise: steps for each frame after the first (default 10); the first gets --iterations")
+    group.add_argument("--long-term", type=int, nargs="+", metavar="K",
+                       help="optimise along the flow: also hold each frame to the outputs K frames back, each "
+                            "only where the nearer ones cannot vouch for a pixel (Ruder et al.'s long-term "
+                            "consistency; e.g. 2 4; default: t−1 only)")
     group.add_argument("--flow", choices=FLOW_PRESETS, default="medium",
                        help="DIS optical flow preset (default medium)")
     group.add_argument("--work", metavar="DIR", help="work folder for the frames done (default: OUT.work)")
@@ -96,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    work=Path(args.work) if args.work else None, resume=args.resume, overwrite=args.overwrite,
                    keep_work=args.keep_work, report=Path(args.report) if args.report else None,
                    report_every=args.report_every, frame_iterations=args.frame_iterations,
+                   long_term=tuple(args.long_term or ()),
                    ray=args.ray, chunk_frames=args.chunk_frames, chunk_overlap=args.chunk_overlap,
                    scene_cuts=not args.no_scene_cuts, workers=args.workers)
     if not job.chunked:

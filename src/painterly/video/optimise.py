@@ -34,31 +34,43 @@ FRAME_ITERATIONS = 10  # steps for each frame after the first: 10 and 20 both me
 TEMPORAL_WEIGHT = 100.0  # the temporal term's weight, beside α = 1, β = 10 and TV = 1
 
 
-def temporal_term(weight: float, warped: np.ndarray, mask: np.ndarray):
+def long_term_masks(short: np.ndarray, longer: list[np.ndarray]) -> list[np.ndarray]:
+    """Ruder et al.'s long-term weights (eq. 9): frame t−k's mask keeps only the pixels that no nearer
+    frame (t−1 or a nearer long-term one) can vouch for, max(c_k − Σ_{j<k} c_j, 0); `longer` in the order
+    of k, nearest first."""
+    covered, masks = np.asarray(short, np.float32).copy(), []
+    for mask in longer:
+        mask = np.asarray(mask, np.float32)
+        masks.append(np.maximum(mask - covered, 0.0))
+        covered += mask
+    return masks
+
+
+def temporal_term(weight: float, warped: np.ndarray, mask: np.ndarray, name: str = "temporal"):
     """The named `temporal` loss term: Σ M·(x − warp(O_{t−1}))² / D on RGB in 0..1 units, D = H·W·3
-    (Ruder et al.'s eq. 8; the mask's zeros drop the pixels the flow cannot vouch for)."""
+    (Ruder et al.'s eq. 8; the mask's zeros drop the pixels the flow cannot vouch for). A long-term one
+    (t−k, k > 1) is the same with frame t−k's output and its own mask, named temporal_k."""
     import tensorflow as tf
 
     from ..losses import Term
 
     class TemporalTerm(Term):
-        name = "temporal"
         tileable = False  # it reads the whole frame's target; a frame too large for memory is refused
 
         def __init__(self):
-            self.weight = float(weight)
+            self.name, self.weight = name, float(weight)
             self.target = tf.constant(np.asarray(warped, np.float32) / 255.0)
             self.mask = tf.constant(np.asarray(mask, np.float32)[..., None])
 
         def sum_shapes(self):
-            return {"temporal": ()}
+            return {self.name: ()}
 
         def sums(self, maps, pixels, targets):
             difference = tf.cast(pixels, tf.float32) / 255.0 - self.target
-            return {"temporal": tf.reduce_sum(self.mask * tf.square(difference))}
+            return {self.name: tf.reduce_sum(self.mask * tf.square(difference))}
 
         def value(self, sums, shape, counts):
-            total = sums["temporal"]
+            total = sums[self.name]
             return total / tf.cast(shape[0] * shape[1] * 3, total.dtype)
 
     return TemporalTerm()
@@ -135,7 +147,8 @@ class OptimisePainter:
     def seen(self, frame: np.ndarray) -> None:
         pass  # every frame's run is its own: nothing carries over but the previous output
 
-    def paint(self, index: int, frame: np.ndarray, previous_output, pair: "Future[FlowPair] | None"):
+    def paint(self, index: int, frame: np.ndarray, previous_output, pair: "Future[FlowPair] | None", earlier=()):
+        """`earlier`: (k, output t−k, Future of the FlowPair from t−k to t) for the long-term terms."""
         pair = pair.result() if pair is not None else None
         settings = self.settings.replace(seed=self.settings.seed + index)
         temporal = self.job.temporal == "flow" and previous_output is not None and pair is not None
@@ -145,7 +158,7 @@ class OptimisePainter:
             fill = self._fill(frame, settings)
             start = np.clip(fill + pair.mask[..., None] * (warped - fill), 0.0, 255.0)
             target = colors.luminance(warped) if settings.preserve_color == "luminance" else warped
-            extra = (temporal_term(self.weight, target, pair.mask),)
+            extra = (temporal_term(self.weight, target, pair.mask),) + self._long_term(pair, earlier, settings)
             settings = settings.replace(iterations=self.frame_iterations, init="content")
         run = FrameTransfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
                             backbone=self.backbone, notice=self.notice)
@@ -159,6 +172,17 @@ class OptimisePainter:
         if self.job.temporal == "blend":
             image = self.combine(image, previous_output, pair)
         return image, dict(result.best.terms)
+
+    def _long_term(self, pair: FlowPair, earlier, settings: Settings) -> tuple:
+        """The terms holding frame t to the outputs t−k where neither t−1 nor a nearer t−k reaches."""
+        earlier = [(k, output, future.result()) for k, output, future in earlier]
+        masks = long_term_masks(pair.mask, [far.mask for _, _, far in earlier])
+        terms = []
+        for (k, output, far), mask in zip(earlier, masks):
+            warped = warp(output, far.backward, cubic=True)
+            target = colors.luminance(warped) if settings.preserve_color == "luminance" else warped
+            terms.append(temporal_term(self.weight, target, mask, name=f"temporal_{k}"))
+        return tuple(terms)
 
     def _fill(self, frame: np.ndarray, settings: Settings) -> np.ndarray:
         """Where the flow is unreliable: the photo, or with --init fast the fast network's picture."""
@@ -174,4 +198,5 @@ class OptimisePainter:
         return {"name": "optimise", "frame_iterations": self.frame_iterations,
                 "first_frame_iterations": self.settings.iterations,
                 "temporal_term_weight": self.weight if self.job.temporal == "flow" else None,
+                "long_term": list(self.job.long_term),
                 "settings": self.settings.to_dict()}

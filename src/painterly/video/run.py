@@ -20,6 +20,7 @@ flow as the frames are made; `VideoOutcome.warping_error` is their mean.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import os
@@ -44,6 +45,7 @@ from .source import BrokenStream, open_source
 
 WORK_SUFFIX = ".work"
 MODES = ("flow", "blend", "none")
+MAX_LONG_TERM = 16  # the farthest long-term frame (each one costs a flow pair and a term per frame)
 MIN_SIDE = 16  # the smallest painted side: OpenCV's DIS flow refuses frames under 12 px
 
 
@@ -69,6 +71,7 @@ class VideoJob:
     report: Path | None = None  # a report folder (see `video.report`)
     report_every: int | None = None  # the contact sheet's k: every k-th frame (default: about 12 frames)
     frame_iterations: int | None = None  # optimise: steps for each frame after the first (default 10)
+    long_term: tuple[int, ...] = ()  # optimise along the flow: also temporal terms to the outputs t−k (e.g. 2, 4)
     ray: str | None = None  # None or "off": this process, as always; "local" or an address: chunks on Ray actors
     chunk_frames: int | None = None  # Ray: frames a chunk keeps (default `chunks.CHUNK_FRAMES`)
     chunk_overlap: int | None = None  # Ray: warm-up frames each chunk paints before its own (`chunks.OVERLAP`)
@@ -161,6 +164,7 @@ class VideoRun:
                                 f"with --method fast: give 0 to 1")
         if job.frames is not None and job.frames < 1:
             raise SettingsError(f"--frames {job.frames} must be at least 1")
+        _check_long_term(job)
         if not job.styles:
             raise SettingsError("give at least one STYLE image")
         self.styles = [images.load_image(path, role="style image" if len(job.styles) == 1 else
@@ -211,7 +215,8 @@ class VideoRun:
         return {"input": str(Path(job.input).resolve()), "styles": [str(Path(p).resolve()) for p in job.styles],
                 "settings": job.settings.to_dict(), "start": job.start, "duration": job.duration,
                 "frames": job.frames, "fps": job.fps, "temporal": job.temporal, "temporal_weight": job.temporal_weight,
-                "flow": job.flow_preset, "frame_iterations": job.frame_iterations, "size": list(self.size)}
+                "flow": job.flow_preset, "frame_iterations": job.frame_iterations, "size": list(self.size),
+                **({"long_term": list(job.long_term)} if job.long_term else {})}
 
     def _work_state(self) -> dict | None:
         path = self.work / "job.json"
@@ -330,6 +335,7 @@ class VideoRun:
         flow = Flow(self.job.flow_preset)
         started = time.perf_counter()
         previous_input = previous_output = writing = None
+        history = collections.deque(maxlen=max(self.job.long_term, default=1))  # (input, output) of t−1, t−2 …
         # Two helper threads keep both cores busy: the flow of frame t is measured while the network
         # paints it, and frame t's PNG is compressed while frame t+1 is painted (OpenCV, onnxruntime and
         # zlib all release the GIL). At most one PNG is in flight; the stop waits for it (`execute`).
@@ -337,14 +343,17 @@ class VideoRun:
         try:
             for index, raw in enumerate(self.source):
                 frame = _resized(raw, self.size)
-                if index < self.done:  # resuming: only the last frame done is needed, as the chain's start
-                    if index == self.done - 1:
-                        previous_input, previous_output = frame, read_frame(self.frame_path(index))
+                if index < self.done:  # resuming: the last frames done are the chain's start
+                    if index >= self.done - history.maxlen:
+                        history.append((frame, read_frame(self.frame_path(index))))
+                        previous_input, previous_output = history[-1]
                     self.painter.seen(frame)
                     continue
                 began, began_cpu = time.perf_counter(), time.process_time()
+                earlier = [(k, history[-k][1], pool.submit(flow.pair, history[-k][0], frame))
+                           for k in sorted(self.job.long_term) if len(history) >= k]
                 image, error, reliable, terms = paint_frame(self.painter, flow, pool, index, frame, previous_input,
-                                                            previous_output)
+                                                            previous_output, earlier)
                 if writing is not None:
                     writing.result()  # the previous frame is on disk (or its error is raised here)
                 writing, writing_index = pool.submit(sinks.write_png, self.frame_path(index), image), index
@@ -356,6 +365,7 @@ class VideoRun:
                 self.records.append(record.record())
                 self.done = index + 1
                 previous_input, previous_output = frame, image
+                history.append((frame, image))
                 yield record
             if writing is not None:
                 writing.result()
@@ -428,12 +438,12 @@ class VideoRun:
 
 
 def paint_frame(painter, flow: Flow, pool: ThreadPoolExecutor, index: int, frame: np.ndarray,
-                previous_input: np.ndarray | None, previous_output: np.ndarray | None):
+                previous_input: np.ndarray | None, previous_output: np.ndarray | None, earlier=()):
     """One link of the chain: frame `index` painted after the previous one (None: the chain starts here),
     its flow measured on `pool` while the painter works. (uint8 image, warping error, reliable share, terms);
-    the error and share are None where the chain starts."""
+    the error and share are None where the chain starts. `earlier`: the long-term frames (`--long-term`)."""
     pending = pool.submit(flow.pair, previous_input, frame) if previous_input is not None else None
-    image, terms = painter.paint(index, frame, previous_output, pending)
+    image, terms = painter.paint(index, frame, previous_output, pending, earlier)
     pair = pending.result() if pending is not None else None
     image = images.to_uint8(image)
     error = reliable = None
@@ -465,8 +475,9 @@ class _FastPainter:
         self.frames = FastFrames([s.rgb for s in self.styles], self.job.settings, self.size, first,
                                  network=self.network)
 
-    def paint(self, index: int, frame, previous_output, pair: "Future[FlowPair] | None"):
-        """The network paints `frame` while `pair`, the flow from the previous frame, is measured beside it."""
+    def paint(self, index: int, frame, previous_output, pair: "Future[FlowPair] | None", earlier=()):
+        """The network paints `frame` while `pair`, the flow from the previous frame, is measured beside it
+        (`earlier`, the long-term frames, is the optimisation's only)."""
         if self.frames is None:
             self._start(frame)
         painted = self.frames.paint(frame)
@@ -474,6 +485,20 @@ class _FastPainter:
 
     def describe(self) -> dict:
         return {"name": "fast", "network": "Magenta arbitrary image stylization (Ghiasi et al. 2017)"}
+
+
+def _check_long_term(job: VideoJob) -> None:
+    """`long_term` (t−k for each k) needs the optimisation along the flow, in one process."""
+    if not job.long_term:
+        return
+    if job.settings.method != "optimise" or job.temporal != "flow":
+        raise SettingsError("--long-term applies to --method optimise with --temporal flow: leave it out here")
+    if job.chunked:
+        raise SettingsError("--long-term is not offered with --ray (a piece carries one frame of the chain): "
+                            "leave one of them out")
+    if any(k < 2 or k > MAX_LONG_TERM for k in job.long_term) or len(set(job.long_term)) != len(job.long_term):
+        raise SettingsError(f"--long-term {' '.join(map(str, job.long_term))}: give distinct frame distances from "
+                            f"2 to {MAX_LONG_TERM} (t−1 is the temporal term itself), e.g. 2 4")
 
 
 def make_painter(job: VideoJob, styles, size, *, network=None, backbone=None, notice=None):
