@@ -528,3 +528,17 @@ def test_long_term_refused_where_it_cannot_apply(tmp_path, changes, message):
     fields = {"settings": Settings(method="optimise", size=48), "output": tmp_path / "out.mp4", "long_term": (2,)}
     with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace("-", r"\-")):
         run_video(VideoJob(clip, (STYLE,), **{**fields, **changes}))
+
+
+def test_one_flow_serves_several_threads_at_once():
+    """The long-term pairs are measured on the run's thread pool beside the short one: one DIS object,
+    used from two threads at once, crashed the process (a segfault) before the lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    frames = moving_frames(9, 96, 64)
+    flow = Flow("medium")
+    expected = [flow.pair(a, b).backward for a, b in zip(frames, frames[1:])]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda ab: flow.pair(*ab).backward, list(zip(frames, frames[1:])) * 3))
+    for i, backward in enumerate(got):
+        np.testing.assert_array_equal(backward, expected[i % len(expected)])

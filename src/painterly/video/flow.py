@@ -23,6 +23,7 @@ is warped onto O_t with the flow from t to t−1: the same measure on the video 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,19 +51,23 @@ class Flow:
 
             raise SettingsError(f"unknown flow preset '{preset}': choose one of {', '.join(PRESETS)}")
         self.preset = preset
+        self._lock = threading.Lock()  # one DIS object is not safe in two threads at once (it crashed)
         code = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
                 "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}[preset]
         self._dis = cv2.DISOpticalFlow_create(code)
 
     def flow(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Flow from `source` to `target` (uint8 RGB or grey): float32 (H, W, 2)."""
-        return self._dis.calc(_grey(source), _grey(target), None)
+        source, target = _grey(source), _grey(target)
+        with self._lock:
+            return self._dis.calc(source, target, None)
 
     def pair(self, previous: np.ndarray, current: np.ndarray) -> FlowPair:
         """Both flows between two consecutive frames and the reliability mask of `current`."""
         previous, current = _grey(previous), _grey(current)
-        backward = self._dis.calc(current, previous, None)
-        forward = self._dis.calc(previous, current, None)
+        with self._lock:
+            backward = self._dis.calc(current, previous, None)
+            forward = self._dis.calc(previous, current, None)
         return FlowPair(backward, forward, reliability(backward, forward))
 
 
