@@ -19,12 +19,6 @@ python -m bench.defaults --size 384 --pair tubingen starry_night --pair golden_g
     --setting classic init=content,init_photo=0,iterations=100 --setting default "" \
     --images "$REPORTS/defaults" --sheet docs/defaults_classic_vs_default.jpg
 
-# twelve pairs (3 photos × 4 paintings) with the default at the gallery's settings, beside the classic gallery below
-SUB=$(mktemp -d); mkdir -p "$SUB/content" "$SUB/style"
-for c in cornell golden_gate hoover_tower_night; do ln -s "$(realpath $IMG/content/$c.jpg)" "$SUB/content/"; done
-for s in candy mosaic shipwreck woman_with_hat; do ln -s "$(realpath $IMG/style/$s.jpg)" "$SUB/style/"; done
-run gallery "$SUB/content" "$SUB/style" -o docs/gallery_default_12.jpg --model vgg16-hed --size 192 --iterations 30
-
 # quality controls: Tübingen × Starry Night at 256 px with the defaults, each beside the plain run
 mkdir -p docs/controls
 run $C $S -o docs/controls/plain.png --size 256
@@ -58,7 +52,7 @@ python -m bench.gallery_looks docs/gallery_classic.png docs/gallery.png --names 
     --sheet docs/defaults_48_pairs.jpg
 
 # 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --preset classic --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
