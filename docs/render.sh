@@ -52,7 +52,7 @@ python -m bench.gallery_looks docs/gallery_classic.png docs/gallery.png --names 
     --sheet docs/defaults_48_pairs.jpg
 
 # 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --preset classic --report "$REPORTS/multiscale_2048" \
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
