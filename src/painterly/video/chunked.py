@@ -36,8 +36,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
-import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,11 +44,11 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import OutputError, PainterlyError, SettingsError
+from ..errors import PainterlyError, SettingsError
 from .chunks import CHUNK_FRAMES, OVERLAP, Chunk, CutDetector, plan
 from .flow import Flow, warp, warping_error
 from .run import FrameDone, VideoRun, _append_record, _resized, _write_text, make_painter, paint_frame
-from .sink import read_frame, write_png
+from .sink import read_frame, write_png, write_png_bytes
 from .source import BrokenStream
 
 PIECE = 8  # frames an actor is given at a time (memory held and the unit of a retry)
@@ -266,7 +264,7 @@ class _Joiner:
                 index = frame["index"]
                 if index < max(piece.chunk.start, run.done):  # a warm-up frame, or one a resumed run has
                     continue
-                _write_bytes(run.frame_path(index), frame["png"])
+                write_png_bytes(run.frame_path(index), frame["png"])
                 record = {**frame["record"], "chunk": piece.chunk.index, "node": answer.get("node"),
                           "pid": answer.get("pid"), "attempt": piece.attempts}
                 _append_record(run.work / "painted.jsonl", record)  # kept by a resumed run, in any order
@@ -311,18 +309,6 @@ class _Joiner:
         return {**record, "join": True, "warping_error_in_chunk": record["warping_error"],
                 "warping_error": warping_error(current, warp(previous, pair.backward), pair.mask),
                 "reliable": float(pair.mask.mean())}
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """A painted frame's PNG, atomically (a temporary file renamed onto `path`)."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"frame '{path}' could not be written ({error.strerror or error}): check the folder's "
-                          f"permissions and free space") from None
 
 
 def _encode(image: np.ndarray) -> bytes:

@@ -139,10 +139,19 @@ def write_png(path: Path, frame: np.ndarray, compress_level: int = 1) -> None:
     """`frame` (uint8 RGB) as a PNG, atomically (a temporary file renamed onto `path`)."""
     from PIL import Image
 
+    image = Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8))
+    _write_frame_file(path, lambda temporary: image.save(temporary, format="PNG", compress_level=compress_level))
+
+
+def write_png_bytes(path: Path, data: bytes) -> None:
+    """A frame already encoded as PNG (a Ray worker's), atomically, as `write_png` writes one."""
+    _write_frame_file(path, lambda temporary: temporary.write_bytes(data))
+
+
+def _write_frame_file(path: Path, write: Callable[[Path], object]) -> None:
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8)).save(temporary, format="PNG",
-                                                                          compress_level=compress_level)
+        write(temporary)
         os.replace(temporary, path)
     except OSError as error:
         temporary.unlink(missing_ok=True)
