@@ -1,5 +1,7 @@
 """Shared fixtures: tiny real images from ../shared/images and a random-weight backbone."""
 
+import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +51,29 @@ def hed_backbone():
 def decode(path) -> np.ndarray:
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
+
+
+# -- the web app's jobs, as its tests watch them
+
+
+def wait(client, job_id, states, seconds=120, until=lambda job: True, poll=0.05):
+    """A web job (TestClient or httpx) once it is in one of `states` and `until` holds; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in states and until(job):
+            return job
+        time.sleep(poll)
+    raise AssertionError(f"job {job_id} is still {job['state']} after {seconds} s")
+
+
+def events(client, job_id):
+    """Every (event, data) of a job's stream, to its end."""
+    got, kind = [], None
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                got.append((kind, json.loads(line[6:])))
+    return got

@@ -84,3 +84,18 @@ def two_nodes():
             os.kill(pid, 9)
         signal.signal(signal.SIGTERM, previous)
         assert not left, f"Ray processes left behind (killed now): {left}"
+
+
+@contextlib.contextmanager
+def hang_alarm(seconds: int, what: str):
+    """A test that hangs fails after `seconds` instead of holding CI (the cluster is then torn down)."""
+    def expired(signum, frame):
+        raise TimeoutError(f"{what} took more than {seconds} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -6,7 +6,6 @@ by its id if not, also when a test fails.
 """
 
 import os
-import signal
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from PIL import Image
 
 from conftest import decode, shared_image
-from ray_cluster import two_nodes
+from ray_cluster import hang_alarm, two_nodes
 from painterly import batch
 from painterly.batch import pairs, run_batch
 from painterly.cli import main
@@ -35,15 +34,8 @@ def cluster():
 
 @pytest.fixture(autouse=True)
 def deadline():
-    """A batch that hangs fails its test after 240 s instead of holding CI (the cluster is then torn down)."""
-    def expired(signum, frame):
-        raise TimeoutError("the batch took more than 240 s: it hangs")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(240)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_alarm(240, "the batch"):
+        yield
 
 
 @pytest.fixture(scope="module")

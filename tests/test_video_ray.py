@@ -18,6 +18,7 @@ av = pytest.importorskip("av")
 pytest.importorskip("cv2")
 
 from conftest import decode  # noqa: E402
+from ray_cluster import hang_alarm  # noqa: E402
 from test_video import STYLE, SHARED_VIDEOS, audio_packets, make_clip, moving_frames, one_error_line, read_video  # noqa: E402,E501
 from painterly.errors import SettingsError  # noqa: E402
 from painterly.settings import Settings  # noqa: E402
@@ -136,15 +137,8 @@ def cluster():
 
 @pytest.fixture(autouse=True)
 def deadline():
-    """A run that hangs fails its test after 240 s instead of holding CI (the cluster is then torn down)."""
-    def expired(signum, frame):
-        raise TimeoutError("the video took more than 240 s: it hangs")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(240)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_alarm(240, "the video"):
+        yield
 
 
 def box() -> Path:

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from painterly.web.app import create_app  # noqa: E402
 from painterly.web.forms import Limits  # noqa: E402
+from tests.conftest import events, wait  # noqa: E402
 
 TINY = {"size": "48", "iterations": "3", "model": "vgg16-hed", "save_every": "1"}
 LONG = {"size": "48", "iterations": "4000", "model": "vgg16-hed", "optimizer": "adam", "save_every": "0"}
@@ -44,28 +45,6 @@ def files(content, *styles):
         name, data = (item.name, item.read_bytes()) if hasattr(item, "read_bytes") else item
         return field, (name, data, "application/octet-stream")
     return ([part("content", content)] if content is not None else []) + [part("style", s) for s in styles]
-
-
-def wait(client, job_id, states, seconds=120, until=lambda job: True):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in states and until(job):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} is still {job['state']} after {seconds} s")
-
-
-def events(client, job_id):
-    """Every (event, data) of a job's stream, to its end."""
-    got, kind = [], None
-    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                got.append((kind, json.loads(line[6:])))
-    return got
 
 
 def png(size, seed=0):

@@ -2,6 +2,7 @@
 fast method, each frame shown as it comes, the MP4 downloaded; clips over the limits and bad uploads refused
 in one line; cancel and a server stop keep a playable video of the frames done. Tiny clips made with PyAV."""
 
+import functools
 import io
 import json
 import sqlite3
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from painterly.web.app import create_app  # noqa: E402
 from painterly.web.forms import Limits  # noqa: E402
+from tests.conftest import events, wait  # noqa: E402
 
 FAST = {"size": "32"}  # the fast method is a video's default: 64×48 frames painted at 32×24
 LIMITS = Limits(upload_bytes=60_000, pixels=10_000, styles=2, video_bytes=40_000, video_seconds=21.0,
@@ -94,25 +96,7 @@ def upload(clip, style, name="clip.mp4"):
     return [("video", (name, data, "video/mp4")), ("style", ("starry.png", style.read_bytes(), "image/png"))]
 
 
-def wait(client, job_id, states, seconds=60, until=lambda job: True):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in states and until(job):
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} is still {job['state']} after {seconds} s")
-
-
-def events(client, job_id):
-    got, kind = [], None
-    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event: "):
-                kind = line[7:]
-            elif line.startswith("data: "):
-                got.append((kind, json.loads(line[6:])))
-    return got
+wait = functools.partial(wait, seconds=60, poll=0.02)  # video jobs here are short
 
 
 def decoded_video(data: bytes):
