@@ -334,7 +334,7 @@ class VideoRun:
         """Paint the frames not done yet, each saved before the next is started."""
         flow = Flow(self.job.flow_preset)
         started = time.perf_counter()
-        previous_input = previous_output = writing = None
+        writing = None
         history = collections.deque(maxlen=max(self.job.long_term, default=1))  # (input, output) of t−1, t−2 …
         # Two helper threads keep both cores busy: the flow of frame t is measured while the network
         # paints it, and frame t's PNG is compressed while frame t+1 is painted (OpenCV, onnxruntime and
@@ -346,10 +346,10 @@ class VideoRun:
                 if index < self.done:  # resuming: the last frames done are the chain's start
                     if index >= self.done - history.maxlen:
                         history.append((frame, read_frame(self.frame_path(index))))
-                        previous_input, previous_output = history[-1]
                     self.painter.seen(frame)
                     continue
                 began, began_cpu = time.perf_counter(), time.process_time()
+                previous_input, previous_output = history[-1] if history else (None, None)
                 earlier = [(k, history[-k][1], pool.submit(flow.pair, history[-k][0], frame))
                            for k in sorted(self.job.long_term) if len(history) >= k]
                 image, error, reliable, terms = paint_frame(self.painter, flow, pool, index, frame, previous_input,
@@ -364,7 +364,6 @@ class VideoRun:
                 _append_record(self.work / "frames.jsonl", record.record())
                 self.records.append(record.record())
                 self.done = index + 1
-                previous_input, previous_output = frame, image
                 history.append((frame, image))
                 yield record
             if writing is not None:
