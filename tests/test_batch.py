@@ -236,3 +236,29 @@ def test_the_progress_bar_counts_items_and_leaves_out_the_skipped(capsys):
     plain.update({"name": "b.png", "state": "done", "seconds": 1.25})
     plain.update({"name": "c.png", "state": "failed", "reason": "broken"})
     assert lines == ["painterly: 1/2 done b.png in 1.2 s", "painterly: 2/2 failed c.png: broken"]
+
+
+def test_a_batch_report_never_replaces_a_report_or_the_users_files_without_overwrite(pictures, tmp_path):
+    """Issue 23 item 2: --report wrote into REPORT/<picture>/ without a check; now as the still command."""
+    contents, styles = pictures
+    items = pairs(contents[:2], styles[:1], FAST)
+    report = tmp_path / "report"
+    mine = report / items[0].name.removesuffix(".png")
+    mine.mkdir(parents=True)
+    (mine / "content.png").write_bytes(b"my own picture")
+    (mine / "metadata.json").write_text("my notes")
+    first = run_batch(items, tmp_path / "out", ray="off", report=report)
+    assert first.done == [items[1].name] and "no painterly report wrote" in first.failed[items[0].name]
+    assert (mine / "content.png").read_bytes() == b"my own picture" and (mine / "metadata.json").read_text() == "my notes"
+    assert not (tmp_path / "out" / items[0].name).exists()
+    # a report of an earlier run is replaced with --overwrite only (the picture was painted elsewhere)
+    theirs = report / items[1].name.removesuffix(".png")
+    page = (theirs / "index.html").read_bytes()
+    again = run_batch(items[1:], tmp_path / "elsewhere", ray="off", report=report)
+    assert "already holds a report" in again.failed[items[1].name] and (theirs / "index.html").read_bytes() == page
+    replaced = run_batch(items[1:], tmp_path / "elsewhere", ray="off", report=report, overwrite=True)
+    assert replaced.done == [items[1].name]
+    # a rerun of the same batch that repaints an item whose picture was removed may replace its own report
+    (tmp_path / "out" / items[1].name).unlink()
+    rerun = run_batch(items[1:], tmp_path / "out", ray="off", report=report)
+    assert rerun.done == [items[1].name], rerun.failed

@@ -539,12 +539,29 @@ def plan(items: Sequence[Item], folder: Path, *, overwrite: bool = False, report
                        else "already exists and was not written by this batch")
                 raise OutputError(f"output '{output}' {why}: pass --overwrite to replace it, or move it")
             images.check_output(output, overwrite=True, inputs=[item.content, *item.styles])
+            pages = report / Path(item.name).stem if report is not None else None
+            if pages is not None:
+                _check_report(pages, item, overwrite or _wrote_report(record, pages))
         except PainterlyError as error:
             refused[item.name] = str(error)
             continue
-        todo.append(Task(item, output, key, estimate_bytes(item),
-                         report=report / Path(item.name).stem if report is not None else None))
+        todo.append(Task(item, output, key, estimate_bytes(item), report=pages))
     return todo, skipped, refused
+
+
+def _check_report(folder: Path, item: Item, overwrite: bool) -> None:
+    """As the still command checks its report folder: never an input or a user's file; a report only with
+    `overwrite`."""
+    from .reports import check_folder, report_files
+
+    inputs = [item.content, *item.styles] + ([Path(item.settings.init)] if item.settings.init not in INITS else [])
+    check_folder(folder, report_files(len(item.styles)), overwrite=overwrite, inputs=inputs)
+
+
+def _wrote_report(record: dict | None, folder: Path) -> bool:
+    """Whether this batch's record says it wrote the report in `folder` (a rerun may then replace it)."""
+    written = (record or {}).get("report")
+    return bool(written) and Path(written).resolve() == (folder / "index.html").resolve()
 
 
 def _key_or_error(item: Item, digests: dict[Path, str]) -> str:
@@ -646,8 +663,9 @@ def _report_folder(folder: Path, output: Path) -> Path:
 
 def _write_report(folder: Path, files: dict[str, bytes]) -> Path:
     """An item's report files, each atomically, index.html last (its presence means the report is whole)."""
-    from .reports import _write_atomic
+    from .reports import _write_atomic, remove_old_snapshots
 
+    remove_old_snapshots(folder)  # the folder was checked (`_check_report`): a report of ours, or none
     names = sorted(files, key=lambda name: name == "index.html")
     for name in names:
         path = folder / name
