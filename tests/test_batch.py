@@ -262,3 +262,20 @@ def test_a_batch_report_never_replaces_a_report_or_the_users_files_without_overw
     (tmp_path / "out" / items[1].name).unlink()
     rerun = run_batch(items[1:], tmp_path / "out", ray="off", report=report)
     assert rerun.done == [items[1].name], rerun.failed
+
+
+def test_a_batch_into_its_own_input_folder_does_not_repaint_its_outputs(pictures, tmp_path, capsys):
+    """Issue 23 item 18: with OUT_DIR the input folder, each rerun painted the previous outputs as new inputs."""
+    contents, styles = pictures
+    photos = contents[0].parent
+    argv = ["batch", str(photos), "--styles", str(styles[0]), "-o", str(photos), "--ray", "off", "--method", "fast",
+            "--size", "32"]
+    assert main(argv) == 0
+    painted = sorted(p.name for p in photos.glob("*__*.png"))
+    assert len(painted) == 3
+    assert main(argv) == 0
+    assert "0 painted, 3 skipped" in capsys.readouterr().err
+    assert sorted(p.name for p in photos.glob("*__*.png")) == painted
+    assert [i.name for i in pairs([photos / "*.png"], styles[:1], FAST)] == painted  # a glob leaves them out too
+    named = pairs([photos / painted[0]], styles[:1], FAST)  # named on its own, a painted picture is a content
+    assert [i.content.name for i in named] == [painted[0]]

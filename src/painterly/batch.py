@@ -73,18 +73,29 @@ class Summary:
 # -- the items -------------------------------------------------------------------------------------
 
 def expand(patterns: Iterable[str | os.PathLike], role: str) -> list[Path]:
-    """Image files named by files, folders (their images, sorted) and globs, in the order given."""
+    """Image files named by files, folders (their images, sorted) and globs, in the order given.
+
+    A folder or glob leaves out the pictures a batch painted there (named in that folder's batch.jsonl),
+    so a batch whose output folder is its input folder does not paint its own outputs on a rerun; a
+    painted picture named on its own is taken."""
     found: list[Path] = []
+    painted: dict[Path, set[str]] = {}
+
+    def ours(p: Path) -> bool:
+        if p.parent not in painted:
+            painted[p.parent] = {name for name, entry in read_record(p.parent).items() if entry.get("state") == "done"}
+        return p.name in painted[p.parent]
+
     for pattern in patterns:
         text = str(pattern)
         path = Path(text)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file() and not ours(p))
             if not files:
                 raise InputImageError(f"{role} folder '{text}' has no images ({', '.join(EXTENSIONS)}): "
                                       f"check the path")
         elif glob.has_magic(text):
-            files = sorted(Path(p) for p in glob.glob(text) if Path(p).suffix.lower() in EXTENSIONS)
+            files = sorted(p for p in map(Path, glob.glob(text)) if p.suffix.lower() in EXTENSIONS and not ours(p))
             if not files:
                 raise InputImageError(f"{role} pattern '{text}' matches no image: check the pattern")
         else:
