@@ -95,7 +95,8 @@ def expand(patterns: Iterable[str | os.PathLike], role: str) -> list[Path]:
                 raise InputImageError(f"{role} folder '{text}' has no images ({', '.join(EXTENSIONS)}): "
                                       f"check the path")
         elif glob.has_magic(text):
-            files = sorted(p for p in map(Path, glob.glob(text)) if p.suffix.lower() in EXTENSIONS and not ours(p))
+            files = sorted(p for p in map(Path, glob.glob(text))
+                           if p.suffix.lower() in EXTENSIONS and not ours(p))
             if not files:
                 raise InputImageError(f"{role} pattern '{text}' matches no image: check the pattern")
         else:
