@@ -279,3 +279,41 @@ def test_a_batch_into_its_own_input_folder_does_not_repaint_its_outputs(pictures
     assert [i.name for i in pairs([photos / "*.png"], styles[:1], FAST)] == painted  # a glob leaves them out too
     named = pairs([photos / painted[0]], styles[:1], FAST)  # named on its own, a painted picture is a content
     assert [i.content.name for i in named] == [painted[0]]
+
+
+def test_a_full_disk_fails_each_picture_alone_then_stops_the_batch_in_one_line(tmp_path):
+    """Issue 23 item 9: a write that fails (here for real: the process may write no file over 3000 bytes, as on
+    a full disk) failed with a traceback in the record's append and left the rest unpainted."""
+    import resource
+    import signal
+    import subprocess
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("chicago", "sailboat", "tubingen", "golden_gate"):
+        Image.open(shared_image("content", f"{name}.jpg")).convert("RGB").resize((192, 128)).save(photos / f"{name}.png")
+    style = tmp_path / "candy.png"
+    Image.open(shared_image("style", "candy.jpg")).convert("RGB").resize((40, 40)).save(style)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "painterly", "batch", str(photos), "--styles", str(style), "-o", str(out),
+            "--ray", "off", "--method", "fast", "--size", "128", "--quiet"]
+
+    def full_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write over the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    full = subprocess.run(argv, capture_output=True, text=True, env=env, preexec_fn=full_disk, timeout=300)
+    lines = full.stderr.strip().splitlines()
+    assert full.returncode == 2 and "Traceback" not in full.stderr, full.stderr
+    assert lines[-1].startswith("painterly: error: the batch's record") and "batch.jsonl" in lines[-1], lines
+    assert "run the same command again" in lines[-1]
+    failed = [line for line in lines if line.startswith("painterly: failed: ")]
+    assert failed and all("could not be written" in line or "Cannot write" in line for line in failed), lines
+    record = (out / "batch.jsonl").read_text()
+    assert record.endswith("\n") and all(json.loads(line)["state"] == "failed" for line in record.splitlines())
+    assert not list(out.glob("*.png"))
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)  # space again
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{p.stem}__candy.png" for p in photos.iterdir())
+    assert {entry["state"] for entry in batch.read_record(out).values()} == {"done"}

@@ -20,6 +20,7 @@ settings}`` after it; a manifest row may name its own output.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import glob
@@ -68,6 +69,7 @@ class Summary:
     seconds: float = 0.0
     startup_s: float = 0.0  # connecting to Ray and starting the workers (0 with ray="off")
     workers: int = 1
+    error: str | None = None  # why the batch stopped before its end (its record cannot be written); code 2
 
 
 # -- the items -------------------------------------------------------------------------------------
@@ -294,11 +296,32 @@ def read_record(folder: Path) -> dict[str, dict]:
     return records
 
 
+class RecordError(OutputError):
+    """The folder's record cannot be written (a full disk): the batch stops, keeping what is done."""
+
+
 def _append_record(folder: Path, entry: dict) -> None:
-    with open(folder / RECORD, "a", encoding="utf-8") as file:
-        file.write(json.dumps(entry, sort_keys=True) + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    """One line more in the record, whole or not at all: a write that fails (a full disk) is cut back off,
+    so the record never holds half a line, and the batch stops (`RecordError`)."""
+    path = folder / RECORD
+    line = memoryview((json.dumps(entry, sort_keys=True) + "\n").encode("utf-8"))
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            start = os.lseek(handle, 0, os.SEEK_END)
+            try:
+                while line:
+                    line = line[os.write(handle, line):]
+                os.fsync(handle)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle, start)  # no half line left behind
+                raise
+        finally:
+            os.close(handle)
+    except OSError as error:
+        raise RecordError(f"the batch's record '{path}' cannot be written ({error.strerror or error}): free some "
+                          f"space or check the folder, then run the same command again (what is done is kept)") from None
 
 
 def item_key(item: Item, digests: dict[Path, str]) -> str:
@@ -656,6 +679,8 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
                         summary=summary, notice=say)
     except KeyboardInterrupt as stop:
         code = exit_code(stop)
+    except RecordError as error:  # a full disk: every later item would fail the same way
+        summary.error, code = str(error), 2
     summary.code = code
     summary.seconds = time.perf_counter() - started
     return summary
@@ -842,6 +867,9 @@ def main(argv: Sequence[str]) -> int:
                             notice=lambda m: progress.say(f"painterly: {m}"))
     for name, reason in summary.failed.items():
         print(f"painterly: failed: {name}: {reason}", file=sys.stderr)
+    if summary.error is not None:
+        print(f"painterly: error: {summary.error}", file=sys.stderr)
+        return summary.code
     rate = len(summary.done) / summary.seconds * 3600 if summary.seconds and summary.done else 0
     say(f"painterly: batch {'stopped' if summary.code else 'finished'} in {summary.seconds:.1f} s: "
         f"{len(summary.done)} painted, {len(summary.skipped)} skipped (done before), {len(summary.failed)} failed"
