@@ -317,3 +317,20 @@ def test_a_full_disk_fails_each_picture_alone_then_stops_the_batch_in_one_line(t
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in out.glob("*.png")) == sorted(f"{p.stem}__candy.png" for p in photos.iterdir())
     assert {entry["state"] for entry in batch.read_record(out).values()} == {"done"}
+
+
+def test_a_batch_draws_a_random_networks_weights_from_each_items_seed(pictures, tmp_path):
+    """Issue 21 item 9: the batch built (and cached) random-weight networks without the seed."""
+    from painterly.engine import stylize
+    from painterly.images import to_uint8
+
+    contents, styles = pictures
+    settings = [Settings(model="vgg19-random", seed=seed, size=32, iterations=2, init="content") for seed in (1, 2)]
+    items = batch.named([(contents[0], (styles[0],), s, f"seed{s.seed}.png", None) for s in settings])
+    summary = run_batch(items, tmp_path / "out", ray="off")
+    assert sorted(summary.done) == ["seed1.png", "seed2.png"], summary.failed
+    for s in settings:
+        alone = to_uint8(stylize(contents[0], styles[0], s).image)
+        painted = decode(tmp_path / "out" / f"seed{s.seed}.png")
+        assert np.abs(painted.astype(int) - alone).max() <= 1
+    assert np.abs(decode(tmp_path / "out" / "seed1.png").astype(int) - decode(tmp_path / "out" / "seed2.png")).max() > 8

@@ -446,8 +446,8 @@ class Painter:
             init, paths = paths[-1], paths[:-1]
             settings = settings.replace(init=str(init))
         options = {}
-        if settings.method == "optimise":
-            options["backbone"] = self._backbone(settings)
+        if settings.method == "optimise" and not (settings.model.endswith("-random") and settings.seed is None):
+            options["backbone"] = self._backbone(settings)  # (without a seed the run draws one, and its weights)
         else:
             options["network"] = self._network()
         outcome = run_job(Job(paths[0], tuple(paths[1:]), settings, report=report, report_paths=False), **options)
@@ -473,7 +473,7 @@ class Painter:
             self.backbones.clear()  # one network held at a time
             self.backbones[key] = backbones.build(settings.model, layers, weights=settings.weights,
                                                   pooling=settings.pooling, border=settings.border,
-                                                  precision=settings.precision)
+                                                  precision=settings.precision, seed=settings.seed)
         return self.backbones[key]
 
     def _network(self):
@@ -498,9 +498,11 @@ class Painter:
 
 
 def backbone_key(s: Settings) -> tuple:
-    """Everything the feature network depends on (as backbones.build takes it)."""
+    """Everything the feature network depends on (as backbones.build takes it): random weights are drawn
+    from the seed."""
     return (s.model, s.weights, s.pooling, s.border, s.precision,
-            tuple(sorted(set(s.content_layers) | set(s.style_layers))))
+            tuple(sorted(set(s.content_layers) | set(s.style_layers))),
+            s.seed if s.model.endswith("-random") else None)
 
 
 def _materialise(files: list[tuple[str, bytes | None]], scratch: Path) -> list[Path]:

@@ -20,6 +20,7 @@ STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", 
 CONTENT_LAYERS = ("block5_conv2",)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 METHODS = ("optimise", "fast")
+RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
 LEARNING_RATES = {"lbfgs": 1.0, "adam": 4.0, "sgd": 100.0}  # default per optimiser (pixel units)
 
@@ -311,7 +312,7 @@ def _check(s: Settings) -> None:
                             f"to 1 (the painting's)")
     if not (isinstance(s.init_photo, (int, float)) and 0 <= s.init_photo <= 1):
         raise SettingsError(f"init photo {s.init_photo} is out of range: choose 0 (the fast picture) to 1 (the photo)")
-    if s.model not in architectures.MODELS:
+    if s.model not in architectures.MODELS + RANDOM_MODELS:
         raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, architectures.MODELS)}"
                             f"choose one of {', '.join(architectures.MODELS)}")
     if s.size != "auto" and not (isinstance(s.size, int) and 16 <= s.size <= 16384):
