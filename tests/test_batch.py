@@ -334,3 +334,18 @@ def test_a_batch_draws_a_random_networks_weights_from_each_items_seed(pictures, 
         painted = decode(tmp_path / "out" / f"seed{s.seed}.png")
         assert np.abs(painted.astype(int) - alone).max() <= 1
     assert np.abs(decode(tmp_path / "out" / "seed1.png").astype(int) - decode(tmp_path / "out" / "seed2.png")).max() > 8
+
+
+def test_a_corrupt_picture_fails_alone_in_a_gallery_and_the_sheet_is_written(pictures, tmp_path, capsys):
+    """Issue 21 item 8: one corrupt picture stopped the gallery half way, with no sheet."""
+    contents, styles = pictures
+    (contents[0].parent / "broken.png").write_bytes(b"not a picture at all")  # sorted between chicago and sailboat
+    sheet = tmp_path / "sheet.png"
+    code = main(["gallery", str(contents[0].parent), str(styles[0].parent), "-o", str(sheet), "--method", "fast",
+                 "--size", "32", "--cell", "32"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    failed = [line for line in err.splitlines() if line.startswith("painterly: failed: ")]
+    assert len(failed) == 2 and all("broken.png" in line for line in failed), err  # one per style
+    assert "6 pairs" in err and "2 failed" in err
+    assert decode(sheet).shape[1] == 8 + 3 * (32 + 8)  # the two styles and the row labels
