@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InputImageError, SettingsError
+from .errors import InputImageError, PainterlyError, SettingsError
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 TILE = 192  # longest side of a cell on the sheet
@@ -78,12 +78,18 @@ def main(argv: Sequence[str]) -> int:
     from .runner import Job, run_job
 
     cells: dict[tuple[int, int], np.ndarray] = {}
+    failed: list[str] = []
     started, code = time.perf_counter(), EXIT_OK
     try:
         for i, content in enumerate(contents):
             for j, style in enumerate(styles):
                 pair = time.perf_counter()
-                outcome = run_job(Job(content, (style,), settings), **shared)
+                try:
+                    outcome = run_job(Job(content, (style,), settings), **shared)
+                except PainterlyError as error:  # a bad picture fails its own pairs, as in a batch
+                    failed.append(f"{content.name} × {style.name}")
+                    print(f"painterly: failed: {content.name} × {style.name}: {error}", file=sys.stderr, flush=True)
+                    continue
                 if outcome.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):  # Ctrl-C or SIGTERM inside the run
                     raise Terminated() if outcome.code == EXIT_TERMINATED else KeyboardInterrupt()
                 if outcome.failure is not None:  # e.g. an image no step moved: its cell shows what there is
@@ -93,11 +99,23 @@ def main(argv: Sequence[str]) -> int:
                     f"in {time.perf_counter() - pair:.1f} s")
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the pairs done so far are kept
         code = exit_code(stop)
-    thumbs = lambda files: [(p.stem, images.load_image(p).rgb) for p in files]  # noqa: E731
-    sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.cell)
+    sheet = gallery_sheet(cells, _thumbs(contents), _thumbs(styles), tile=args.cell)
     images.save_image(output, sheet)
     how = (f"{settings.iterations} iterations, {shared['backbone'].name}" if "backbone" in shared
            else "the fast network")
     say(f"painterly: wrote {output}: {len(cells)} pairs in {time.perf_counter() - started:.0f} s "
-        f"({settings.size} px, {how})")
-    return code
+        f"({settings.size} px, {how})" + (f"; {len(failed)} failed" if failed else ""))
+    return code if code != EXIT_OK or not failed else 2
+
+
+def _thumbs(files: list[Path]) -> list[tuple[str, np.ndarray]]:
+    """(name, picture) of each file for the sheet's labels; one that cannot be read shows grey."""
+    from . import images
+
+    shown = []
+    for path in files:
+        try:
+            shown.append((path.stem, images.load_image(path).rgb))
+        except PainterlyError:
+            shown.append((f"{path.stem} (unreadable)", np.full((8, 8, 3), 128, np.uint8)))
+    return shown

@@ -123,13 +123,14 @@ class Report:
         self.names = report_files(styles)
         self._check_folder(overwrite)
         self._make_folder()
-        if overwrite:
-            self._remove_old_snapshots()
+        self._stale = overwrite  # an old report's snapshots, removed once the run has begun (after every check)
         self._snapshots: list[_Snapshot] = []
         self._latest: Iterate | None = None
 
     def add(self, record: Iterate) -> None:
         """Take one record; save its image now when its step is due."""
+        if self._stale:
+            self._remove_old_snapshots()
         latest = self._latest
         if latest is not None and latest.scale != record.scale:
             self._save_if_unsaved(latest)  # the last step of the scale that just ended
@@ -140,6 +141,8 @@ class Report:
 
     def finish(self, result: Result, inputs: Mapping[str, np.ndarray]) -> Path:
         """Write every output of the run and return the path of `index.html`."""
+        if self._stale:
+            self._remove_old_snapshots()
         if self._latest is not None:
             self._save_if_unsaved(self._latest)
         rows = loss_table(result.history)
@@ -154,29 +157,7 @@ class Report:
     # -- folder checks --------------------------------------------------------------------------------
 
     def _check_folder(self, overwrite: bool) -> None:
-        folder = self.directory
-        if not folder.parent.is_dir():
-            raise OutputError(
-                f"Report folder {folder} cannot be created: its parent {folder.parent} does not exist; "
-                "create it first or choose another folder."
-            )
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"Report path {folder} is a file, not a folder; choose another folder.")
-        for name in self.names:
-            if any(images.same_file((folder / name).resolve(), source) for source in self.inputs):
-                raise OutputError(f"Report folder {folder} holds the input {folder / name}, which a report would "
-                                  "replace and inputs are never overwritten: choose another folder.")
-        existing = [name for name in REPORT_MARKERS if (folder / name).exists()]
-        if existing and not overwrite:
-            raise OutputError(
-                f"Report folder {folder} already holds a report ({', '.join(existing)}); "
-                "pass --overwrite to replace it or choose another folder."
-            )
-        clashing = [name for name in self.names if (folder / name).exists()]
-        if clashing and not existing:  # files of the user's own that happen to have a report's names
-            shown = ", ".join(clashing[:3]) + (" …" if len(clashing) > 3 else "")
-            raise OutputError(f"Report folder {folder} holds {shown}, which a report would replace and no "
-                              "painterly report wrote: choose an empty or new folder.")
+        check_folder(self.directory, self.names, overwrite=overwrite, inputs=self.inputs)
 
     def _make_folder(self) -> None:
         try:
@@ -188,12 +169,8 @@ class Report:
             ) from error
 
     def _remove_old_snapshots(self) -> None:
-        """An overwritten report must not show a previous run's snapshots: remove only files we name."""
-        folder = self.directory / SNAPSHOT_DIR
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if SNAPSHOT_NAME.fullmatch(path.name) and path.is_file():
-                    path.unlink()
+        remove_old_snapshots(self.directory)
+        self._stale = False
 
     # -- snapshots ------------------------------------------------------------------------------------
 
@@ -215,6 +192,43 @@ class Report:
         if not self._snapshots:
             return "No per-iteration images were recorded, so there is no contact sheet."
         return ""
+
+
+def check_folder(folder: Path, names: Sequence[str], *, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse a report folder whose report files (`names`) would replace an input (always), a report
+    (unless `overwrite`) or files no painterly report wrote (always). Raises OutputError."""
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        raise OutputError(
+            f"Report folder {folder} cannot be created: its parent {folder.parent} does not exist; "
+            "create it first or choose another folder."
+        )
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"Report path {folder} is a file, not a folder; choose another folder.")
+    for name in names:
+        if any(images.same_file((folder / name).resolve(), Path(source)) for source in inputs):
+            raise OutputError(f"Report folder {folder} holds the input {folder / name}, which a report would "
+                              "replace and inputs are never overwritten: choose another folder.")
+    existing = [name for name in REPORT_MARKERS if (folder / name).exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"Report folder {folder} already holds a report ({', '.join(existing)}); "
+            "pass --overwrite to replace it or choose another folder."
+        )
+    clashing = [name for name in names if (folder / name).exists()]
+    if clashing and not existing:  # files of the user's own that happen to have a report's names
+        shown = ", ".join(clashing[:3]) + (" …" if len(clashing) > 3 else "")
+        raise OutputError(f"Report folder {folder} holds {shown}, which a report would replace and no "
+                          "painterly report wrote: choose an empty or new folder.")
+
+
+def remove_old_snapshots(folder: Path) -> None:
+    """An overwritten report must not show a previous run's snapshots: remove only files we name."""
+    snapshots = Path(folder) / SNAPSHOT_DIR
+    if snapshots.is_dir():
+        for path in snapshots.iterdir():
+            if SNAPSHOT_NAME.fullmatch(path.name) and path.is_file():
+                path.unlink()
 
 
 def report_files(styles: int = 1) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Sequence
 
 from ..errors import SettingsError
 from ..flags import Parser, add_settings_flags, ignored_flags, settings_from
-from ..settings import PRESETS
+from ..settings import PRESETS, check_video_options
 from .chunks import CHUNK_FRAMES, OVERLAP
 from .flow import PRESETS as FLOW_PRESETS
 from .run import MODES, VideoJob, run_video
@@ -86,11 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "method"):  # a video is painted with the fast method unless --method says otherwise
         args.method = "fast"
     settings = settings_from(args)
-    if args.frame_iterations is not None:
-        if settings.method != "optimise":
-            raise SettingsError("--frame-iterations applies to --method optimise only")
-        if args.frame_iterations < 1:
-            raise SettingsError(f"--frame-iterations {args.frame_iterations} must be at least 1")
+    check_video_options(settings, args.temporal, args.temporal_weight, args.frame_iterations)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     for name in ignored_flags(args, settings):
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")

@@ -36,7 +36,7 @@ import numpy as np
 from .. import images
 from ..errors import OutputError, PainterlyError, SettingsError
 from ..interrupts import EXIT_OK, Cancelled, Terminated, deferred_stop, exit_code
-from ..settings import Settings
+from ..settings import Settings, check_video_options
 from ..version import __version__
 from . import sink as sinks
 from .sink import read_frame
@@ -157,11 +157,7 @@ class VideoRun:
             raise SettingsError("a video run needs an output (-o OUT.mp4 or a folder)")
         if job.temporal not in MODES:
             raise SettingsError(f"unknown --temporal '{job.temporal}': choose one of {', '.join(MODES)}")
-        if job.temporal_weight is not None and job.temporal_weight < 0:
-            raise SettingsError(f"--temporal-weight {job.temporal_weight:g} must be ≥ 0")
-        if job.settings.method == "fast" and (job.temporal_weight or 0) > 1:
-            raise SettingsError(f"--temporal-weight {job.temporal_weight:g} is the previous output's share "
-                                f"with --method fast: give 0 to 1")
+        check_video_options(job.settings, job.temporal, job.temporal_weight, job.frame_iterations)
         if job.frames is not None and job.frames < 1:
             raise SettingsError(f"--frames {job.frames} must be at least 1")
         _check_long_term(job)

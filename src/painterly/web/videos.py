@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from ..errors import PainterlyError, SettingsError
-from ..settings import Settings
+from ..settings import Settings, check_video_options
 from ..video.optimise import FRAME_ITERATIONS  # neither pulls in OpenCV, PyAV or TensorFlow
 from ..video.run import MODES
 from .forms import Limits, work_of
@@ -63,18 +63,8 @@ def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -
             options[option["name"]] = _value(option, text)
     if options["temporal"] not in MODES:
         raise SettingsError(f"temporal mode '{options['temporal'][:40]}' is not one of {', '.join(MODES)}: choose one")
-    weight = options["temporal_weight"]
-    share = settings.method == "fast" or options["temporal"] == "blend"  # the weight is the previous output's share
-    if weight is not None and not (0 <= weight <= (1 if share else 1e6)):
-        most = "1 (the previous output's share)" if share else "10^6"
-        raise SettingsError(f"temporal weight {weight:g} is out of range: give 0 to {most}")
-    frames = options["frame_iterations"]
-    if frames is not None:
-        if settings.method != "optimise" or options["temporal"] != "flow":
-            raise SettingsError(f"frame iterations apply to the optimise method along the flow only: leave them "
-                                f"empty with method {settings.method} and temporal mode {options['temporal']}")
-        if not 1 <= frames <= limits.iterations:
-            raise SettingsError(f"frame iterations {frames} is out of range: choose 1 to {limits.iterations}")
+    check_video_options(settings, options["temporal"], options["temporal_weight"], options["frame_iterations"],
+                        most_iterations=limits.iterations)
     return options
 
 
