@@ -18,16 +18,20 @@ class Parser(argparse.ArgumentParser):
         raise SettingsError(f"{message} (see {self.prog} --help)")
 
 
-def add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per `Settings` field, defaulting to "not given" so the preset's values stand."""
+def add_settings_flags(parser: argparse.ArgumentParser, method: str = "optimise") -> None:
+    """One flag per `Settings` field, defaulting to "not given" so the preset's values stand; `method`: the
+    command's own default method (`painterly video`: fast), as its help says."""
     groups = {
         METHODS: parser.add_argument_group("settings of every method (the defaults shown are --preset default's)"),
-        OPTIMISE: parser.add_argument_group("settings of the optimisation (--method optimise, the default)"),
+        OPTIMISE: parser.add_argument_group("settings of the optimisation (--method optimise"
+                                            + (", the default)" if method == "optimise" else ")")),
     }
     for f in dataclasses.fields(Settings):
         meta = dict(f.metadata)
         group = groups[meta.pop("methods")]
         flag, help_text = meta.pop("flag"), meta.pop("help") + _default_text(f)
+        if f.name == "method" and method != "optimise":
+            help_text += f" (default: {method})"
         if meta.pop("boolean", False):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                default=argparse.SUPPRESS, help=help_text)

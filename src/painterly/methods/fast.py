@@ -61,6 +61,30 @@ def paint_picture(content: np.ndarray, styles: list[np.ndarray], settings: Setti
     return np.clip(out, 0.0, 255.0).astype(np.float32)
 
 
+def check_memory(painted: tuple[int, int], size: tuple[int, int], tile) -> dict:
+    """The peak estimate of painting at `painted` (width, height) for an output of `size`; with `tile` "auto",
+    tiles when the whole would not fit. PainterlyError (one line) when even that does not fit; else
+    {estimated_peak_bytes, available_bytes, tile} with the tile side to paint with (None: whole)."""
+    width, height = painted
+    out_w, out_h = size
+    available = memory.available_bytes() + memory.current_rss_bytes()
+    held = memory.current_rss_bytes() + IMAGE_BYTES * (width * height + out_w * out_h)
+    whole = feedforward.estimate_peak_bytes(width, height) + held
+    if tile == "auto":
+        tile = None if whole <= available else feedforward.largest_tile(available - held)
+    if tile is not None and tile >= max(width, height):
+        tile = None  # one window is the whole picture
+    if tile is not None and tile < feedforward.MIN_TILE:
+        raise SettingsError(f"--tile {tile} is too small for the fast method: give {feedforward.MIN_TILE} or "
+                            f"more ({4 * feedforward.OVERLAP} or more keeps the joins invisible), auto or off")
+    estimate = whole if tile is None else feedforward.estimate_peak_bytes(tile, tile) + held
+    if estimate > available:
+        raise PainterlyError(
+            f"painting {width}×{height} needs about {memory.format_bytes(estimate)} of memory but "
+            f"{memory.format_bytes(available)} is available: use a smaller --size, or --tile auto")
+    return {"estimated_peak_bytes": estimate, "available_bytes": available, "tile": tile}
+
+
 class FastRun:
     """One fast-method run, prepared: inputs loaded and sizes and memory checked; the network is
     loaded on first iteration (or first use of `network`)."""
@@ -99,26 +123,7 @@ class FastRun:
         return self._network
 
     def _check_memory(self) -> dict:
-        """The peak estimate of painting whole; with --tile auto, tiles when the whole would not fit."""
-        width, height = self.painted_size
-        out_w, out_h = self.size
-        available = memory.available_bytes() + memory.current_rss_bytes()
-        held = memory.current_rss_bytes() + IMAGE_BYTES * (width * height + out_w * out_h)
-        whole = feedforward.estimate_peak_bytes(width, height) + held
-        tile = self.settings.tile
-        if tile == "auto":
-            tile = None if whole <= available else feedforward.largest_tile(available - held)
-        if tile is not None and tile >= max(width, height):
-            tile = None  # one window is the whole picture
-        if tile is not None and tile < feedforward.MIN_TILE:
-            raise SettingsError(f"--tile {tile} is too small for the fast method: give {feedforward.MIN_TILE} or "
-                                f"more ({4 * feedforward.OVERLAP} or more keeps the joins invisible), auto or off")
-        estimate = whole if tile is None else feedforward.estimate_peak_bytes(tile, tile) + held
-        if estimate > available:
-            raise PainterlyError(
-                f"painting {width}×{height} needs about {memory.format_bytes(estimate)} of memory but "
-                f"{memory.format_bytes(available)} is available: use a smaller --size, or --tile auto")
-        return {"estimated_peak_bytes": estimate, "available_bytes": available, "tile": tile}
+        return check_memory(self.painted_size, self.size, self.settings.tile)
 
     def describe(self) -> str:
         """One line before the work starts: size, the network, the memory it will need."""

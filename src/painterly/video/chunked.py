@@ -47,9 +47,10 @@ import numpy as np
 from ..errors import PainterlyError, SettingsError
 from .chunks import CHUNK_FRAMES, OVERLAP, Chunk, CutDetector, plan
 from .flow import Flow, warp, warping_error
-from .run import FrameDone, VideoRun, _append_record, _resized, _write_text, make_painter, paint_frame
+from .run import FrameDone, VideoRun, _resized, make_painter, paint_frame
 from .sink import read_frame, write_png, write_png_bytes
 from .source import BrokenStream
+from .work import RECORDS, append_record, read_records, write_text
 
 PIECE = 8  # frames an actor is given at a time (memory held and the unit of a retry)
 
@@ -93,6 +94,7 @@ class ChunkedRun(VideoRun):
         require_ray(job.ray)  # before anything imports Ray: a loopback address must stay loopback
         self.chunks: list[Chunk] = []
         self.cuts: list[int] = []
+        self.times: list[float] = []  # each input frame's time in the output
         self.workers = 0
         super().__init__(job, notice=notice)
         self.painted = self._painted_before()
@@ -104,10 +106,8 @@ class ChunkedRun(VideoRun):
     def _painted_before(self) -> dict[int, dict]:
         """The frames a stopped run painted beyond the first `done` (chunks run at once: any may be part
         done), whose records are in painted.jsonl and whose PNGs are whole: a resumed run keeps them."""
-        from .run import _read_records
-
         kept = {}
-        for record in _read_records(self.work / "painted.jsonl"):
+        for record in read_records(self.work / "painted.jsonl"):
             if record["index"] >= self.done and self.frame_path(record["index"]).is_file():
                 kept[record["index"]] = record
         return kept
@@ -142,7 +142,7 @@ class ChunkedRun(VideoRun):
         if marker.is_file():
             saved = json.loads(marker.read_text())
             if all(self.input_path(i).is_file() for i in range(saved["frames"])):
-                self.cuts = saved["cuts"]
+                self.cuts, self.times = saved["cuts"], saved.get("times", [])
                 return saved["frames"], saved["broken"]
         (self.work / "input").mkdir(exist_ok=True)
         detector, count, broken = CutDetector(), 0, None
@@ -150,7 +150,8 @@ class ChunkedRun(VideoRun):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="painterly-input") as pool:
             writing = None
             try:
-                for raw in self.source:
+                for at, raw in self.source.timed():
+                    self.times.append(at)
                     frame = _resized(raw, self.size)
                     detector.add(frame)
                     if writing is not None:
@@ -162,7 +163,7 @@ class ChunkedRun(VideoRun):
             if writing is not None:
                 writing.result()
         self.cuts = detector.cuts if self.job.scene_cuts else []
-        _write_text(marker, json.dumps({"frames": count, "cuts": self.cuts, "broken": broken}))
+        write_text(marker, json.dumps({"frames": count, "cuts": self.cuts, "broken": broken, "times": self.times}))
         return count, broken
 
     def _memory(self) -> int:
@@ -267,7 +268,7 @@ class _Joiner:
                 write_png_bytes(run.frame_path(index), frame["png"])
                 record = {**frame["record"], "chunk": piece.chunk.index, "node": answer.get("node"),
                           "pid": answer.get("pid"), "attempt": piece.attempts}
-                _append_record(run.work / "painted.jsonl", record)  # kept by a resumed run, in any order
+                append_record(run.work / "painted.jsonl", record)  # kept by a resumed run, in any order
                 self.waiting[index] = record
                 run.painted[index] = record
                 self.events.append(FrameDone(index, self.count, record["seconds"], record["cpu_seconds"],
@@ -293,7 +294,9 @@ class _Joiner:
             record = self.waiting.pop(index)
             if index in self.joins:
                 record = self._join(index, record)
-            _append_record(run.work / "frames.jsonl", record)
+            if index < len(run.times):
+                record = {**record, "time": run.times[index]}
+            append_record(run.work / RECORDS, record)
             run.records.append(record)
             run.painted.pop(index, None)
             run.done = index + 1

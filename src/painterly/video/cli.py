@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report-every", type=int, metavar="K", help="contact sheet of every K-th frame")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output, report or work folder")
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    add_settings_flags(parser)
+    add_settings_flags(parser, method="fast")
     return parser
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import files
 from ..errors import OutputError
 
 FILES = ("frames.csv", "frames.json", "summary.json", "warping_error.png", "style_loss.png", "contact_sheet.png",
@@ -40,10 +41,13 @@ def check_report(folder, *, overwrite: bool, inputs=()) -> Path:
     if not resolved.parent.is_dir():
         raise OutputError(f"report folder's parent '{resolved.parent}' does not exist: create it first")
     if resolved.is_dir():
-        present = [p.name for p in resolved.iterdir()]
+        present = [p.name for p in resolved.iterdir() if p.name != files.MARKER]
         if present and not overwrite:
             raise OutputError(f"report folder '{folder}' is not empty: pass --overwrite to replace the report, or "
                               f"choose another folder")
+        if present and not files.owned(resolved):  # a report's names, but not painterly's files
+            raise OutputError(f"report folder '{folder}' holds {present[0]}{' …' if len(present) > 1 else ''}, "
+                              f"which no painterly report wrote and a report never replaces: choose an empty folder")
         foreign = [name for name in present if name not in FILES]
         if foreign:
             raise OutputError(f"report folder '{folder}' holds other files ({foreign[0]} …), which a report never "
@@ -66,6 +70,7 @@ def write_report(folder: Path, run, metadata: dict) -> Path:
         folder.mkdir(exist_ok=True)
     except OSError as error:
         raise OutputError(f"report folder '{folder}' could not be made ({error.strerror}): choose another") from None
+    files.mark(folder)  # painterly's report: a later --overwrite may replace it
     records = [dict(r) for r in run.records]
     every = sheet_every(len(records), run.job.report_every)
     sampled = list(range(0, len(records), every))

@@ -12,7 +12,9 @@ on disk: Ctrl-C or SIGTERM (or a listener returning False, or an input that brea
 current frame and the frames done are encoded into a playable output of that length, and
 `VideoJob(resume=True)` continues from the work folder with exactly the frames an uninterrupted run would
 have given (the chain runs on the saved 8-bit frames either way). When every frame is done the work folder
-is removed (`keep_work` keeps it).
+is removed (`keep_work` keeps it). The work folder is painterly's own (`video.work`, `files.claim`): one
+painterly did not make is refused unless empty, one another run holds is refused, and clearing it removes only
+the files painterly wrote. A resumed run must have the same input (`source.identity`) and settings.
 
 The warping error (see `flow`) of every frame against the previous output is measured with the input's
 flow as the frames are made; `VideoOutcome.warping_error` is their mean.
@@ -33,7 +35,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import images
+from .. import files, images
 from ..errors import OutputError, PainterlyError, SettingsError
 from ..interrupts import EXIT_OK, Cancelled, Terminated, deferred_stop, exit_code
 from ..settings import Settings, check_video_options
@@ -42,6 +44,7 @@ from . import sink as sinks
 from .sink import read_frame
 from .flow import Flow, FlowPair, warp, warping_error
 from .source import BrokenStream, open_source
+from .work import RECORDS, append_record, clear, read_records, read_state, write_records, write_text
 
 WORK_SUFFIX = ".work"
 MODES = ("flow", "blend", "none")
@@ -102,11 +105,12 @@ class FrameDone:
     reliable: float | None  # share of this frame's pixels where the flow is reliable
     terms: dict = dataclasses.field(default_factory=dict)  # the optimisation's weighted loss terms, if any
     image: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # uint8 RGB
+    time: float | None = None  # the frame's time in the output, seconds after the first frame
 
     def record(self) -> dict:
         return {"index": self.index, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds,
                 "warping_error": self.warping_error,
-                "reliable": self.reliable, "terms": dict(self.terms)}
+                "reliable": self.reliable, "terms": dict(self.terms), "time": self.time}
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ class VideoRun:
                                   max_frames=job.frames)
         info = self.info = self.source.info
         self.work = job.work_folder()
-        state = self._work_state()
+        state = read_state(self.work) if files.owned(self.work) else None  # checked again once it is claimed
         resuming_output = state is not None and state.get("output") == str(Path(job.output).resolve())
         self.output = sinks.check_output_path(job.output, overwrite=job.overwrite or (job.resume and resuming_output),
                                               inputs=[job.input, *job.styles])
@@ -195,11 +199,19 @@ class VideoRun:
             self.report_dir = check_report(job.report, overwrite=job.overwrite or job.resume,
                                            inputs=[job.input, *job.styles, self.output])
         self.weight = job.temporal_weight
-        self.painter = _painter(job, self.styles, self.size, network=network, backbone=backbone, notice=self.notice,
-                                stop=stop)
-        self.description = self._describe()
-        self._check_space()
-        self.done = self._prepare_work(state)
+        self.claim = files.claim(self.work, what="work folder", flag="--work")  # refused if not ours, or in use
+        self.work_dropped = False
+        try:
+            self.painter = _painter(job, self.styles, self.size, network=network, backbone=backbone,
+                                    notice=self.notice, stop=stop)
+            self.description = self._describe()
+            self._check_space()
+            self.done = self._prepare_work(read_state(self.work))
+        except BaseException:
+            if self.claim.created:  # the folder held nothing of painterly's before: leave none of it
+                self._drop_work()
+            self.claim.release()
+            raise
         self.records: list[dict] = self.done_records
         self.stopped = "not started"
 
@@ -212,17 +224,8 @@ class VideoRun:
                 "settings": job.settings.to_dict(), "start": job.start, "duration": job.duration,
                 "frames": job.frames, "fps": job.fps, "temporal": job.temporal, "temporal_weight": job.temporal_weight,
                 "flow": job.flow_preset, "frame_iterations": job.frame_iterations, "size": list(self.size),
+                "input_identity": self.source.identity,
                 **({"long_term": list(job.long_term)} if job.long_term else {})}
-
-    def _work_state(self) -> dict | None:
-        path = self.work / "job.json"
-        if not path.is_file():
-            return None
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise OutputError(f"work folder '{self.work}' has a damaged job.json: remove the folder, or pass "
-                              f"--overwrite to start over") from None
 
     def _prepare_work(self, state: dict | None) -> int:
         """Make (or, resuming, check) the work folder; the number of frames already done."""
@@ -232,33 +235,48 @@ class VideoRun:
             if not job.overwrite:
                 raise OutputError(f"work folder '{self.work}' holds an earlier run of this output: pass --resume "
                                   f"to continue it, or --overwrite to start over")
-            _clear_work(self.work)
+            clear(self.work)
             state = None
         if job.resume and state is None:
             raise OutputError(f"nothing to resume: '{self.work}' holds no interrupted run (run without --resume)")
         if state is not None:
             key = self._key()
             differ = [name for name in key if state.get("key", {}).get(name) != key[name]]
+            if "input_identity" in differ:
+                raise SettingsError(f"--resume: '{job.input}' is not the input the run in '{self.work}' was "
+                                    f"painting (its size, length or first frames differ): give that input again, "
+                                    f"or pass --overwrite to start over")
             if differ:
                 raise SettingsError(f"--resume: the run in '{self.work}' had other {', '.join(differ)}: give "
                                     f"the same arguments as the interrupted run, or --overwrite to start over")
-            records = _read_records(self.work / "frames.jsonl")
+            records = read_records(self.work / RECORDS)
             done = 0
             while done < len(records) and (frames / f"{done:06d}.png").is_file():
                 done += 1
             self.done_records = records[:done]
-            _write_records(self.work / "frames.jsonl", self.done_records)
+            write_records(self.work / RECORDS, self.done_records)
             return done
         try:
-            frames.mkdir(parents=True, exist_ok=True)
+            frames.mkdir(exist_ok=True)
         except OSError as error:
             raise OutputError(f"work folder '{self.work}' could not be made ({error.strerror}): choose another "
                               f"with --work") from None
         meta = {"painterly": __version__, "output": str(self.output), "key": self._key(),
                 "source": self.info.describe()}
-        _write_text(self.work / "job.json", json.dumps(meta, indent=1))
-        (self.work / "frames.jsonl").touch()
+        write_text(self.work / "job.json", json.dumps(meta, indent=1))
+        write_records(self.work / RECORDS, [])
         return 0
+
+    def _drop_work(self) -> None:
+        """Clear the work folder of painterly's files and give it up; say what stays, and why."""
+        left = clear(self.work)
+        gone = self.claim.discard()
+        self.work_dropped = True
+        if left:
+            self.notice(f"left '{self.work}': it holds {', '.join(left[:3])}{' …' if len(left) > 3 else ''}, "
+                        f"which painterly did not write")
+        elif self.claim.made and not gone:
+            self.notice(f"left '{self.work}': it holds files painterly did not write")
 
     def _check_space(self) -> None:
         """Refuse at once a run whose frames would not fit on the disk (PNG frames in the work folder take
@@ -292,6 +310,12 @@ class VideoRun:
         return self.work / "frames" / f"{index:06d}.png"
 
     def execute(self, listen: Listener | None) -> VideoOutcome:
+        try:
+            return self._execute(listen)
+        finally:
+            self.claim.release()  # the work folder is free for the next run (a resumed one)
+
+    def _execute(self, listen: Listener | None) -> VideoOutcome:
         code, failure = EXIT_OK, None
         self.stopped = "interrupted"
         frames = self._frames()
@@ -315,11 +339,11 @@ class VideoRun:
         except PainterlyError as error:
             if self.frames_kept == 0:  # refused at the first frame: nothing to keep
                 if not self.job.resume:  # nothing painted: leave no work folder behind
-                    _clear_work(self.work)
+                    self._drop_work()
                 raise
             self.stopped, failure = "failed", error  # mid-run (e.g. the disk filled): the frames done are encoded
         if self.frames_kept == 0 and not self.job.resume:
-            _clear_work(self.work)
+            self._drop_work()
         with deferred_stop() as stops:  # a second Ctrl-C must not cut the encoding short
             outcome = self._finish(code, failure)
         if stops and outcome.code == EXIT_OK:
@@ -337,7 +361,7 @@ class VideoRun:
         # zlib all release the GIL). At most one PNG is in flight; the stop waits for it (`execute`).
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="painterly-video")
         try:
-            for index, raw in enumerate(self.source):
+            for index, (at, raw) in enumerate(self.source.timed()):
                 frame = _resized(raw, self.size)
                 if index < self.done:  # resuming: the last frames done are the chain's start
                     if index >= self.done - history.maxlen:
@@ -355,9 +379,9 @@ class VideoRun:
                 writing, writing_index = pool.submit(sinks.write_png, self.frame_path(index), image), index
                 now = time.perf_counter()
                 record = FrameDone(index, self.info.frames, now - began, time.process_time() - began_cpu,
-                                   now - started, error, reliable, terms, image=image)
+                                   now - started, error, reliable, terms, image=image, time=at)
                 # a record whose PNG never arrived is dropped on --resume (`_prepare_work`): written first is safe
-                _append_record(self.work / "frames.jsonl", record.record())
+                append_record(self.work / RECORDS, record.record())
                 self.records.append(record.record())
                 self.done = index + 1
                 history.append((frame, image))
@@ -381,7 +405,7 @@ class VideoRun:
             audio = None
             if info.audio and not info.folder:
                 end = None if complete and self.job.duration is None and self.job.frames is None else \
-                    info.start_time + done / float(info.fps)
+                    info.start_time + self._seconds(done)
                 audio = sinks.AudioSource(info.path, info.start_time, end, lead=info.first == 0)
             try:
                 output = self._encode(audio)
@@ -397,17 +421,29 @@ class VideoRun:
                 report = write_report(self.report_dir, self, metadata)
             except OutputError as error:
                 failure = failure or error
-        kept = self.work if self.work.is_dir() else None
+        kept = self.work if self.work.is_dir() and not self.work_dropped else None
         if self.stopped == "completed" and output is not None and not self.job.keep_work and failure is None:
-            _clear_work(self.work)
+            self._drop_work()
             kept = None
         if failure is not None and code == EXIT_OK:
             code = failure.exit_code
         return VideoOutcome(output, done, self.stopped, code, failure, mean_error, tuple(self.records), kept, report,
                             self.size, info.fps, metadata)
 
+    def _times(self) -> list[float | None]:
+        """Each frame's time in the output (None where a record does not say)."""
+        return [r.get("time") for r in self.records[:self.done]]
+
+    def _seconds(self, frames: int) -> float:
+        """The output's length with its first `frames` frames: to the end of the last, which lasts 1/fps."""
+        times = self._times()[:frames]
+        if frames and times and None not in times:
+            return times[-1] + float(1 / self.info.fps)
+        return frames / float(self.info.fps)
+
     def _encode(self, audio) -> Path:
-        with sinks.open_sink(self.output, size=self.size, fps=self.info.fps, audio=audio, notice=self.notice) as out:
+        with sinks.open_sink(self.output, size=self.size, fps=self.info.fps, audio=audio, notice=self.notice,
+                             times=self._times()) as out:
             if isinstance(out, sinks.FolderSink) and self.job.overwrite:
                 for old in out.folder.glob("[0-9]" * 6 + ".png"):
                     old.unlink()
@@ -452,12 +488,15 @@ class _FastPainter:
     """The fast network per frame, then the temporal mode's blend with the previous output."""
 
     def __init__(self, job: VideoJob, styles, size, network):
+        from ..methods.fast import check_memory, painted_size
         from .temporal import DEFAULT_WEIGHT, TEMPORAL
 
         self.job, self.styles, self.size, self.network = job, styles, size, network
         self.weight = DEFAULT_WEIGHT[job.temporal] if job.temporal_weight is None else job.temporal_weight
         self.combine = TEMPORAL[job.temporal](self.weight)
         self.frames = None
+        # a still's memory check and --tile, for one frame (the frames come at the output's size)
+        self.memory = check_memory(painted_size(size, size, job.settings.style_scale), size, job.settings.tile)
 
     def seen(self, frame: np.ndarray) -> None:
         """A frame before the resumed part: the first one still sets the style vector."""
@@ -468,7 +507,7 @@ class _FastPainter:
         from .temporal import FastFrames
 
         self.frames = FastFrames([s.rgb for s in self.styles], self.job.settings, self.size, first,
-                                 network=self.network)
+                                 network=self.network, tile=self.memory["tile"])
 
     def paint(self, index: int, frame, previous_output, pair: "Future[FlowPair] | None", earlier=()):
         """The network paints `frame` while `pair`, the flow from the previous frame, is measured beside it
@@ -479,7 +518,8 @@ class _FastPainter:
         return self.combine(painted, previous_output, pair.result() if pair is not None else None), {}
 
     def describe(self) -> dict:
-        return {"name": "fast", "network": "Magenta arbitrary image stylization (Ghiasi et al. 2017)"}
+        return {"name": "fast", "network": "Magenta arbitrary image stylization (Ghiasi et al. 2017)",
+                "tile": self.memory["tile"], "estimated_peak_bytes": self.memory["estimated_peak_bytes"]}
 
 
 def _check_long_term(job: VideoJob) -> None:
@@ -522,51 +562,3 @@ def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return np.ascontiguousarray(frame)
     shrink = size[0] * size[1] < frame.shape[0] * frame.shape[1]
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-
-
-def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OutputError(f"'{path}' could not be written ({error.strerror}): check the folder") from None
-
-
-def _append_record(path: Path, record: dict) -> None:
-    with open(path, "a") as file:
-        file.write(json.dumps(record) + "\n")
-
-
-def _read_records(path: Path) -> list[dict]:
-    records = []
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                records.append(json.loads(line))
-            except ValueError:  # a line cut short by the stop: that frame is painted again
-                break
-    return records
-
-
-def _write_records(path: Path, records: list[dict]) -> None:
-    _write_text(path, "".join(json.dumps(r) + "\n" for r in records))
-
-
-def _clear_work(folder: Path) -> None:
-    """Remove a work folder painterly made (only its own files: job.json, frames.jsonl, frames/, and a chunked
-    run's input/, input.json and painted.jsonl)."""
-    for name in ("frames", "input"):
-        pngs = folder / name
-        if pngs.is_dir():
-            for png in pngs.glob("*.png"):
-                png.unlink()
-            for temporary in pngs.glob(".*.tmp"):
-                temporary.unlink()
-            pngs.rmdir()
-    for name in ("job.json", "frames.jsonl", "input.json", "painted.jsonl"):
-        (folder / name).unlink(missing_ok=True)
-    try:
-        folder.rmdir()
-    except OSError:
-        pass  # something else is in it: left as it is

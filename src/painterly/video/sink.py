@@ -11,7 +11,9 @@ needs even sides: odd ones are cropped by one pixel (the last column or row), an
 packets are remuxed unchanged (no re-encoding) from the input, cut to the frames' time range (to the
 packet: an audio packet is some 20–30 ms); a codec the container cannot hold unchanged (PCM into MP4) is
 re-encoded as AAC, with a notice. The file is written beside its final name and renamed when closed, so
-a half-written video never takes the output's name.
+a half-written video never takes the output's name. Given each frame's time (`times`, seconds from the first),
+a clip of variable frame rate keeps them: the frames are stamped with their own times instead of the average
+rate's (a constant-rate clip, whose times all round to its rate's grid, is written exactly as without them).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import secrets
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import files
 from ..errors import OutputError
 
 CODECS = {".mp4": "libx264", ".m4v": "libx264", ".mov": "libx264", ".mkv": "libx264", ".webm": "libvpx-vp9"}
@@ -37,6 +40,7 @@ AUDIO_AS_IS = {
     ".webm": {"opus", "vorbis"},
 }
 CRF = "18"  # x264's quality: visually near lossless for painted frames
+VFR_TIME_BASE = Fraction(1, 90000)  # the clock of a variable-frame-rate output (MPEG's 90 kHz)
 
 
 def is_folder_output(path) -> bool:
@@ -49,9 +53,7 @@ def check_output_path(path, *, overwrite: bool, inputs=()) -> Path:
     an existing writable parent folder, not an input, not existing unless `overwrite`."""
     path = Path(path)
     resolved = path.resolve()
-    for source in inputs:
-        if source is not None and Path(source).exists() and Path(source).resolve() == resolved:
-            raise OutputError(f"output '{path}' is one of the inputs, which are never overwritten: choose another name")
+    files.refuse_inputs(path, inputs, "output")  # by path, symbolic link or hard link
     if is_folder_output(path):
         if resolved.is_file():
             raise OutputError(f"output '{path}' is a file, not a folder of frames: give a video name (.mp4) "
@@ -97,12 +99,24 @@ class AudioSource:
 
 
 def open_sink(path, *, size: tuple[int, int], fps: Fraction, audio: AudioSource | None = None,
-              notice: Callable[[str], None] | None = None):
+              notice: Callable[[str], None] | None = None, times: Sequence[float] | None = None):
+    """A sink for frames of `size` at `fps`; `times`: each frame's time in seconds from the first (None: one
+    frame every 1/fps)."""
     if is_folder_output(path):
         if audio is not None and notice is not None:
             notice("a folder of frames holds no sound: the audio is left out (give a .mp4 output to keep it)")
         return FolderSink(Path(path), size)
-    return VideoSink(Path(path), size=size, fps=fps, audio=audio, notice=notice)
+    return VideoSink(Path(path), size=size, fps=fps, audio=audio, notice=notice, times=times)
+
+
+def variable_times(times: Sequence[float] | None, fps: Fraction) -> list[float] | None:
+    """`times` when they are off the constant rate's grid (some frame's time does not round to its index at
+    `fps`), else None: the frames are written one every 1/fps."""
+    if not times or any(t is None for t in times):
+        return None
+    if all(round(t * fps) == i for i, t in enumerate(times)):
+        return None
+    return list(times)
 
 
 class FolderSink:
@@ -166,13 +180,16 @@ class VideoSink:
     """One video file being encoded; audio packets are interleaved as the frames' times pass theirs."""
 
     def __init__(self, path: Path, *, size: tuple[int, int], fps: Fraction, audio: AudioSource | None,
-                 notice: Callable[[str], None] | None):
+                 notice: Callable[[str], None] | None, times: Sequence[float] | None = None):
         import av
 
         self.path = path
         self.size = encoded_size(size, path)
         self.fps = Fraction(fps)
         self.count = 0
+        self.times = variable_times(times, self.fps)
+        self.base = VFR_TIME_BASE if self.times is not None else Fraction(1) / self.fps
+        self._pts = -1
         suffix = path.suffix.lower()
         self.temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
         try:
@@ -183,7 +200,7 @@ class VideoSink:
         self.stream = self.container.add_stream(codec, rate=self.fps)
         self.stream.width, self.stream.height = self.size
         self.stream.pix_fmt = "yuv420p"
-        self.stream.codec_context.time_base = Fraction(1) / self.fps
+        self.stream.codec_context.time_base = self.base
         if codec == "libx264":
             self.stream.options = {"crf": CRF, "preset": "medium"}
         else:
@@ -225,16 +242,26 @@ class VideoSink:
         width, height = self.size
         frame = np.ascontiguousarray(frame[:height, :width], dtype=np.uint8)
         video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-        video_frame.pts = self.count
-        video_frame.time_base = Fraction(1) / self.fps
+        if self.times is None:
+            self._pts = self.count
+        else:  # its own time, on a clock fine enough that no two frames share a tick
+            self._pts = max(self._pts + 1, round(self.times[self.count] / self.base))
+        video_frame.pts = self._pts
+        video_frame.time_base = self.base
         try:
             for packet in self.stream.encode(video_frame):
                 self.container.mux(packet)
             self.count += 1
-            self._audio_until(self.count / self.fps)
+            self._audio_until(self._written())
         except (av.error.FFmpegError, OSError) as error:
             raise OutputError(f"output '{self.path}' could not be written ({error}): check the folder's free "
                               f"space, or choose another format (.mp4)") from None
+
+    def _written(self) -> float:
+        """Seconds of video written: to the end of the last frame (it lasts 1/fps)."""
+        if self.times is None:
+            return float(self.count / self.fps)
+        return self.times[self.count - 1] + float(1 / self.fps)
 
     def _audio_until(self, seconds: float | None) -> None:
         """Mux the audio packets up to `seconds` of output time (None: all that are left in range)."""
@@ -279,7 +306,7 @@ class VideoSink:
             for packet in self.stream.encode(None):
                 self.container.mux(packet)
             if self.count:
-                self._audio_until(None if self._end is None else self.count / self.fps)
+                self._audio_until(None if self._end is None else self._written())
             if self._transcode and self._audio_out is not None:
                 for packet in self._audio_out.encode(None):
                     self.container.mux(packet)
