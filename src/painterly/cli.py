@@ -81,8 +81,8 @@ def parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Settings, Pat
     else:
         many = len(args.inputs) > 2
         content = Path(args.inputs[0])
-        styles = [resolve(p, role=f"style image {i + 1}" if many else "style image")
-                  for i, p in enumerate(args.inputs[1:])]
+        styles = [resolve(p, role=f"style image {i + 1}" if many else "style image", strict=False)
+                  for i, p in enumerate(args.inputs[1:])]  # a missing file is refused when it is loaded
     if args.output is None:
         args.output = str(default_output(content, styles))
     return args, settings, content, styles
