@@ -101,6 +101,10 @@ def expand(patterns: Iterable[str | os.PathLike], role: str) -> list[Path]:
                            if p.suffix.lower() in EXTENSIONS and not ours(p))
             if not files:
                 raise InputImageError(f"{role} pattern '{text}' matches no image: check the pattern")
+        elif role == "style":  # a painting's name on the shelf works as its file
+            from .shelf import resolve
+
+            files = [resolve(text, role="style image", strict=False)]
         else:
             files = [path]  # a missing or unreadable file fails its own items, not the batch
         found += [f for f in files if f not in found]
@@ -821,9 +825,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--manifest", metavar="FILE", help="a CSV or JSONL file of items instead of CONTENT × STYLE")
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the pictures")
     parser.add_argument("--format", default="png", choices=FORMATS, help="the pictures' file format (png)")
-    parser.add_argument("--ray", default=None, metavar="off|local|ADDRESS",
-                        help="off: one by one here; local: Ray on this machine (the default when Ray is "
-                             "installed); ADDRESS: join that cluster (`ray start --head` prints it)")
+    parser.add_argument("--ray", default="off", metavar="off|local|ADDRESS",
+                        help="off (the default): one by one here; local: Ray on this machine (worth it for many "
+                             "optimised pictures on many cores: it takes seconds to start); ADDRESS: join that "
+                             "cluster (`ray start --head` prints it)")
     parser.add_argument("--workers", type=int, metavar="N", help="Ray actors (default: the CPUs over --threads)")
     parser.add_argument("--threads", type=int, metavar="N", help="threads per actor (default 1)")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
@@ -857,11 +862,13 @@ def main(argv: Sequence[str]) -> int:
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     for name in ignored_flags(args, settings):
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
-    where = args.ray or default_ray()
+    where = args.ray
     if where != "off":
         from .cluster import require_ray
 
         require_ray(where)  # before anything imports Ray: a loopback address must stay loopback
+        say("painterly: starting Ray on this machine (--ray local)" if where == "local" else
+            f"painterly: joining the Ray cluster at {where}")
     progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,
@@ -879,13 +886,6 @@ def main(argv: Sequence[str]) -> int:
     if summary.code:
         return summary.code
     return 2 if summary.failed else 0
-
-
-def default_ray() -> str:
-    """"local" when Ray is installed, else "off"."""
-    import importlib.util
-
-    return "local" if importlib.util.find_spec("ray") is not None else "off"
 
 
 class Progress:

@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="painterly gallery",
                      description="Stylize every content image with every style image into one labelled sheet.")
     parser.add_argument("content_dir", metavar="CONTENT_DIR", help="folder of content photos")
-    parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images")
+    parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images, or shelf (every painting "
+                        "on the shelf: painterly styles), or one painting's file or name")
     parser.add_argument("-o", "--output", required=True, metavar="SHEET", help="the sheet image to write")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
     parser.add_argument("--cell", type=int, default=TILE, metavar="PX", help=f"cell size on the sheet ({TILE})")
@@ -38,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def image_files(folder: str, role: str) -> list[Path]:
+    """The images of `folder`; for the styles also `shelf` (every painting on the shelf), or one image file
+    or painting name."""
     path = Path(folder)
+    if role == "style" and not path.is_dir():
+        from .shelf import paintings, resolve
+
+        return [p.path for p in paintings()] if folder == "shelf" else [resolve(folder)]
     if not path.is_dir():
         raise InputImageError(f"{role} folder '{folder}' does not exist: check the path")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
@@ -99,12 +106,15 @@ def main(argv: Sequence[str]) -> int:
                     f"in {time.perf_counter() - pair:.1f} s")
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the pairs done so far are kept
         code = exit_code(stop)
-    sheet = gallery_sheet(cells, _thumbs(contents), _thumbs(styles), tile=args.cell)
+    pairs = len(contents) * len(styles)
+    title = None if code == EXIT_OK else f"interrupted: {len(cells)} of {pairs} pairs done"
+    sheet = gallery_sheet(cells, _thumbs(contents), _thumbs(styles), tile=args.cell, title=title)
     images.save_image(output, sheet)
     how = (f"{settings.iterations} iterations, {shared['backbone'].name}" if "backbone" in shared
            else "the fast network")
-    say(f"painterly: wrote {output}: {len(cells)} pairs in {time.perf_counter() - started:.0f} s "
-        f"({settings.size} px, {how})" + (f"; {len(failed)} failed" if failed else ""))
+    say(f"painterly: wrote {output}: {len(cells)} of {pairs} pairs" + (" (interrupted)" if title else "")
+        + f" in {time.perf_counter() - started:.0f} s ({settings.size} px, {how})"
+        + (f"; {len(failed)} failed" if failed else ""))
     return code if code != EXIT_OK or not failed else 2
 
 

@@ -539,30 +539,52 @@ def gallery_sheet(
     contents: Sequence[tuple[str, np.ndarray]],
     styles: Sequence[tuple[str, np.ndarray]],
     tile: int = 192,
+    title: str | None = None,
 ) -> np.ndarray:
     """A labelled grid: styles along the top, contents down the left, cell (i, j) = content i × style j.
 
-    Missing cells (an interrupted gallery) stay blank. Returns uint8 RGB.
+    Each picture fits a `tile` box; a column is as wide as its widest picture (or caption) and a row as tall
+    as its tallest, so landscape pictures leave no bands, and each caption (may hold "\n") sits right under
+    its picture. `title`: a line above the grid (an interrupted gallery says so there). Missing cells stay
+    blank. Returns uint8 RGB.
     """
     font = _font(max(12, tile // 12))
-    pad, caption_h = 8, max(18, tile // 8)
-    step_x, step_y = tile + pad, tile + caption_h + pad
-    sheet = Image.new("RGB", (pad + (len(styles) + 1) * step_x, pad + (len(contents) + 1) * step_y), "white")
+    pad, gap = 8, 4
+    line = _text_height(font) + 2
+    fitted = lambda image: _fit(_to_pil(image), tile)  # noqa: E731
+    top = [(name, fitted(image)) for name, image in styles]
+    left = [(name, fitted(image)) for name, image in contents]
+    placed = {key: fitted(image) for key, image in cells.items()}
+    captions_h = lambda named: gap + line * max((n.count("\n") + 1 for n, _ in named), default=0)  # noqa: E731
+    widths = [max([p.width for _, p in left] + [_text_width(font, n) for n, _ in left] + [tile // 2])]
+    widths += [max([p.width, _text_width(font, name)] + [c.width for (i, k), c in placed.items() if k == j])
+                for j, (name, p) in enumerate(top)]
+    heights = [max([p.height for _, p in top] + [0]) + captions_h(top)]
+    heights += [max([p.height + captions_h(left)] + [c.height for (k, j), c in placed.items() if k == i])
+                for i, (_, p) in enumerate(left)]
+    title_h = line + pad if title else 0
+    sheet = Image.new("RGB", (pad + sum(w + pad for w in widths), pad + title_h + sum(h + pad for h in heights)),
+                      "white")
     draw = ImageDraw.Draw(sheet)
+    xs = [pad + sum(w + pad for w in widths[:k]) for k in range(len(widths))]
+    ys = [pad + title_h + sum(h + pad for h in heights[:k]) for k in range(len(heights))]
+    if title:
+        draw.text((pad, pad), title, fill="#b00020", font=font)
 
-    def place(image: np.ndarray, column: int, row: int, caption: str = "") -> None:
-        x, y = pad + column * step_x, pad + row * step_y
-        picture = _fit(_to_pil(image), tile)
-        sheet.paste(picture, (x + (tile - picture.width) // 2, y + (tile - picture.height) // 2))
+    def place(picture: Image.Image, column: int, row: int, caption: str = "") -> None:
+        x = xs[column] + (widths[column] - picture.width) // 2
+        y = ys[row] + (heights[0] - captions_h(top) - picture.height if row == 0 else 0)  # the top row's
+        sheet.paste(picture, (x, y))  # pictures stand on one line, so their captions share one
         if caption:
-            draw.text((x + tile / 2, y + tile + caption_h / 2), caption, fill="black", font=font, anchor="mm")
+            draw.multiline_text((xs[column] + widths[column] / 2, y + picture.height + gap), caption,
+                                fill="black", font=font, anchor="ma", align="center", spacing=2)
 
-    for j, (name, image) in enumerate(styles):
-        place(image, j + 1, 0, name)
-    for i, (name, image) in enumerate(contents):
-        place(image, 0, i + 1, name)
-    for (i, j), image in cells.items():
-        place(image, j + 1, i + 1)
+    for j, (name, picture) in enumerate(top):
+        place(picture, j + 1, 0, name)
+    for i, (name, picture) in enumerate(left):
+        place(picture, 0, i + 1, name)
+    for (i, j), picture in placed.items():
+        place(picture, j + 1, i + 1)
     return np.asarray(sheet)
 
 
@@ -603,8 +625,14 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def _text_width(font, text: str) -> int:
-    left, _, right, _ = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), text, font=font)
+    left, _, right, _ = ImageDraw.Draw(Image.new("RGB", (1, 1))).multiline_textbbox((0, 0), text, font=font)
     return int(right - left)
+
+
+def _text_height(font) -> int:
+    """The height of one line of text in `font`."""
+    _, top, _, bottom = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), "Ag", font=font)
+    return int(bottom - top)
 
 
 # ----------------------------------------------------------------------------------------------- html

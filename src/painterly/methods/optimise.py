@@ -71,6 +71,8 @@ class Transfer:
         self._backbone = None
         if backbone is not None:
             self._use(backbone)
+        elif settings.model in backbones.KERAS_FILES and settings.weights is None:
+            backbones.check_imagenet(settings.model)  # offline: one line now, not a failed download later
         self.alpha = None
         if self.content.alpha is not None:
             self.alpha = images.to_uint8(images.resize(self.content.alpha, self.size))

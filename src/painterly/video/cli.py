@@ -79,10 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _still_photo(path: Path) -> bool:
+    """Whether `path` is an image file of one frame (a photo; an animated GIF or a video is not)."""
+    from PIL import Image
+
+    if not path.is_file():
+        return False
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "n_frames", 1) == 1
+    except Exception:  # not an image Pillow knows: a video, or the video reader's to refuse
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if len(args.inputs) < 2:
         raise SettingsError("give the video IN and at least one STYLE image (painterly video IN STYLE -o OUT)")
+    if _still_photo(Path(args.inputs[0])):
+        raise SettingsError(f"'{args.inputs[0]}' is a photo, not a video: paint it with "
+                            f"painterly {args.inputs[0]} STYLE -o OUT.png")
     if not hasattr(args, "method"):  # a video is painted with the fast method unless --method says otherwise
         args.method = "fast"
     settings = settings_from(args)
@@ -90,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     for name in ignored_flags(args, settings):
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
-    job = VideoJob(Path(args.inputs[0]), tuple(Path(p) for p in args.inputs[1:]), settings, output=Path(args.output),
+    from ..shelf import resolve  # a painting's name on the shelf works as its file
+
+    styles = tuple(resolve(p) for p in args.inputs[1:])
+    job = VideoJob(Path(args.inputs[0]), styles, settings, output=Path(args.output),
                    start=args.start, duration=args.duration, frames=args.frames, fps=args.fps,
                    temporal=args.temporal, temporal_weight=args.temporal_weight, flow_preset=args.flow,
                    work=Path(args.work) if args.work else None, resume=args.resume, overwrite=args.overwrite,
@@ -104,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                             (args.workers, "--workers"), (args.no_scene_cuts or None, "--no-scene-cuts")):
             if value is not None:
                 say(f"painterly: {flag} applies to --ray local or ADDRESS only: ignored")
+    if job.chunked:
+        say("painterly: starting Ray on this machine (--ray local)" if job.ray == "local" else
+            f"painterly: joining the Ray cluster at {job.ray}")
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
 
     def started(run) -> None:
