@@ -18,6 +18,7 @@ from ..flags import Parser, add_settings_flags, ignored_flags, settings_from
 from ..settings import PRESETS, check_video_options
 from .chunks import CHUNK_FRAMES, OVERLAP
 from .flow import PRESETS as FLOW_PRESETS
+from .measure import headline, pace
 from .run import MODES, VideoJob, run_video
 
 
@@ -147,9 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return outcome.code
     if outcome.report is not None:
         say(f"painterly: report written to {outcome.report}")
-    error = f", warping error {outcome.warping_error:.3g}" if outcome.warping_error is not None else ""
+    flicker = headline(outcome.metadata.get("flicker") or {}, outcome.warping_error)
+    error = f", {flicker}" if flicker else ""
     seconds = outcome.metadata.get("seconds_per_frame")
-    rate = f", {1 / seconds:.1f} frames/s" if seconds else ""
+    rate = f", {pace(seconds)}" if seconds else ""
     if outcome.output is not None:
         duration = outcome.frames / float(outcome.fps)
         say(f"painterly: {outcome.stopped}: wrote {outcome.output} ({outcome.frames} frames, {duration:.2f} s, "
@@ -193,7 +195,7 @@ class _Progress:
         seconds = time.perf_counter() - self.began
         self.made += 1  # frames may come out of order (chunks on Ray): counted, not read off the index
         made = self.made
-        rate = f"{made / seconds:.1f} frames/s ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
+        rate = f"{pace(seconds / made)} ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
         error = f"warping error {frame.warping_error:.2g}" if frame.warping_error is not None else ""
         self.bar.update(self.task, completed=self.first + made, rate=rate, error=error)
 
