@@ -117,6 +117,11 @@ class Settings:
     normalize: bool = field(default=True, metadata=_optimise(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
+    loss_balance: str = field(default="relative", metadata=_optimise(
+        "--loss-balance", "with normalised losses, how the terms are scaled: relative (each term's error relative "
+        "to its target, so every style layer counts equally) or mean (jcjohnson's and Gatys' code: mean squared "
+        "differences of features and of Grams divided by H·W·C, so the deep layers' long strokes count)",
+        choices=("relative", "mean")))
     init: str = field(default="fast", metadata=_optimise(
         "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
         "by the optimisation), content (the photo: the photo with the painting's texture over it, --preset "
@@ -167,11 +172,22 @@ class Settings:
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+# The default before issue 22 (relative style errors, content at block5_conv2, 40 L-BFGS steps at the output's
+# size from the fast picture): the presets below that keep its look name these values, so that changing a
+# default leaves them as they were.
+RELATIVE: Mapping[str, Any] = {
+    "loss_balance": "relative", "content_layers": ("block5_conv2",), "content_weight": 1.0, "style_weight": 10.0,
+    "tv_weight": 1.0, "init": "fast", "init_photo": 0.25, "iterations": 40, "multiscale": "auto", "min_size": 256,
+    "fine_iterations": None,
+}
+
 PRESETS: Mapping[str, Mapping[str, Any]] = {
-    # painterly's tuned defaults (see docs/ and the README for how they were chosen)
+    # painterly's tuned defaults (docs/QUALITY.md: how they were chosen)
     "default": {},
+    # the default before issue 22: relative style errors (every style layer counts equally), 40 steps at 512 px
+    "relative": dict(RELATIVE),
     # the look of painterly before the fast start: the optimisation from the photo, 100 iterations
-    "classic": {"init": "content", "init_photo": 0.0, "iterations": 100},
+    "classic": {**RELATIVE, "init": "content", "init_photo": 0.0, "iterations": 100},
     # the paper's keras.io setup: height 400, α 2.5e-8, β 1e-6, TV 1e-6, SGD lr 100 decaying ×0.96 per 100 steps
     "paper": {
         "size": 400, "size_edge": "height", "optimizer": "sgd", "learning_rate": 100.0, "decay_steps": 100,
@@ -179,6 +195,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "normalize": False, "iterations": 4000, "save_every": 100, "init": "content", "border": "zero",
         "style_upscale": True,  # keras.io resizes the style image to the content's size
         "multiscale": "off",  # the paper optimises at one size (its 400 px height is 533 px wide for 4:3)
+        **{k: RELATIVE[k] for k in ("loss_balance", "content_layers", "init_photo", "min_size", "fine_iterations")},
     },
 }
 
@@ -335,6 +352,8 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"unknown border '{s.border}': choose mirror or zero")
     if s.preserve_color not in ("none", "luminance", "histogram"):
         raise SettingsError(f"unknown preserve-color '{s.preserve_color}': choose none, luminance or histogram")
+    if s.loss_balance not in ("relative", "mean"):
+        raise SettingsError(f"unknown loss balance '{s.loss_balance}': choose relative or mean")
     if s.size_edge not in ("long", "height"):
         raise SettingsError(f"unknown size edge '{s.size_edge}': choose long or height")
     if not 1 <= s.iterations <= 1_000_000:
