@@ -13,7 +13,8 @@
     POST /api/jobs/{id}/cancel          cancel it
     GET  /api/openapi.json              this API's OpenAPI document
 
-Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every bad query value is a 400.
+Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every bad query value is a 400;
+the job records or files the server cannot write (jobs.sqlite held by another program, a full disk) a 503.
 
 Against a hostile page or user: a request whose Host is not one of the names this server serves is
 refused (421: DNS rebinding), one from another site's page too (403); request bodies are counted as they
@@ -49,7 +50,7 @@ from .. import images
 from ..images import demo_pair
 from ..errors import InputImageError, PainterlyError, SettingsError
 from . import forms, videos
-from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull
+from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull, StoreError, storage_error
 
 STATIC = Path(__file__).resolve().parent / "static"
 JOB_ID = r"^[0-9a-f]{32}$"
@@ -67,6 +68,7 @@ SECURITY_HEADERS = (("content-security-policy", PAGE_POLICY), ("x-frame-options"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 UPLOADS = ("content", "style", "demo", "video")  # the form's file fields (and the demo switch), not settings
 MEDIA = {"image": "image/png", "video": "video/mp4"}
+TAIL = "painterly.tail"  # in a request's scope: the last bytes of its body, as _Guard counted them
 
 
 class TooLarge(InputImageError):
@@ -98,8 +100,16 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
     @app.exception_handler(PainterlyError)
     async def refused(request: Request, error: PainterlyError):
         status = (409 if isinstance(error, JobStateError) else 413 if isinstance(error, TooLarge)
-                  else 503 if isinstance(error, QueueFull) else 400)
+                  else 503 if isinstance(error, (QueueFull, StoreError)) else 400)
         return JSONResponse({"detail": str(error)}, status_code=status)
+
+    @app.exception_handler(OSError)
+    async def unstored(request: Request, error: OSError):  # a full disk, a read-only folder: no server path shown
+        return JSONResponse({"detail": str(storage_error(error))}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception):  # a bug: logged by the server, one line for the client
+        return JSONResponse({"detail": "internal error: the server's log has the details"}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
@@ -124,9 +134,11 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
         preset_name = str(settings_form.pop("preset", "") or "default")
         settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before any image work
         _check_work(settings, limits)
+        forms.check_scaled(settings, [], limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
             content, styles = await _inputs(form, Path(staging), limits)
             _check_blend(settings, styles)
+            forms.check_scaled(settings, _sides(styles), limits)
             return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue)
 
     @app.post("/api/videos", status_code=201, summary="Create a video job", openapi_extra=_video_form_schema())
@@ -138,10 +150,12 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
             settings_form["method"] = "fast"  # a video is painted with the fast method unless the form says otherwise
         settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before the clip is read
         options = videos.parse_options(options_form, settings, limits)
+        forms.check_scaled(settings, [], limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
             content, styles, clip = await _video_inputs(form, Path(staging), limits)
             videos.check_work(settings, options, clip, limits)
             _check_blend(settings, styles)
+            forms.check_scaled(settings, _sides(styles), limits)
             return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue,
                                            video={**options, "clip": clip})
 
@@ -221,7 +235,30 @@ async def _form(request: Request, jobs: Jobs, limits: forms.Limits):
         raise QueueFull(f"{limits.queue} jobs are already waiting: try again when one has finished")
     # generous file count: past it Starlette refuses first; up to it, _inputs names the limit
     form = await request.form(max_files=limits.styles + 16, max_fields=200, max_part_size=2**16)
+    _check_closed(request)
     return form, {k: v for k, v in form.multi_items() if k not in UPLOADS and isinstance(v, str)}
+
+
+def _sides(styles: list[tuple[str, Path]]) -> list[tuple[str, tuple[int, int]]]:
+    """Each checked style image's display name and (width, height), from its header."""
+    from PIL import Image
+
+    sizes = []
+    for name, path in styles:
+        with Image.open(path) as image:
+            sizes.append((name, image.size))
+    return sizes
+
+
+def _check_closed(request: Request) -> None:
+    """Refuse a multipart body that ended before its closing boundary: its last part may be cut short, and
+    the parser drops it without a word (python-multipart keeps no part it did not see end)."""
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary", b"")
+    if not request.scope.get(TAIL, bytearray()).rstrip().endswith(b"--" + boundary + b"--"):
+        raise PainterlyError("the upload ended before its closing boundary (the connection was cut?): send it again")
 
 
 def _check_blend(settings, styles: list) -> None:
@@ -438,12 +475,15 @@ class _Guard:
         if refusal is not None:
             return await JSONResponse({"detail": refusal[1]}, status_code=refusal[0])(scope, receive, secured)
         received, most = 0, self._most(scope)
+        tail = scope[TAIL] = bytearray()  # enough to hold a closing boundary (at most 70 characters + 6)
 
         async def counted():
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                body = message.get("body", b"")
+                received += len(body)
+                tail[:] = (tail + body)[-256:]
                 if received > most:
                     raise TooLarge(self._too_large(scope, f"over {_mb(most)} ({_mb(received)} so far)"))
             return message

@@ -9,6 +9,7 @@ job run over `painterly.video.run_video`, each finished frame handed to the job'
 A video job's folder holds the clip as `content` (our name, not the user's), `style-1`, ..., `result.mp4`
 (H.264, the clip's audio copied) and `preview.png` (the latest frame, rewritten every few seconds). The
 frames done wait in `work/` while it runs; that folder is removed when the job ends, the video holds them.
+After a crash the next server writes the frames found there into the video (`salvage`): they are kept.
 No FastAPI here: `app.py` is the HTTP side, `jobs.py` the queue.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -202,6 +204,40 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
     if live.records:
         update(progress=json.dumps(live.records[-1]))
     return _ending(outcome, live, folder, shown, notices)
+
+
+def salvage(folder: Path) -> str:
+    """After a crash (the server killed while the job in `folder` ran): the frames it had painted, found in its
+    work folder, written as its video, audio included, and its preview; the work folder then removed. What was
+    kept, as the end of the job's message (": the 5 frames done are kept in the video"); "" when nothing was."""
+    from .. import images
+    from ..video import sink as sinks
+
+    work = folder / WORK
+    try:
+        meta = json.loads((work / "job.json").read_text())
+        source, size = meta["source"], tuple(meta["key"]["size"])
+    except (OSError, ValueError, KeyError, TypeError):  # no frame painted yet, or not a work folder of ours
+        return ""
+    frames = []
+    while (work / "frames" / f"{len(frames):06d}.png").is_file():  # each written whole (write, then rename)
+        frames.append(work / "frames" / f"{len(frames):06d}.png")
+    if not frames:
+        shutil.rmtree(work, ignore_errors=True)
+        return ""
+    fps = Fraction(source["fps_fraction"])
+    audio = sinks.AudioSource(folder / "content", source["start_time"], source["start_time"] + len(frames) / fps,
+                              lead=source["first"] == 0) if source.get("audio") else None
+    done = f"the {len(frames)} frames done" if len(frames) != 1 else "the 1 frame done"
+    try:
+        with sinks.open_sink(folder / RESULT, size=size, fps=fps, audio=audio) as out:
+            for path in frames:
+                out.write(sinks.read_frame(path))
+        images.save_image(folder / PREVIEW, sinks.read_frame(frames[-1]))
+    except (OSError, PainterlyError) as error:
+        return f": {done} are kept in its work folder (the video could not be written: {_shown(str(error), folder, 'the clip')})"
+    shutil.rmtree(work, ignore_errors=True)
+    return f": {done} are kept in the video"
 
 
 def _ending(outcome, live, folder: Path, shown: str, notices: list[str]) -> tuple[str, str | None]:
