@@ -69,6 +69,7 @@ class Transfer:
         self.memory = self._check_memory(layers)
         self._notice = notice
         self._backbone = None
+        self._first = None  # the first scale's starting image, once `first_picture` has made it
         if backbone is not None:
             self._use(backbone)
         elif settings.model in backbones.KERAS_FILES and settings.weights is None:
@@ -194,7 +195,8 @@ class Transfer:
         for scale, size in enumerate(self.scales):
             planned = self.settings.scale_iterations(scale)
             objective = self._objective(size, scale)
-            start = self._start_image(size) if x is None else images.resize(x, size)
+            start = (self._first if self._first is not None else self._start_image(size)) if x is None \
+                else images.resize(x, size)
             x = np.clip(start, 0.0, 255.0)  # Lanczos overshoots the pixel range the optimisers keep to
             evaluate = _Cache(objective, self)
             self.best, best_x = None, x
@@ -282,6 +284,14 @@ class Transfer:
         else:
             image = images.resize(self.init_image.rgb, size)
         return colors.luminance(image) if self.settings.preserve_color == "luminance" else image
+
+    def first_picture(self) -> np.ndarray:
+        """The first scale's starting image as the user sees it (with --init fast: the fast method's picture,
+        about a second), made before the feature network is built, so a page can show it at once; the run
+        then starts from this same image."""
+        if self._first is None:
+            self._first = self._start_image(self.scales[0])
+        return self._shown(self._first, self.scales[0])
 
     def inputs(self) -> dict[str, np.ndarray]:
         """The content and style images at the output's size, as a report shows them (name -> RGB)."""

@@ -12,6 +12,9 @@
     GET  /api/jobs/{id}/report          the report page; /report.zip the whole report folder
     POST /api/jobs/{id}/cancel          cancel it
     GET  /api/openapi.json              this API's OpenAPI document
+    GET  /api/paintings                 the shelf: paintings a job may name (style=great_wave) instead of uploading
+    GET  /api/paintings/{name}/image    one as a thumbnail (JPEG; ?size= its longest side)
+    GET  /api/jobs/{id}/photo           a photo job's photo at its result's size (the page's before/after)
 
 Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every bad query value is a 400;
 the job records or files the server cannot write (jobs.sqlite held by another program, a full disk) a 503.
@@ -26,6 +29,7 @@ security headers; the reports served show file names, not the server's paths.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import io
 import ipaddress
@@ -75,6 +79,10 @@ class TooLarge(InputImageError):
     """An upload over the size limit (HTTP 413)."""
 
 
+class PaintingNotFound(InputImageError):
+    """A name that is not on the shelf (HTTP 400 in a form, 404 in a URL)."""
+
+
 def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits = forms.Limits(),
                allowed_hosts: Iterable[str] | None = None) -> FastAPI:
     """The app, keeping its jobs in `data_dir` (created if missing); workers start with the app.
@@ -99,6 +107,8 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
 
     @app.exception_handler(PainterlyError)
     async def refused(request: Request, error: PainterlyError):
+        if isinstance(error, PaintingNotFound) and request.url.path.startswith("/api/paintings/"):
+            return JSONResponse({"detail": str(error)}, status_code=404)
         status = (409 if isinstance(error, JobStateError) else 413 if isinstance(error, TooLarge)
                   else 503 if isinstance(error, (QueueFull, StoreError)) else 400)
         return JSONResponse({"detail": str(error)}, status_code=status)
@@ -124,7 +134,7 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
     @app.get("/api/settings", summary="The form: settings fields, presets, video options and this server's limits")
     def settings():
         return {"fields": forms.fields(), "presets": forms.presets(), "video": list(videos.OPTIONS),
-                "limits": _limits(limits)}
+                "trim": list(videos.TRIM), "limits": _limits(limits)}
 
     @app.post("/api/jobs", status_code=201, summary="Create a job", openapi_extra=_job_form_schema())
     async def create(request: Request):
@@ -152,12 +162,35 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
         options = videos.parse_options(options_form, settings, limits)
         forms.check_scaled(settings, [], limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
-            content, styles, clip = await _video_inputs(form, Path(staging), limits)
+            content, styles, clip = await _video_inputs(form, Path(staging), limits, options)
             videos.check_work(settings, options, clip, limits)
             _check_blend(settings, styles)
             forms.check_scaled(settings, _sides(styles), limits)
             return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue,
                                            video={**options, "clip": clip})
+
+    @app.get("/api/paintings", summary="The shelf: the paintings a job may name instead of uploading one")
+    def shelf():
+        return [{"name": p.name, "title": p.title, "artist": p.artist, "year": p.year,
+                 "image": f"/api/paintings/{p.name}/image"} for p in _shelf().paintings()]
+
+    @app.get("/api/paintings/{name}/image", summary="A painting on the shelf as a thumbnail (JPEG)",
+             response_class=Response)
+    def shelf_image(name: str, size: int = Query(256, ge=16, le=1024, description="its longest side (16 to 1024)")):
+        path = _painting(name)[1]
+        return Response(_thumbnail(str(path), path.stat().st_mtime_ns, size), media_type="image/jpeg",
+                        headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/api/jobs/{job_id}/photo", summary="A photo job's photo at its result's size (PNG)",
+             response_class=Response)
+    def photo(job_id: str):
+        job = _status(jobs, job_id)
+        if job["kind"] != "image":
+            raise HTTPException(404, "a video job has no photo: its clip is painted frame by frame")
+        path = _file(jobs, job_id, "content", "no photo: the job's folder has lost it")
+        result = jobs.job_folder(job_id) / "result.png"
+        return Response(_photo(path, result, job["settings"]["size"]), media_type="image/png",
+                        headers={"Cache-Control": "no-store"})
 
     @app.get("/api/jobs", summary="Every job, newest first")
     def listing(limit: int = Query(100, ge=1, le=LIST_LIMIT, description=f"at most this many (1 to {LIST_LIMIT})")):
@@ -271,8 +304,10 @@ def _files(form, field: str) -> list[UploadFile]:
     return [v for v in form.getlist(field) if isinstance(v, UploadFile) and v.filename]
 
 
-def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pair)") -> list[UploadFile]:
-    uploads = _files(form, "style")
+def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pair)") -> list[UploadFile | str]:
+    """The form's paintings in order: uploaded files, and names of paintings on the shelf."""
+    uploads = [v for v in form.getlist("style") if (isinstance(v, UploadFile) and v.filename)
+               or (isinstance(v, str) and v.strip())]
     if not uploads:
         raise PainterlyError(f"no style image: pick at least one painting{hint}")
     if len(uploads) > limits.styles:
@@ -280,7 +315,7 @@ def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pa
     return uploads
 
 
-async def _video_inputs(form, staging: Path, limits: forms.Limits):
+async def _video_inputs(form, staging: Path, limits: forms.Limits, options: dict):
     """(clip, styles, the clip's numbers) from a video job's form; the clip probed against the video limits."""
     clips = _files(form, "video")
     if str(form.get("demo") or "").strip().lower() in ("true", "on", "1") or _files(form, "content"):
@@ -293,8 +328,9 @@ async def _video_inputs(form, staging: Path, limits: forms.Limits):
     path = staging / "content"
     name = await _store(clips[0], path, "video", limits.video_bytes, "cut it shorter or downscale it",
                         limit="video upload limit")
-    clip = await asyncio.to_thread(videos.probe, path, name, limits)
-    saved = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(styles, 1)]
+    clip = await asyncio.to_thread(videos.probe, path, name, limits, start=options["start"],
+                                   duration=options["duration"])
+    saved = [await _style(u, staging / f"style-{i}", limits) for i, u in enumerate(styles, 1)]
     return (name, path), saved, clip
 
 
@@ -315,8 +351,64 @@ async def _inputs(form, staging: Path, limits: forms.Limits):
         raise PainterlyError("several content photos: pick one photo to repaint")
     uploads_styles = _style_uploads(form, limits)
     content = await _save(uploads_content[0], staging / "content", "content photo", limits)
-    styles = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(uploads_styles, 1)]
+    styles = [await _style(u, staging / f"style-{i}", limits) for i, u in enumerate(uploads_styles, 1)]
     return content, styles
+
+
+async def _style(style: UploadFile | str, path: Path, limits: forms.Limits) -> tuple[str, Path]:
+    """A style image: an upload saved and checked, or a painting on the shelf (by name, never by path) copied."""
+    if isinstance(style, str):
+        title, source = _painting(style)
+        return _copy(source, path, title)
+    return await _save(style, path, "style image", limits)
+
+
+def _shelf():
+    from .. import shelf
+
+    return shelf
+
+
+def _painting(name: str) -> tuple[str, Path]:
+    """(title, file) of the painting called `name` on the shelf; a 400 (a 404 in a URL) naming the closest."""
+    import difflib
+
+    shelf = _shelf()
+    painting = shelf.find(name) if len(name) <= 200 else None  # a name only: a path is never looked up
+    if painting is None:
+        names = [p.name for p in shelf.paintings()]
+        close = difflib.get_close_matches(name.strip().lower()[:200], names, n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise PaintingNotFound(f"no painting '{_UNSAFE.sub('', name)[:80]}' on the shelf: {hint}"
+                               f"GET /api/paintings lists them (or upload the painting as a file)")
+    return painting.title, painting.path
+
+
+@functools.lru_cache(maxsize=64)
+def _thumbnail(path: str, modified: int, size: int) -> bytes:
+    """The image at `path` shrunk to `size` px on its longest side (never enlarged), as JPEG; kept while the
+    file is unchanged (`modified`)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        picture = ImageOps.exif_transpose(image).convert("RGB")
+    picture.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _photo(path: Path, result: Path, size) -> bytes:
+    """A job's photo as the run saw it: at its result's size when there is one, else `size` on the longest side."""
+    from PIL import Image
+
+    picture = images.load_image(path, role="content photo")
+    if result.is_file():
+        with Image.open(result) as done:
+            shape = done.size
+    else:
+        shape = images.fit_size((picture.rgb.shape[1], picture.rgb.shape[0]), int(size) if str(size).isdigit() else 512)
+    return _png(images.resize(picture.rgb, shape))
 
 
 async def _save(upload: UploadFile, path: Path, role: str, limits: forms.Limits) -> tuple[str, Path]:
@@ -556,7 +648,8 @@ def _job_form_schema() -> dict:
     properties = {
         "content": {"type": "string", "format": "binary", "description": "the photo to repaint"},
         "style": {"type": "array", "items": {"type": "string", "format": "binary"},
-                  "description": "one or more style images (repeat the field)"},
+                  "description": "one or more style images (repeat the field); a painting's name on the shelf "
+                                 "(GET /api/paintings) in place of a file"},
         "demo": {"type": "boolean", "description": "use the bundled demo pair instead of uploads"},
         "preset": {"type": "string", "default": "default", "description": "named settings"},
     }
@@ -576,7 +669,7 @@ def _video_form_schema() -> dict:
     properties["video"] = {"type": "string", "format": "binary",
                            "description": "the clip to paint (within the server's limits: GET /api/settings)"}
     properties["method"]["default"] = "fast"
-    for option in videos.OPTIONS:
+    for option in videos.OPTIONS + videos.TRIM:
         properties[option["name"]] = {"type": "string", "description": f"{option['help']} (as {option['flag']})",
                                       **({"enum": option["choices"]} if option["choices"] else {})}
     return schema

@@ -359,6 +359,8 @@ class Jobs:
             queued = [j["id"] for j in self.store.all("queued") if j["id"] not in self._unsaved]
             job["position"] = queued.index(job_id) + 1 if job_id in queued else None
         job["result"] = (folder / RESULTS[job["kind"]]).is_file()
+        job["preview"] = bool(live and live.image is not None) or (  # whether GET .../preview has an image now
+            folder / ("result.png" if job["kind"] == "image" else videos.PREVIEW)).is_file()
         job["report"] = (folder / "report" / "index.html").is_file()
         return job
 
@@ -460,9 +462,12 @@ class Jobs:
         saved = [0.0]
 
         def started(run) -> None:
-            if settings.method == "optimise":  # the feature network, kept for the next job that asks for the same
-                cache.clear()
+            if settings.method == "optimise":
+                live.image = run.first_picture()  # shown at once (the fast picture) while the network loads
+                _stop_if_asked(live)
+                cache.clear()  # the feature network, kept for the next job that asks for the same
                 cache[key] = run.backbone
+                _stop_if_asked(live)  # a cancel while the network loaded takes effect now, not after a step
             self._record(job["id"], message="; ".join(notices) or None)
 
         def listen(record, run) -> bool:
@@ -489,6 +494,8 @@ class Jobs:
                 self._record(job["id"], now=False, progress=json.dumps(live.records[-1]))
         except PainterlyError as error:  # bad settings for these images, memory
             state, message = "failed", str(error)
+        except _Stopped:  # cancelled (or the server stopping) before the first step
+            state = live.stop_as
         live.image = None  # from now on the preview is the saved result: the best image, not the last
         if state in ("cancelled", "interrupted"):
             message = ("cancelled" if state == "cancelled" else "the server stopped") + (
@@ -547,13 +554,23 @@ def _lock(path: Path):
     return handle
 
 
+class _Stopped(Exception):
+    """A job asked to stop before its first step."""
+
+
+def _stop_if_asked(live: _Live) -> None:
+    if live.stop.is_set():
+        raise _Stopped
+
+
 def _progress(record, run) -> dict:
     """The numbers of one step the page shows, with an estimate of the time left."""
     start = "fast" if run.settings.method == "optimise" and run.settings.init == "fast" else None
     return {"scale": record.scale, "scales": record.scales, "step": record.step, "steps": record.steps,
             "loss": record.loss if math.isfinite(record.loss) else None,  # the fast method has none (JSON has no NaN)
             "terms": dict(record.terms), "elapsed": round(record.elapsed, 3), "size": list(record.size),
-            "eta": _eta(record, run), "start": start}
+            "eta": _eta(record, run), "start": start,
+            "model": run.backbone.name if run.settings.method == "optimise" else None}  # auto: the one it chose
 
 
 def _eta(record, run) -> float | None:

@@ -46,7 +46,14 @@ OPTIONS = (  # the video's own fields, as `painterly video`'s flags of the same 
      "help": f"optimise: steps for each frame after the first (default {FRAME_ITERATIONS}); the first gets "
              f"the iterations"},
 )
-NAMES = tuple(option["name"] for option in OPTIONS)
+TRIM = (  # the part of the clip to paint, as `painterly video --start/--duration` (GET /api/settings: "trim")
+    {"name": "start", "label": "Start (s)", "flag": "--start", "type": "float", "choices": None, "default": None,
+     "methods": ["optimise", "fast"], "help": "start this many seconds into the clip (default 0)"},
+    {"name": "duration", "label": "Duration (s)", "flag": "--duration", "type": "float", "choices": None,
+     "default": None, "methods": ["optimise", "fast"],
+     "help": "paint this many seconds from the start (default: to the end, within the server's limit)"},
+)
+NAMES = tuple(option["name"] for option in OPTIONS + TRIM)
 
 
 class VideoRefused(PainterlyError):
@@ -58,8 +65,8 @@ class VideoRefused(PainterlyError):
 
 def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -> dict:
     """The video options from the form's non-empty values; SettingsError naming the field."""
-    options = {"temporal": "flow", "temporal_weight": None, "frame_iterations": None}
-    for option in OPTIONS:
+    options = {"temporal": "flow", "temporal_weight": None, "frame_iterations": None, "start": 0.0, "duration": None}
+    for option in OPTIONS + TRIM:
         text = (form.get(option["name"]) or "").strip()
         if text:
             options[option["name"]] = _value(option, text)
@@ -67,6 +74,11 @@ def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -
         raise SettingsError(f"temporal mode '{options['temporal'][:40]}' is not one of {', '.join(MODES)}: choose one")
     check_video_options(settings, options["temporal"], options["temporal_weight"], options["frame_iterations"],
                         most_iterations=limits.iterations)
+    if options["start"] < 0:
+        raise SettingsError(f"start {options['start']:g} s is before the clip: give 0 or more seconds")
+    if options["duration"] is not None and options["duration"] <= 0:
+        raise SettingsError(f"duration {options['duration']:g} s is empty: give more than 0 seconds, or leave it "
+                            f"empty for the rest of the clip")
     return options
 
 
@@ -84,13 +96,15 @@ def _value(option: dict, text: str):
     return value
 
 
-def probe(path: Path, shown: str, limits: Limits) -> dict:
-    """Check the clip at `path` (shown to the user as `shown`) against the limits, and that it decodes:
-    its numbers (frames, seconds, size, fps, audio), or VideoRefused in one line naming the limit."""
+def probe(path: Path, shown: str, limits: Limits, *, start: float = 0.0, duration: float | None = None) -> dict:
+    """Check the part of the clip at `path` (shown to the user as `shown`) from `start` for `duration` seconds
+    against the limits, and that it decodes: its numbers (frames, seconds, size, fps, audio), or VideoRefused in
+    one line naming the limit."""
     from ..video.source import InputVideoError, open_source
 
+    part = f" from {start:g} s" if start else ""
     try:
-        source = open_source(path)
+        source = open_source(path, start=start, duration=duration)
         info = source.info
         if _is_still(path):
             raise VideoRefused(f"'{shown}' is a still image, not a video: paint it as a photo instead")
@@ -98,26 +112,28 @@ def probe(path: Path, shown: str, limits: Limits) -> dict:
         if width * height > limits.video_pixels:
             raise VideoRefused(f"video '{shown}' has {width}×{height} frames ({width * height:,} pixels), over this "
                                f"server's limit of {limits.video_pixels:,} pixels per frame: downscale it "
-                               f"(e.g. ffmpeg -i IN -vf scale=1280:-2 OUT.mp4)")
+                               f"before uploading, or paint it with `painterly video`, which has no such limit")
         frames = info.frames if info.frames is not None else _count_frames(path, limits.video_frames + 1)
         seconds = frames / float(info.fps)
         if seconds > limits.video_seconds:
-            raise VideoRefused(f"video '{shown}' is {seconds:.1f} s long, over this server's limit of "
-                               f"{limits.video_seconds:g} s per video: cut it shorter "
-                               f"(e.g. ffmpeg -i IN -t {limits.video_seconds:g} OUT.mp4)")
+            raise VideoRefused(f"video '{shown}'{part} is {seconds:.1f} s long, over this server's limit of "
+                               f"{limits.video_seconds:g} s per video: cut it shorter with a duration of at most "
+                               f"{limits.video_seconds:g} s (and a start, to skip the beginning); no other tool "
+                               f"needed")
         if frames > limits.video_frames:
-            raise VideoRefused(f"video '{shown}' has {frames} frames, over this server's limit of "
-                               f"{limits.video_frames} frames per video: cut it shorter or lower its frame rate "
-                               f"(e.g. ffmpeg -i IN -r 25 OUT.mp4)")
+            raise VideoRefused(f"video '{shown}'{part} has {frames} frames, over this server's limit of "
+                               f"{limits.video_frames} frames per video: paint a part of it, with a shorter "
+                               f"duration")
         decoded = iter(source)  # the first frame now: a clip with none is refused before it waits in the queue
         first = next(decoded)  # (a later frame of another size ends the run: video.source)
         decoded.close()
         if first.shape[0] * first.shape[1] > limits.video_pixels:
             raise VideoRefused(f"video '{shown}' decodes to {first.shape[1]}×{first.shape[0]} frames, over this "
                                f"server's limit of {limits.video_pixels:,} pixels per frame: downscale it "
-                               f"(e.g. ffmpeg -i IN -vf scale=1280:-2 OUT.mp4)")
+                               f"before uploading, or paint it with `painterly video`, which has no such limit")
     except InputVideoError as error:
         message = str(error).replace(f"'{path}'", f"'{shown}'").replace(" or a folder of frames", "")
+        message = message.replace("--start", "start").replace("--duration", "duration")
         raise VideoRefused(message) from None
     return {"frames": frames, "seconds": round(seconds, 3), "size": [width, height], "fps": float(info.fps),
             "audio": info.audio}
@@ -174,7 +190,8 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
 
     styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
     job = VideoJob(folder / "content", tuple(styles), settings, output=folder / RESULT, work=folder / WORK,
-                   frames=most_frames, temporal=options["temporal"], temporal_weight=options["temporal_weight"],
+                   frames=most_frames, start=options.get("start") or 0.0, duration=options.get("duration"),
+                   temporal=options["temporal"], temporal_weight=options["temporal_weight"],
                    frame_iterations=options["frame_iterations"])
     errors: list[float] = []
     saved = [0.0]
