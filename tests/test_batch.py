@@ -346,5 +346,5 @@ def test_a_corrupt_picture_fails_alone_in_a_gallery_and_the_sheet_is_written(pic
     assert code == 2 and "Traceback" not in err
     failed = [line for line in err.splitlines() if line.startswith("painterly: failed: ")]
     assert len(failed) == 2 and all("broken.png" in line for line in failed), err  # one per style
-    assert "6 pairs" in err and "2 failed" in err
+    assert "6 of 8 pairs" in err and "2 failed" in err
     assert decode(sheet).shape[1] == 8 + 3 * (32 + 8)  # the two styles and the row labels
