@@ -641,12 +641,13 @@ def resolve_models(items: Sequence[Item], notice: Callable[[str], None]) -> list
 
 def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "off", workers: int | None = None,
               threads: int | None = None, overwrite: bool = False, report: str | os.PathLike | None = None,
-              listen: Callable[[dict], None] | None = None,
-              notice: Callable[[str], None] | None = None) -> Summary:
+              listen: Callable[[dict], None] | None = None, notice: Callable[[str], None] | None = None,
+              ray_timeout: float | None = None) -> Summary:
     """Paint `items` into `folder` (created if its parent exists) and return what happened.
 
     ray: "off" (one by one in this process), "local" (Ray started on this machine, on 127.0.0.1, sized to
         its cores) or a cluster's address ("HOST:6379", "auto", "ray://HOST:10001").
+    ray_timeout: seconds a cluster's address has to answer (default `cluster.connect_timeout()`: 30).
     workers, threads: Ray actors and threads per actor (default: as many actors as the cluster's CPUs
         allow at `threads` (default 1) each, at most one per item).
     report: a folder for the still's report of each item painted (index.html, tables, graphs), in a folder
@@ -678,7 +679,7 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
             from . import cluster
 
             cluster.run(todo, finish, painter=Painter, files=task_files, address=ray, workers=workers, threads=threads,
-                        summary=summary, notice=say)
+                        summary=summary, notice=say, timeout=ray_timeout)
     except KeyboardInterrupt as stop:
         code = exit_code(stop)
     except RecordError as error:  # a full disk: every later item would fail the same way
@@ -824,6 +825,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ray", default=None, metavar="off|local|ADDRESS",
                         help="off: one by one here; local: Ray on this machine (the default when Ray is "
                              "installed); ADDRESS: join that cluster (`ray start --head` prints it)")
+    parser.add_argument("--ray-timeout", type=float, metavar="S", help="seconds a cluster's ADDRESS has to answer "
+                        "before the batch gives up (default: PAINTERLY_RAY_TIMEOUT, else 30)")
     parser.add_argument("--workers", type=int, metavar="N", help="Ray actors (default: the CPUs over --threads)")
     parser.add_argument("--threads", type=int, metavar="N", help="threads per actor (default 1)")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
@@ -859,14 +862,15 @@ def main(argv: Sequence[str]) -> int:
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
     where = args.ray or default_ray()
     if where != "off":
-        from .cluster import require_ray
+        from .cluster import check_address, require_ray
 
         require_ray(where)  # before anything imports Ray: a loopback address must stay loopback
+        check_address(where, args.ray_timeout)  # Ray itself would retry an address where nothing answers
     progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,
                             overwrite=args.overwrite, report=args.report, listen=progress.update,
-                            notice=lambda m: progress.say(f"painterly: {m}"))
+                            notice=lambda m: progress.say(f"painterly: {m}"), ray_timeout=args.ray_timeout)
     for name, reason in summary.failed.items():
         print(f"painterly: failed: {name}: {reason}", file=sys.stderr)
     if summary.error is not None:
