@@ -161,36 +161,13 @@ def row_settings(base: Settings | None = None, preset_name: str = "default",
     """A manifest row's settings -> `Settings`: the row's over the command line's `given` flags over
     the preset (the row's own `preset` column, else `preset_name`); with `base` instead, over `base`.
     Values are parsed exactly as their command-line flags are."""
-    from .flags import Parser, add_settings_flags
-    from .settings import preset
-
-    parser = Parser(prog="the manifest", add_help=False)
-    add_settings_flags(parser)
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    from .flags import settings_from_text
 
     def make(row: dict) -> Settings:
-        argv = []
-        for key, value in row.items():
-            if key == "preset" or value is None:
-                continue
-            f = fields[key.lstrip("-").replace("-", "_")]
-            flag = f.metadata["flag"]
-            if f.metadata.get("boolean"):
-                on = str(value).strip().lower()
-                if on not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-                    raise SettingsError(f"{key} '{value}' is not true or false")
-                argv.append(flag if on in ("true", "1", "yes", "on") else "--no-" + flag[2:])
-            elif isinstance(value, list):
-                argv += [flag, *map(str, value)]
-            elif str(f.metadata.get("nargs", "")) in ("+", "*"):
-                argv += [flag, *str(value).split()]
-            else:
-                argv += [flag, str(value)]
-        args = parser.parse_args(argv)
-        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items()}
+        values = {k: v for k, v in row.items() if k != "preset" and v is not None}
         if base is not None and not row.get("preset"):
-            return base.replace(**overrides)
-        return preset(row.get("preset") or preset_name, **{**(given or {}), **overrides})
+            return settings_from_text(values, base=base)
+        return settings_from_text(values, row.get("preset") or preset_name, under=given)
 
     return make
 
