@@ -41,12 +41,14 @@ def test_lists_are_taken_as_tuples_and_numpy_numbers_as_numbers():
     assert hash(s) == hash(Settings(style_layers=("block1_conv1", "block2_conv1"), style_weight=2.0, iterations=3))
 
 
-def test_stylize_refuses_a_callback_that_cannot_be_called(tiny_pair):
+def test_stylize_refuses_a_callback_that_cannot_be_called_and_a_misspelt_setting(tiny_pair):
     from painterly.engine import stylize
 
     content, style = tiny_pair
     with pytest.raises(SettingsError, match="callback 5 cannot be called: give a function"):
         stylize(content, style, method="fast", size=32, callback=5)
+    with pytest.raises(SettingsError, match="unknown setting 'iteratons': did you mean iterations?"):
+        stylize(content, style, iteratons=3)
 
 
 @pytest.mark.parametrize("flag", ["--style-weight", "--style-scale", "--decay-rate", "--style-strength"])
