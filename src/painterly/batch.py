@@ -297,8 +297,9 @@ def _append_record(folder: Path, entry: dict) -> None:
         finally:
             os.close(handle)
     except OSError as error:
-        raise RecordError(f"the batch's record '{path}' cannot be written ({error.strerror or error}): free some "
-                          f"space or check the folder, then run the same command again (what is done is kept)") from None
+        raise RecordError(f"the batch's record '{path}' cannot be written ({error.strerror or error}): free "
+                          f"some space or check the folder, then run the same command again (what is done is "
+                          f"kept)") from None
 
 
 def item_key(item: Item, digests: dict[Path, str]) -> str:

@@ -11,7 +11,8 @@ from typing import Any, Mapping
 from .errors import SettingsError
 from .settings import METHODS, OPTIMISE, PRESETS, Settings, _did_you_mean, applies, preset
 
-BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True,
+                 "false": False, "no": False, "off": False, "0": False}
 
 
 class Parser(argparse.ArgumentParser):
