@@ -83,6 +83,8 @@ def check_address(address: str, timeout: float | None = None) -> None:
     deadline = time.monotonic() + seconds
     try:
         with socket.create_connection((host, port), timeout=seconds) as line:
+            if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+                return  # a TLS head answers a handshake, not HTTP/2 in the clear: that it listens must do
             line.settimeout(max(0.1, deadline - time.monotonic()))
             line.sendall(HTTP2_PREFACE)
             answer = line.recv(9)
