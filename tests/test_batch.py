@@ -248,7 +248,8 @@ def test_a_batch_report_never_replaces_a_report_or_the_users_files_without_overw
     (mine / "metadata.json").write_text("my notes")
     first = run_batch(items, tmp_path / "out", ray="off", report=report)
     assert first.done == [items[1].name] and "no painterly report wrote" in first.failed[items[0].name]
-    assert (mine / "content.png").read_bytes() == b"my own picture" and (mine / "metadata.json").read_text() == "my notes"
+    assert (mine / "content.png").read_bytes() == b"my own picture"
+    assert (mine / "metadata.json").read_text() == "my notes"
     assert not (tmp_path / "out" / items[0].name).exists()
     # a report of an earlier run is replaced with --overwrite only (the picture was painted elsewhere)
     theirs = report / items[1].name.removesuffix(".png")
@@ -290,7 +291,8 @@ def test_a_full_disk_fails_each_picture_alone_then_stops_the_batch_in_one_line(t
     photos = tmp_path / "photos"
     photos.mkdir()
     for name in ("chicago", "sailboat", "tubingen", "golden_gate"):
-        Image.open(shared_image("content", f"{name}.jpg")).convert("RGB").resize((192, 128)).save(photos / f"{name}.png")
+        picture = Image.open(shared_image("content", f"{name}.jpg")).convert("RGB").resize((192, 128))
+        picture.save(photos / f"{name}.png")
     style = tmp_path / "candy.png"
     Image.open(shared_image("style", "candy.jpg")).convert("RGB").resize((40, 40)).save(style)
     out = tmp_path / "out"

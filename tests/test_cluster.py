@@ -67,6 +67,61 @@ def test_on_loopback_only(cluster):
     assert addresses == {"127.0.0.1"}
 
 
+def test_a_live_head_passes_the_address_check(cluster):
+    from painterly.cluster import check_address
+
+    made, _ = cluster
+    check_address(made.address, timeout=10)  # the check speaks what a head speaks: it must not refuse one
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["batch", "video"])
+def test_a_ray_address_where_nothing_listens_is_refused_in_one_line(command, pictures, tmp_path, capsys):
+    """Issue 23 item 7: Ray retried an address where nothing listens for ever (video after 300 s, batch after
+    90 s still retrying)."""
+    contents, styles, _ = pictures
+    address = f"127.0.0.1:{_free_port()}"
+    if command == "batch":
+        argv = ["batch", str(contents[0]), "--styles", str(styles[0]), "-o", str(tmp_path / "out")]
+    else:
+        frames = tmp_path / "frames"
+        frames.mkdir()
+        for i in range(3):
+            Image.open(contents[0]).save(frames / f"{i:04d}.png")
+        argv = ["video", str(frames), str(styles[0]), "-o", str(tmp_path / "out.mp4"), "--fps", "3", "--quiet"]
+    with hang_alarm(60, f"{command} --ray with nothing listening"):
+        code = main([*argv, "--ray", address, "--method", "fast", "--size", "32"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"nothing answers at Ray address '{address}'" in err and "ray start --head" in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_ray_address_that_answers_but_not_as_ray_is_refused_within_the_timeout(pictures, tmp_path, capsys):
+    import socket
+    import threading
+
+    contents, styles, _ = pictures
+    with socket.socket() as silent:  # accepts and says nothing, as a stuck or foreign server
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        held = []
+        threading.Thread(target=lambda: held.append(silent.accept()), daemon=True).start()
+        address = "127.0.0.1:%d" % silent.getsockname()[1]
+        with hang_alarm(60, "--ray with a silent server"):
+            code = main(["batch", str(contents[0]), "--styles", str(styles[0]), "-o", str(tmp_path / "out"),
+                         "--ray", address, "--ray-timeout", "2", "--method", "fast", "--size", "32"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"Ray at '{address}' did not answer within 2 s" in err and "--ray-timeout" in err, err
+    assert err.count("\n") == 1
+
+
 def test_items_spread_over_both_nodes_a_bad_one_fails_alone_and_a_rerun_skips(cluster, pictures, tmp_path,
                                                                                capsys):
     made, second = cluster

@@ -139,3 +139,6 @@ def test_a_rerun_with_a_mistyped_input_keeps_the_previous_reports_snapshots(tiny
                         "--overwrite")
     assert code == 2 and "contnet.png" in err and err.count("\n") == 1
     assert sorted(p.name for p in (report / "iterations").iterdir()) == snapshots
+    code, err = run_cli(capsys, tmp_path / "contnet.png", style, "-o", tmp_path / "o2.png", *RUN, "--report",
+                        tmp_path / "new report")
+    assert code == 2 and not (tmp_path / "new report").exists()

@@ -41,12 +41,14 @@ def test_lists_are_taken_as_tuples_and_numpy_numbers_as_numbers():
     assert hash(s) == hash(Settings(style_layers=("block1_conv1", "block2_conv1"), style_weight=2.0, iterations=3))
 
 
-def test_stylize_refuses_a_callback_that_cannot_be_called(tiny_pair):
+def test_stylize_refuses_a_callback_that_cannot_be_called_and_a_misspelt_setting(tiny_pair):
     from painterly.engine import stylize
 
     content, style = tiny_pair
     with pytest.raises(SettingsError, match="callback 5 cannot be called: give a function"):
         stylize(content, style, method="fast", size=32, callback=5)
+    with pytest.raises(SettingsError, match="unknown setting 'iteratons': did you mean iterations?"):
+        stylize(content, style, iteratons=3)
 
 
 @pytest.mark.parametrize("flag", ["--style-weight", "--style-scale", "--decay-rate", "--style-strength"])
@@ -104,3 +106,31 @@ def test_the_video_command_refuses_a_temporal_weight_that_is_not_a_number(argv, 
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.parametrize("word, value", [("yes", True), ("off", False), ("1", True), ("FALSE", False)])
+def test_text_means_the_same_in_a_manifest_a_web_form_and_on_the_command_line(word, value, tmp_path):
+    """Issue 21: text became Settings three ways (the web took true/false only, manifests also yes/no/on/off/1/0)."""
+    from painterly.batch import row_settings
+    from painterly.cli import parse
+    from painterly.web.forms import Limits, parse_settings
+
+    text = {"normalize": word, "style_layers": "block1_conv1, block2_conv1", "style_weight": "2.5", "size": "64"}
+    manifest = row_settings()({"preset": None, **text})
+    form = parse_settings("default", text, Limits())
+    flag = "--normalize-losses" if value else "--no-normalize-losses"
+    _, cli, _, _ = parse(["a.jpg", "b.jpg", "-o", "x.png", flag, "--style-layers", "block1_conv1", "block2_conv1",
+                          "--style-weight", "2.5", "--size", "64"])
+    assert manifest == form == cli
+    assert cli.normalize is value and cli.style_layers == ("block1_conv1", "block2_conv1")
+
+
+def test_text_that_is_no_setting_is_refused_the_same_way_everywhere():
+    from painterly.batch import row_settings
+    from painterly.web.forms import Limits, parse_settings
+
+    for parse in (row_settings(), lambda values: parse_settings("default", values, Limits())):
+        with pytest.raises(SettingsError, match="setting --normalize-losses: 'maybe' is not true or false"):
+            parse({"normalize": "maybe"})
+        with pytest.raises(SettingsError, match="setting --iterations: invalid int value: 'many'"):
+            parse({"iterations": "many"})

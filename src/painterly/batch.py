@@ -165,36 +165,13 @@ def row_settings(base: Settings | None = None, preset_name: str = "default",
     """A manifest row's settings -> `Settings`: the row's over the command line's `given` flags over
     the preset (the row's own `preset` column, else `preset_name`); with `base` instead, over `base`.
     Values are parsed exactly as their command-line flags are."""
-    from .flags import Parser, add_settings_flags
-    from .settings import preset
-
-    parser = Parser(prog="the manifest", add_help=False)
-    add_settings_flags(parser)
-    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    from .flags import settings_from_text
 
     def make(row: dict) -> Settings:
-        argv = []
-        for key, value in row.items():
-            if key == "preset" or value is None:
-                continue
-            f = fields[key.lstrip("-").replace("-", "_")]
-            flag = f.metadata["flag"]
-            if f.metadata.get("boolean"):
-                on = str(value).strip().lower()
-                if on not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-                    raise SettingsError(f"{key} '{value}' is not true or false")
-                argv.append(flag if on in ("true", "1", "yes", "on") else "--no-" + flag[2:])
-            elif isinstance(value, list):
-                argv += [flag, *map(str, value)]
-            elif str(f.metadata.get("nargs", "")) in ("+", "*"):
-                argv += [flag, *str(value).split()]
-            else:
-                argv += [flag, str(value)]
-        args = parser.parse_args(argv)
-        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items()}
+        values = {k: v for k, v in row.items() if k != "preset" and v is not None}
         if base is not None and not row.get("preset"):
-            return base.replace(**overrides)
-        return preset(row.get("preset") or preset_name, **{**(given or {}), **overrides})
+            return settings_from_text(values, base=base)
+        return settings_from_text(values, row.get("preset") or preset_name, under=given)
 
     return make
 
@@ -324,8 +301,9 @@ def _append_record(folder: Path, entry: dict) -> None:
         finally:
             os.close(handle)
     except OSError as error:
-        raise RecordError(f"the batch's record '{path}' cannot be written ({error.strerror or error}): free some "
-                          f"space or check the folder, then run the same command again (what is done is kept)") from None
+        raise RecordError(f"the batch's record '{path}' cannot be written ({error.strerror or error}): free "
+                          f"some space or check the folder, then run the same command again (what is done is "
+                          f"kept)") from None
 
 
 def item_key(item: Item, digests: dict[Path, str]) -> str:
@@ -645,12 +623,13 @@ def resolve_models(items: Sequence[Item], notice: Callable[[str], None]) -> list
 
 def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "off", workers: int | None = None,
               threads: int | None = None, overwrite: bool = False, report: str | os.PathLike | None = None,
-              listen: Callable[[dict], None] | None = None,
-              notice: Callable[[str], None] | None = None) -> Summary:
+              listen: Callable[[dict], None] | None = None, notice: Callable[[str], None] | None = None,
+              ray_timeout: float | None = None) -> Summary:
     """Paint `items` into `folder` (created if its parent exists) and return what happened.
 
     ray: "off" (one by one in this process), "local" (Ray started on this machine, on 127.0.0.1, sized to
         its cores) or a cluster's address ("HOST:6379", "auto", "ray://HOST:10001").
+    ray_timeout: seconds a cluster's address has to answer (default `cluster.connect_timeout()`: 30).
     workers, threads: Ray actors and threads per actor (default: as many actors as the cluster's CPUs
         allow at `threads` (default 1) each, at most one per item).
     report: a folder for the still's report of each item painted (index.html, tables, graphs), in a folder
@@ -682,7 +661,7 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
             from . import cluster
 
             cluster.run(todo, finish, painter=Painter, files=task_files, address=ray, workers=workers, threads=threads,
-                        summary=summary, notice=say)
+                        summary=summary, notice=say, timeout=ray_timeout)
     except KeyboardInterrupt as stop:
         code = exit_code(stop)
     except RecordError as error:  # a full disk: every later item would fail the same way
@@ -829,6 +808,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="off (the default): one by one here; local: Ray on this machine (worth it for many "
                              "optimised pictures on many cores: it takes seconds to start); ADDRESS: join that "
                              "cluster (`ray start --head` prints it)")
+    parser.add_argument("--ray-timeout", type=float, metavar="S", help="seconds a cluster's ADDRESS has to answer "
+                        "before the batch gives up (default: PAINTERLY_RAY_TIMEOUT, else 30)")
     parser.add_argument("--workers", type=int, metavar="N", help="Ray actors (default: the CPUs over --threads)")
     parser.add_argument("--threads", type=int, metavar="N", help="threads per actor (default 1)")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
@@ -864,16 +845,17 @@ def main(argv: Sequence[str]) -> int:
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
     where = args.ray
     if where != "off":
-        from .cluster import require_ray
+        from .cluster import check_address, require_ray
 
         require_ray(where)  # before anything imports Ray: a loopback address must stay loopback
+        check_address(where, args.ray_timeout)  # Ray itself would retry an address where nothing answers
         say("painterly: starting Ray on this machine (--ray local)" if where == "local" else
             f"painterly: joining the Ray cluster at {where}")
     progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,
                             overwrite=args.overwrite, report=args.report, listen=progress.update,
-                            notice=lambda m: progress.say(f"painterly: {m}"))
+                            notice=lambda m: progress.say(f"painterly: {m}"), ray_timeout=args.ray_timeout)
     for name, reason in summary.failed.items():
         print(f"painterly: failed: {name}: {reason}", file=sys.stderr)
     if summary.error is not None:

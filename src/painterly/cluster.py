@@ -36,6 +36,8 @@ RAY_WORKER_BYTES = 200_000_000  # Ray's own share of an actor's process, beyond 
 # painting 128 px peaked at 1179 MB, the same batch in one process at 1079 MB, estimated 998 MB: bench/batch.py)
 NODE_CHECK_S = 2.0  # how often the batch asks Ray which nodes are alive (a dead node's results may never come)
 START_GRACE_S = 10.0  # at the start, items wait this long after the first actor is up for the others
+CONNECT_TIMEOUT_S = 30.0  # how long a cluster's address has to answer (PAINTERLY_RAY_TIMEOUT, --ray-timeout)
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # and an empty SETTINGS
 
 
 def require_ray(address: str | None = None):
@@ -52,15 +54,75 @@ def require_ray(address: str | None = None):
     return ray
 
 
+def connect_timeout(timeout: float | None = None) -> float:
+    """The seconds a cluster's address has to answer: `timeout`, else PAINTERLY_RAY_TIMEOUT, else 30."""
+    if timeout is None:
+        text = os.environ.get("PAINTERLY_RAY_TIMEOUT", "").strip()
+        if not text:
+            return CONNECT_TIMEOUT_S
+        try:
+            timeout = float(text)
+        except ValueError:
+            raise SettingsError(f"PAINTERLY_RAY_TIMEOUT '{text}' is not a number of seconds") from None
+    if not (timeout == timeout and 0 < timeout <= 3600):
+        raise SettingsError(f"Ray timeout {timeout} is out of range: give 1 to 3600 seconds")
+    return float(timeout)
+
+
+def check_address(address: str, timeout: float | None = None) -> None:
+    """Refuse, within `timeout` seconds (`connect_timeout`), a cluster address where nothing answers as Ray
+    does: Ray itself retries such an address for ever. Its head (and its client server, ray://) speak gRPC,
+    so an answer to HTTP/2's opening is what a live head gives; "local" and "auto" are not checked."""
+    import socket
+
+    if address in ("local", "auto"):
+        return
+    seconds = connect_timeout(timeout)
+    host, port = _host_port(address)
+    advice = "start a head there with `ray start --head`, or use --ray local or --ray off"
+    deadline = time.monotonic() + seconds
+    try:
+        with socket.create_connection((host, port), timeout=seconds) as line:
+            if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+                return  # a TLS head answers a handshake, not HTTP/2 in the clear: that it listens must do
+            line.settimeout(max(0.1, deadline - time.monotonic()))
+            line.sendall(HTTP2_PREFACE)
+            answer = line.recv(9)
+    except socket.timeout:
+        raise PainterlyError(f"Ray at '{address}' did not answer within {seconds:g} s: {advice} (or wait longer "
+                             f"with --ray-timeout or PAINTERLY_RAY_TIMEOUT)") from None
+    except OSError as error:
+        raise PainterlyError(f"nothing answers at Ray address '{address}' ({error.strerror or error}): {advice}") \
+            from None
+    if len(answer) < 4 or answer[3] != 4:  # a server's first HTTP/2 frame is its SETTINGS (type 4)
+        raise PainterlyError(f"'{address}' answers, but not as a Ray head does: check the port (a head's is "
+                             f"6379 unless `ray start --head --port` said otherwise); {advice}")
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """("HOST", PORT) of "HOST:PORT", "[IPv6]:PORT" or "ray://HOST:PORT" (default ports: 6379, ray:// 10001)."""
+    client = address.startswith("ray://")
+    rest = address.removeprefix("ray://").rstrip("/")
+    host, colon, port = rest.rpartition(":") if not rest.endswith("]") else ("", "", "")
+    if not colon or not port:
+        host, port = rest, "10001" if client else "6379"
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"Ray address '{address}' is not HOST:PORT (e.g. 10.0.0.5:6379), local, auto or off")
+    return host, int(port)
+
+
 @contextlib.contextmanager
-def connect(address: str, cpus: int | None = None):
+def connect(address: str, cpus: int | None = None, timeout: float | None = None):
     """Ray, connected: "local" starts it on this machine, on 127.0.0.1 only (`cpus`: default the cores),
-    and stops it afterwards; an address joins that cluster and leaves it running. A Ray this process
-    already started is used as it is."""
+    and stops it afterwards; an address joins that cluster and leaves it running, and is refused in one
+    line when it does not answer within `timeout` seconds (`connect_timeout`). A Ray this process already
+    started is used as it is."""
     ray = require_ray(address)
     if ray.is_initialized():
         yield ray
         return
+    check_address(address, timeout)
     import logging
 
     quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
@@ -81,12 +143,12 @@ def connect(address: str, cpus: int | None = None):
 
 
 def run(todo: list, finish, *, painter: type, files: Callable, address: str, workers: int | None,
-        threads: int | None, summary, notice: Callable[[str], None]) -> None:
+        threads: int | None, summary, notice: Callable[[str], None], timeout: float | None = None) -> None:
     """Paint the tasks `todo` (`batch.Task`) on Ray actors of class `painter` (`batch.Painter`), each task's
     input files sent as `files(task, True)` gives them; `finish.result(task, answer)` for each."""
     threads = threads or 1
     started = time.perf_counter()
-    with connect(address) as ray:
+    with connect(address, timeout=timeout) as ray:
         sender = _FileSender(ray, files)
         pool = Pool(ray, todo, finish, actor=painter, submit=sender.submit, workers=workers, threads=threads,
                     notice=notice)

@@ -7,9 +7,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+from typing import Any, Mapping
 
 from .errors import SettingsError
-from .settings import METHODS, OPTIMISE, PRESETS, Settings, applies, preset
+from .settings import METHODS, OPTIMISE, PRESETS, Settings, _did_you_mean, applies, preset
+
+BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True,
+                 "false": False, "no": False, "off": False, "0": False}
 
 
 class Parser(argparse.ArgumentParser):
@@ -67,6 +71,53 @@ def settings_from(args: argparse.Namespace) -> Settings:
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
     return preset(args.preset, **overrides)
+
+
+class _TextParser(Parser):
+    """The settings flags' parser for values that came as text (a web form, a manifest): its errors name
+    the setting, not an argument of a command line."""
+
+    def error(self, message):
+        raise SettingsError(message.replace("argument ", "setting ", 1))
+
+
+def text_to_argv(values: Mapping[str, Any]) -> list[str]:
+    """The flags that say what `values` say: settings by name (`style_weight`) or flag (`--style-weight`),
+    each as text (a form field, a CSV cell), a number, True/False or a list. One set of spellings for every
+    front end: a boolean is true/false, yes/no, on/off or 1/0; a list's items are separated by spaces or
+    commas. SettingsError names an unknown setting or a word that is no boolean."""
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    argv: list[str] = []
+    for key, value in values.items():
+        name = str(key).lstrip("-").replace("-", "_")
+        if name not in fields:
+            raise SettingsError(f"unknown setting '{key}': {_did_you_mean(name, fields)}see --help for the settings")
+        meta = fields[name].metadata
+        flag = meta["flag"]
+        if meta.get("boolean"):
+            word = str(value).strip().lower()
+            if word not in BOOLEAN_WORDS:
+                raise SettingsError(f"setting {flag}: '{value}' is not true or false (or yes/no, on/off, 1/0)")
+            argv.append(flag if BOOLEAN_WORDS[word] else "--no-" + flag[2:])
+        elif "nargs" in meta:
+            words = value if isinstance(value, (list, tuple)) else str(value).replace(",", " ").split()
+            argv += [flag, *map(str, words)]
+        else:
+            argv.append(f"{flag}={value}")
+    return argv
+
+
+def settings_from_text(values: Mapping[str, Any], preset_name: str = "default", *, under: Mapping | None = None,
+                       base: Settings | None = None) -> Settings:
+    """`Settings` from settings given as text (`text_to_argv`), parsed exactly as their flags are: over the
+    settings `under` (e.g. the command line's) over the preset `preset_name`, or with `base` over that."""
+    parser = _TextParser(add_help=False)
+    add_settings_flags(parser)
+    args = parser.parse_args(text_to_argv(values))
+    overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items()}
+    if base is not None:
+        return base.replace(**overrides)
+    return preset(preset_name, **{**(under or {}), **overrides})
 
 
 def _field_type(f: dataclasses.Field):

@@ -69,14 +69,6 @@ def run_job(job: Job, *, listen: Listener | None = None, on_start: Callable[[obj
         if job.preview_every < 1:
             raise SettingsError(f"--preview-every {job.preview_every} must be at least 1")
         preview = images.check_output(job.preview, overwrite=job.overwrite, inputs=[*inputs, output])
-    report = None
-    if job.report is not None:
-        from .reports import Report
-
-        init = [Path(settings.init)] if settings.init not in INITS else []
-        every = settings.save_every if settings.method == "optimise" else 0  # one picture: no snapshots
-        report = Report(job.report, save_every=every, overwrite=job.overwrite, styles=len(job.styles),
-                        inputs=[*inputs, *init])
     options = {"notice": notice}
     if settings.method == "optimise":
         options.update(backbone=backbone, on_tile=on_tile)
@@ -84,6 +76,14 @@ def run_job(job: Job, *, listen: Listener | None = None, on_start: Callable[[obj
         options.update(network=network)
     # every input file and number is checked here, before TensorFlow is imported and the network built
     run = prepare(job.content, list(job.styles), settings, **options)
+    report = None  # its folder checked and made once the inputs are (a mistyped input leaves no folder behind)
+    if job.report is not None:
+        from .reports import Report
+
+        init = [Path(settings.init)] if settings.init not in INITS else []
+        every = settings.save_every if settings.method == "optimise" else 0  # one picture: no snapshots
+        report = Report(job.report, save_every=every, overwrite=job.overwrite, styles=len(job.styles),
+                        inputs=[*inputs, *init])
     images.check_space(_planned_bytes(run, output, preview, report))
     if settings.method == "optimise":
         from .backbones import import_tensorflow_quietly

@@ -166,6 +166,11 @@ class Settings:
         return LEARNING_RATES[self.optimizer] if self.learning_rate is None else self.learning_rate
 
     def replace(self, **changes) -> Settings:
+        names = {f.name for f in dataclasses.fields(self)}
+        for name in changes:
+            if name not in names:
+                raise SettingsError(f"unknown setting '{name}': {_did_you_mean(name, names)}"
+                                    f"see painterly.Settings for the settings")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:

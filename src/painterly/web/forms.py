@@ -7,7 +7,6 @@ means exactly what the same flag means on the command line.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from typing import Mapping
 
@@ -67,17 +66,12 @@ def presets() -> dict[str, dict]:
     return {name: preset(name).to_dict() for name in PRESETS}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise SettingsError(message.replace("argument ", "setting ", 1))
-
-
 def parse_settings(preset_name: str, form: Mapping[str, str], limits: Limits) -> Settings:
     """Settings from the preset and the form's non-empty values; raises SettingsError naming the field."""
-    from ..flags import add_settings_flags, settings_from
+    from ..flags import settings_from_text
 
-    names = {f.name: f for f in dataclasses.fields(Settings)}
-    argv: list[str] = []
+    names = {f.name for f in dataclasses.fields(Settings)}
+    given = {}
     for name, value in form.items():
         if name in SERVER_FILES:
             raise SettingsError(f"setting '{name}' names a file on the server, which the web app does not take: "
@@ -85,23 +79,9 @@ def parse_settings(preset_name: str, form: Mapping[str, str], limits: Limits) ->
         if name not in names:
             raise SettingsError(f"unknown setting '{name}': {_did_you_mean(name, names)}"
                                 f"see GET /api/settings for the fields")
-        value = value.strip()
-        if not value:
-            continue  # empty: the preset's value stands
-        meta = names[name].metadata
-        if meta.get("boolean"):
-            if value.lower() not in ("true", "false"):
-                raise SettingsError(f"setting {meta['flag']}: '{value}' is not true or false")
-            argv.append(meta["flag"] if value.lower() == "true" else "--no-" + meta["flag"][2:])
-        elif "nargs" in meta:
-            argv += [meta["flag"], *value.replace(",", " ").split()]
-        else:
-            argv.append(f"{meta['flag']}={value}")
-    parser = _Parser(add_help=False)
-    add_settings_flags(parser)
-    args = parser.parse_args(argv)
-    args.preset = preset_name
-    settings = settings_from(args)
+        if value.strip():  # empty: the preset's value stands
+            given[name] = value.strip()
+    settings = settings_from_text(given, preset_name)
     _check_limits(settings, limits)
     return settings
 
