@@ -223,6 +223,21 @@ def test_a_constant_rate_clip_keeps_its_rate_and_times(tmp_path, network):
     assert frame_times(out) == pytest.approx([i / 12 for i in range(6)], abs=1e-6)
 
 
+def test_a_clip_whose_decoder_gives_times_out_of_order_keeps_its_rate(tmp_path, network):
+    from test_video import SHARED_VIDEOS
+
+    box = SHARED_VIDEOS / "box.mp4"
+    if not box.is_file():
+        pytest.skip(f"{box} is not here (../shared/videos is beside the checkout in CI)")
+    with av.open(str(box)) as container:  # its frames carry their packets' times, in decode order
+        times = [frame.time for _, frame in zip(range(12), container.decode(video=0))]
+    assert times != sorted(times)
+    out = tmp_path / "box.mp4"
+    run_video(fast_job(box, out, frames=12), network=network)
+    frames, rate = read_video(out)
+    assert len(frames) == 12 and rate == Fraction(456000, 15217)  # the file's own rate, not times re-sorted
+
+
 # -- item 15: bad numbers for --start, --duration, --fps
 
 

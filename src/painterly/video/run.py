@@ -105,7 +105,7 @@ class FrameDone:
     reliable: float | None  # share of this frame's pixels where the flow is reliable
     terms: dict = dataclasses.field(default_factory=dict)  # the optimisation's weighted loss terms, if any
     image: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # uint8 RGB
-    time: float | None = None  # the frame's time in the output, seconds after the first frame
+    time: float | None = None  # the frame's timestamp in the input, seconds after the first frame's (None: none)
 
     def record(self) -> dict:
         return {"index": self.index, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds,
@@ -440,10 +440,8 @@ class VideoRun:
 
     def _seconds(self, frames: int) -> float:
         """The output's length with its first `frames` frames: to the end of the last, which lasts 1/fps."""
-        times = self._times()[:frames]
-        if frames and times and None not in times:
-            return times[-1] + float(1 / self.info.fps)
-        return frames / float(self.info.fps)
+        times = sinks.variable_times(self._times()[:frames], self.info.fps)
+        return frames / float(self.info.fps) if times is None else times[-1] + float(1 / self.info.fps)
 
     def _encode(self, audio) -> Path:
         with sinks.open_sink(self.output, size=self.size, fps=self.info.fps, audio=audio, notice=self.notice,

@@ -109,10 +109,14 @@ def open_sink(path, *, size: tuple[int, int], fps: Fraction, audio: AudioSource 
     return VideoSink(Path(path), size=size, fps=fps, audio=audio, notice=notice, times=times)
 
 
-def variable_times(times: Sequence[float] | None, fps: Fraction) -> list[float] | None:
-    """`times` when they are off the constant rate's grid (some frame's time does not round to its index at
-    `fps`), else None: the frames are written one every 1/fps."""
+def variable_times(times: Sequence[float | None] | None, fps: Fraction) -> list[float] | None:
+    """`times` (each frame's, seconds from the first) when they are a variable frame rate's: every one known,
+    rising, and some off the constant rate's grid (not rounding to its index at `fps`). Else None: the frames
+    are written one every 1/fps. Times out of order are not presentation times (box.mp4's decoder gives its
+    frames the timestamps of its packets, in decode order): the rate is the file's own there."""
     if not times or any(t is None for t in times):
+        return None
+    if any(b <= a for a, b in zip(times, times[1:])):
         return None
     if all(round(t * fps) == i for i, t in enumerate(times)):
         return None
