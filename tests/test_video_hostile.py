@@ -15,8 +15,8 @@ av = pytest.importorskip("av")
 
 from painterly.settings import Settings  # noqa: E402
 from painterly.video import VideoJob, run_video  # noqa: E402
-from test_video import (STYLE, fast_job, make_clip, moving_frames, network, one_error_line, read_video,  # noqa: E402,F401
-                        run_cli, texture)
+from test_video import (STYLE, fast_job, make_clip, moving_frames, network,  # noqa: E402,F401 (a fixture)
+                        one_error_line, read_video, run_cli, texture)
 
 
 def user_files(folder: Path) -> dict[str, bytes]:
@@ -305,6 +305,25 @@ def test_report_overwrite_never_replaces_the_users_own_files(tmp_path, network, 
                         "--overwrite", "--quiet")
     assert code == 0, err
     assert json.loads((ours / "summary.json").read_text())["output"].endswith("b.mp4")
+
+
+def test_overwrite_never_replaces_a_users_pictures_in_a_frame_folder_output(tmp_path, network, capsys):
+    from PIL import Image
+
+    clip = make_clip(tmp_path / "in.mp4", moving_frames(3), fps=3)
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for i in range(5):
+        Image.fromarray(texture(32, 24, seed=i)).save(pictures / f"{i:06d}.png")
+    before = user_files(pictures)
+    code, err = run_cli(capsys, clip, STYLE, "-o", f"{pictures}/", "--size", 64, "--overwrite")
+    line = one_error_line(err)
+    assert code == 2 and "pictures" in line and "no painterly run wrote" in line, line
+    assert user_files(pictures) == before
+    ours = tmp_path / "ours/"  # frames painterly wrote are replaced with --overwrite, as before
+    run_video(fast_job(clip, ours), network=network)
+    code, err = run_cli(capsys, clip, STYLE, "-o", f"{ours}/", "--size", 64, "--overwrite", "--quiet")
+    assert code == 0 and len(list((tmp_path / "ours").glob("*.png"))) == 3, err
 
 
 # -- item 21: the help says what a video's method is

@@ -1,12 +1,12 @@
 """The files painterly writes, and the checks before it writes them: a user's file is never touched unless
 painterly wrote it.
 
-    files.write_atomic(path, data)                    # bytes to `path`: a unique temporary file, fsynced, renamed
-    files.refuse_inputs(path, inputs, "output")       # OutputError when `path` is an input: by path, symlink or hard link
-    claim = files.claim(folder, what="work folder", flag="--work")   # painterly's own folder, locked for this run
+    files.write_atomic(path, data)               # bytes to `path`: a unique temporary file, fsynced, renamed
+    files.refuse_inputs(path, inputs, "output")  # OutputError when `path` is an input: path, symlink, hard link
+    claim = files.claim(folder, what="work folder", flag="--work")   # painterly's own folder, locked for the run
     ...
-    claim.discard()                                   # its marker gone, the folder too if painterly made it and it is empty
-    files.owned(folder), files.mark(folder)           # whether painterly's marker is there; put it there
+    claim.discard()                              # the marker gone; the folder too if painterly made it, now empty
+    files.owned(folder), files.mark(folder)      # whether painterly's marker is there; put it there
 
 A folder is painterly's when it holds the marker file `.painterly` (JSON: the version that wrote it, whether
 painterly made the folder, the process holding it). `claim` makes the folder, or adopts an empty one, and refuses
@@ -135,12 +135,16 @@ def claim(folder, *, what: str = "work folder", flag: str = "--work") -> Claim:
         handle = open(marker, "r+")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         holder = _read(handle).get("pid")
         handle.close()
         raise OutputError(f"{what} '{folder}' is in use by another painterly run"
                           f"{f' (process {holder})' if holder else ''}: wait for it to end, or give this run "
                           f"another output or {flag}") from None
+    except OSError as error:  # a file system without locks
+        handle.close()
+        raise OutputError(f"{what} '{folder}' cannot be locked ({error.strerror or error}): give {flag} a folder "
+                          f"on a local disk") from None
     if not created:
         made = bool(_read(handle).get("made", False))
     handle.seek(0)

@@ -58,9 +58,13 @@ def check_output_path(path, *, overwrite: bool, inputs=()) -> Path:
         if resolved.is_file():
             raise OutputError(f"output '{path}' is a file, not a folder of frames: give a video name (.mp4) "
                               f"or a folder")
-        if resolved.is_dir() and any(resolved.iterdir()) and not overwrite:
-            raise OutputError(f"output folder '{path}' is not empty: pass --overwrite to replace its frames, "
-                              f"or choose another folder")
+        if resolved.is_dir() and any(resolved.iterdir()):
+            if not overwrite:
+                raise OutputError(f"output folder '{path}' is not empty: pass --overwrite to replace its frames, "
+                                  f"or choose another folder")
+            if not files.owned(resolved):  # --overwrite replaces frames painterly wrote, never a user's pictures
+                raise OutputError(f"output folder '{path}' holds files no painterly run wrote, which are never "
+                                  f"replaced: choose an empty folder")
         parent = resolved.parent
     else:
         if path.suffix.lower() not in CODECS:
@@ -124,7 +128,8 @@ def variable_times(times: Sequence[float | None] | None, fps: Fraction) -> list[
 
 
 class FolderSink:
-    """PNG frames 000000.png, 000001.png, … in a folder (each written atomically)."""
+    """PNG frames 000000.png, 000001.png, … in a folder (each written atomically), marked as painterly's
+    (`files.mark`) so that a later --overwrite may replace them."""
 
     def __init__(self, folder: Path, size: tuple[int, int]):
         self.folder, self.size, self.count = folder, size, 0
@@ -133,6 +138,7 @@ class FolderSink:
         except OSError as error:
             raise OutputError(f"output folder '{folder}' could not be made ({error.strerror}): "
                               f"choose another") from None
+        files.mark(folder)
 
     def write(self, frame: np.ndarray) -> None:
         write_png(self.folder / f"{self.count:06d}.png", frame)
