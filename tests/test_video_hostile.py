@@ -162,6 +162,33 @@ def test_a_phone_clip_is_painted_and_written_upright(tmp_path, capsys):
     assert all(frame.rotation == 0 for frame in frames)  # stored upright: no matrix left to turn it again
 
 
+def test_the_web_app_paints_a_phone_clip_upright(tmp_path):
+    pytest.importorskip("fastapi", reason='the web app needs pip install "painterly[web]"')
+    pytest.importorskip("httpx")
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from painterly.web.app import create_app
+    from tests.conftest import wait
+
+    clip = set_rotation(corner_clip(tmp_path / "phone.mp4"), -90)
+    files = [("video", ("phone.mp4", clip.read_bytes(), "video/mp4")),
+             ("style", ("starry.jpg", Path(STYLE).read_bytes(), "image/jpeg"))]
+    with TestClient(create_app(tmp_path / "data")) as client:
+        response = client.post("/api/videos", files=files, data={"size": "64"})
+        assert response.status_code == 201, response.text
+        job = response.json()
+        assert job["video"]["clip"]["size"] == [48, 64]  # the clip as the phone showed it
+        done = wait(client, job["id"], {"completed", "failed", "cancelled", "interrupted"}, seconds=120)
+        assert done["state"] == "completed", done
+        result = client.get(f"/api/jobs/{job['id']}/result").content
+    with av.open(io.BytesIO(result)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 4 and (frames[0].width, frames[0].height) == (48, 64)
+    assert all(frame.rotation == 0 for frame in frames)
+
+
 # -- items 5 and 22: variable frame rate
 
 
