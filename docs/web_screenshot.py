@@ -1,14 +1,18 @@
-"""Takes docs/web.png: the web app mid-run, in headless Chromium (Debian's, driven by Playwright).
+"""Takes the web page's screenshots in docs/web/: before, during and after a job, at a phone's width (390 px)
+and a desktop's (1280×900), in headless Chromium (Debian's, driven by Playwright).
 
     python docs/web_screenshot.py          # from the repository root, with ../shared/images beside it
 
-It serves the app on a free local port from a temporary data folder, paints the demo pair at 128 px
-(so "Earlier results" has a finished job), then Tübingen × The Starry Night at 256 px with vgg16-hed,
-and takes the page at step 20 of 40 (the default: from the fast picture).
+It serves the app on a free local port from a temporary data folder. A desktop page chooses Tübingen and
+The Great Wave off Kanagawa from the shelf (before), paints it at the defaults (512 px, balanced: the fast
+picture at once, then 40 steps), and a phone-sized page watches the same job: the fast picture before the first
+step, step 10 (during), and the result with its before/after line at the middle (after). Each shot's file name
+says which. It prints the seconds from Paint to the fast picture, to the first step and to the end.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import threading
 import time
@@ -16,9 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT.parent / "shared" / "images"
+OUT = ROOT / "docs" / "web"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+SIZES = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
 def serve(folder: Path):
@@ -33,33 +39,51 @@ def serve(folder: Path):
     return server, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
 
 
-def main() -> None:
+def main(size: str = "512") -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         server, address = serve(Path(folder))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1040, "height": 1166})
-        page.goto(address)
-        page.check("#demo")
-        page.fill("#field-size", "128")
-        page.fill("#field-iterations", "20")
-        page.select_option("#field-model", "vgg16-hed")
+        pages = {name: browser.new_page(viewport=viewport) for name, viewport in SIZES.items()}
+        for name, page in pages.items():
+            page.goto(address)
+            expect(page.locator(".painting").first).to_be_visible()
+            page.set_input_files("#content", str(IMAGES / "content" / "tubingen.jpg"))
+            page.click(".painting[data-name=great_wave]")
+            expect(page.locator("#content-thumb")).to_be_visible()
+            page.screenshot(path=str(OUT / f"before_{name}.png"))
+        page = pages["1280"]
+        page.select_option("#size", size)
+        clicked = time.perf_counter()
         page.click("#start")
-        expect(page.locator("#status")).to_contain_text("Done", timeout=600_000)
-        page.uncheck("#demo")
-        page.set_input_files("#content", str(IMAGES / "content" / "tubingen.jpg"))
-        page.set_input_files("#style", str(IMAGES / "style" / "starry_night.jpg"))
-        page.fill("#field-size", "256")
-        page.fill("#field-iterations", "40")
-        page.click("#start")
-        expect(page.locator("#status")).to_contain_text("Step 20 of 40", timeout=600_000)
-        page.wait_for_timeout(500)  # the live picture of that step
-        page.screenshot(path=str(ROOT / "docs" / "web.png"), full_page=True)
-        page.click("#cancel")
+        expect(page.locator("#job-title")).to_contain_text("tubingen.jpg × The Great Wave", timeout=60_000)
+        job = page.evaluate("location.hash")
+        phone = pages["390"]
+        phone.goto(f"{address}/{job}")
+        expect(page.locator("#live")).to_be_visible(timeout=600_000)
+        fast = time.perf_counter() - clicked
+        if page.evaluate("points.length") == 0:  # the fast picture, before the network has made a step
+            for name, shot in pages.items():
+                expect(shot.locator("#live")).to_be_visible(timeout=60_000)
+                shot.screenshot(path=str(OUT / f"during_fast_picture_{name}.png"))
+        expect(page.locator("#status")).to_contain_text("Step 1 of", timeout=600_000)
+        first = time.perf_counter() - clicked
+        expect(page.locator("#status")).to_contain_text("Step 10 of", timeout=600_000)
+        for name, shot in pages.items():
+            expect(shot.locator("#status")).to_contain_text("Step", timeout=60_000)
+            shot.screenshot(path=str(OUT / f"during_{name}.png"))
+        expect(page.locator("#status")).to_contain_text("Done", timeout=1_800_000)
+        done = time.perf_counter() - clicked
+        for name, shot in pages.items():
+            expect(shot.locator("#compare")).to_be_visible(timeout=60_000)
+            shot.screenshot(path=str(OUT / f"after_{name}.png"))
+        phone.screenshot(path=str(OUT / "after_390_full.png"), full_page=True)
+        print(f"{size} px: the fast picture {fast:.1f} s after Paint, step 1 at {first:.1f} s, done at {done:.1f} s")
         browser.close()
         server.should_exit = True
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:])

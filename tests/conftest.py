@@ -1,6 +1,13 @@
 """Shared fixtures: tiny real images from ../shared/images and a random-weight backbone."""
 
+import contextlib
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,3 +84,43 @@ def events(client, job_id):
             elif line.startswith("data: "):
                 got.append((kind, json.loads(line[6:])))
     return got
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def killed_server(data, *flags, seconds=300):
+    """A real `painterly serve --data-dir data` on a free port of 127.0.0.1, ready; yields an httpx client of it
+    that opens a connection per request (a connection left idle is closed by the server after 5 s: reused
+    just then, under load, it is reset). On leaving, the server is killed (SIGKILL: a crash, nothing cleaned
+    up). Readiness is waited for up to `seconds` (a loaded machine starts slowly), failing early if it exits."""
+    import httpx
+
+    port = free_port()
+    log = tempfile.TemporaryFile()  # not a pipe: one nobody reads fills up and stops the server
+    server = subprocess.Popen([sys.executable, "-m", "painterly", "serve", "--port", str(port), "--data-dir",
+                               str(data), "--quiet", *flags], stderr=log,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
+                          limits=httpx.Limits(max_keepalive_connections=0)) as http:
+            deadline = time.monotonic() + seconds
+            while True:
+                if server.poll() is not None:
+                    log.seek(0)
+                    raise AssertionError(f"painterly serve exited: {log.read().decode()[-2000:]}")
+                try:
+                    http.get("/api/settings")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, f"painterly serve did not answer in {seconds} s"
+                    time.sleep(0.1)
+            yield http
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait(60)
+        log.close()

@@ -201,3 +201,115 @@ def test_ctrl_c_saves_the_best_image_and_the_report(tiny_pair, tmp_path):
     assert (report / "index.html").is_file()
     meta = json.loads((report / "metadata.json").read_text())
     assert meta["stopped"] == "interrupted" and meta["iterations_run"] >= 2
+
+
+# ---- a newcomer's frictions (issue 24) -----------------------------------------------------------
+
+
+def test_without_o_the_output_is_named_after_the_inputs_and_never_replaces_a_file(tiny_pair, tmp_path, capsys,
+                                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    precious = tmp_path / "content_great_wave.png"
+    precious.write_bytes(b"precious")
+    for expected in ("content_great_wave_2.png", "content_great_wave_3.png"):
+        code, _, err = run_cli(capsys, tiny_pair[0], "great_wave", "--method", "fast", "--size", "32")
+        assert code == 0, err
+        assert expected in err and decode(tmp_path / expected).shape == (21, 32, 3)
+    assert precious.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--sise", "64"], "did you mean --size?"),
+    (["--style-strenght", "0.5"], "did you mean --style-strength?"),
+])
+def test_a_mistyped_flag_gets_the_closest_flag(argv, needle, tiny_pair, tmp_path, capsys):
+    expect_error(capsys, [*tiny_pair, "-o", tmp_path / "o.png", *argv], needle)
+
+
+def test_a_mistyped_command_gets_the_closest_command(tmp_path, capsys):
+    expect_error(capsys, ["vidoe", tmp_path / "clip.mp4", "great_wave"], "unknown command 'vidoe'",
+                 "did you mean painterly video?")
+    expect_error(capsys, ["styels"], "did you mean painterly styles?")
+
+
+def test_style_strength_with_init_content_is_said_to_be_ignored(tiny_pair, tmp_path, capsys):
+    code, _, err = run_cli(capsys, *tiny_pair, "-o", tmp_path / "o.png", "--model", "vgg16-hed", "--size", "32",
+                           "--iterations", "1", "--init", "content", "--style-strength", "0.5")
+    assert code == 0, err
+    assert "--style-strength applies to --method fast and --init fast only: ignored with --init content" in err
+    code, _, err = run_cli(capsys, *tiny_pair, "-o", tmp_path / "p.png", "--method", "fast", "--size", "32",
+                           "--style-strength", "0.5")
+    assert code == 0 and "ignored" not in err
+
+
+def test_video_of_a_photo_says_it_is_a_photo(tiny_pair, tmp_path, capsys):
+    out = tmp_path / "o.mp4"
+    expect_error(capsys, ["video", *tiny_pair, "-o", out], "is a photo, not a video", "painterly")
+    assert not out.exists()
+
+
+def test_vgg19_offline_is_refused_at_once_in_one_line(tiny_pair, tmp_path, capsys, monkeypatch):
+    from painterly import backbones
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nothing cached
+    monkeypatch.setattr(backbones, "_can_download", lambda timeout=3.0: False)  # as offline
+    line = expect_error(capsys, [*tiny_pair, "-o", tmp_path / "o.png", "--model", "vgg19", "--size", "32"],
+                        "vgg19 ImageNet weights", "--model vgg16-hed")
+    assert "Exception" not in line and "Downloading" not in line
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_the_library_prints_no_tensorflow_start_up_lines(tiny_pair):
+    probe = ("import painterly, sys; r = painterly.stylize(sys.argv[1], sys.argv[2], size=32, iterations=1, "
+             "model='vgg16-hed'); print(r.image.shape)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", probe, *map(str, tiny_pair)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert done.returncode == 0 and "(21, 32, 3)" in done.stdout, done.stderr
+    for chatter in ("absl", "oneDNN", "cuInit", "cuda", "I0000", "E0000"):
+        assert chatter not in done.stderr, done.stderr
+
+
+def test_the_time_is_estimated_before_the_first_step_and_measured_at_the_second(tiny_pair, tmp_path, capsys):
+    code, _, err = run_cli(capsys, *tiny_pair, "-o", tmp_path / "o.png", "--model", "vgg16-hed", "--size", "32",
+                           "--iterations", "3")
+    assert code == 0, err
+    lines = err.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("painterly: at most "))
+    assert "for 3 steps (from the first evaluation" in lines[first]
+    assert any(line.startswith("painterly: about ") and "in all" in line for line in lines[first + 1:])
+
+
+def test_speeds_read_as_seconds_a_step_when_slow():
+    from painterly.cli import clock, speed
+
+    assert speed(33.2) == "33 s/it" and speed(2.5) == "2.5 s/it" and speed(0.4) == "2.5 it/s"
+    assert clock(75) == "1:15" and clock(3725) == "1:02:05" and clock(-3) == "0:00"
+
+
+def test_batch_runs_here_unless_ray_is_asked_for():
+    from painterly.batch import build_parser
+
+    assert build_parser().parse_args(["a.jpg", "--styles", "b.jpg", "-o", "out"]).ray == "off"
+
+
+def test_an_interrupted_gallery_writes_a_sheet_that_says_so(tiny_pair, tmp_path):
+    contents, styles = tmp_path / "c", tmp_path / "s"
+    contents.mkdir(), styles.mkdir()
+    for k in range(3):
+        Image.open(tiny_pair[0]).rotate(90 * k).save(contents / f"c{k}.png")
+        Image.open(tiny_pair[1]).rotate(90 * k).save(styles / f"s{k}.png")
+    sheet = tmp_path / "sheet.png"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "painterly", "gallery", contents, styles, "-o", sheet, "--model", "vgg16-hed",
+         "--size", "32", "--iterations", "30", "--cell", "48"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    first = process.stderr.readline()  # the first pair is done: the second is being painted
+    assert first.startswith("painterly: 1/9"), first + process.stderr.read()
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=300)
+    assert process.returncode == 130, rest
+    last = rest.strip().splitlines()[-1]
+    assert "(interrupted)" in last and "of 9 pairs" in last, rest
+    grid = decode(sheet)
+    assert (np.abs(grid[:20].astype(int) - [176, 0, 32]).sum(axis=2) < 60).any()  # the red title line

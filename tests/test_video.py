@@ -422,7 +422,7 @@ def test_optimise_video_runs_with_the_temporal_term_and_flickers_less(tmp_path, 
     for mode in ("none", "flow"):
         settings = Settings(size=48, iterations=4, seed=0)
         outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / f"{mode}/", temporal=mode,
-                                     frame_iterations=2), backbone=random_vgg19)
+                                     frame_iterations=2 if mode == "flow" else None), backbone=random_vgg19)
         assert outcome.frames == 3 and outcome.stopped == "completed"
         errors[mode] = outcome.warping_error
         names = [set(r["terms"]) for r in outcome.records]
@@ -542,3 +542,36 @@ def test_one_flow_serves_several_threads_at_once():
         got = list(pool.map(lambda ab: flow.pair(*ab).backward, list(zip(frames, frames[1:])) * 3))
     for i, backward in enumerate(got):
         np.testing.assert_array_equal(backward, expected[i % len(expected)])
+
+
+# -- the honest flicker measure in the run, the last line and the report
+
+
+def test_the_run_measures_flicker_with_an_independent_flow_and_reports_it(tmp_path, network, capsys):
+    import json
+
+    from PIL import Image
+
+    from painterly.video.report import FILES
+
+    clip = make_clip(tmp_path / "pan.mp4", moving_frames(8, 96, 64), fps=8)
+    code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "out.mp4", "--size", 96, "--report",
+                        tmp_path / "report")
+    assert code == 0, err
+    last = err.strip().splitlines()[-1]
+    assert "with an independent flow (frame by frame" in last and "still-region flicker" in last, last
+    assert "with the painting's own flow" in last and ("frames/s" in last or "s/frame" in last), last
+    report = tmp_path / "report"
+    assert sorted(p.name for p in report.iterdir()) == sorted(FILES)
+    rows = json.loads((report / "frames.json").read_text())
+    measured = rows[1:]
+    assert all(r["independent_warping_error"] > 0 and r["frame_by_frame_warping_error"] > 0 for r in measured)
+    assert all(0 < r["independent_reliable"] <= 1 for r in measured) and rows[0]["independent_warping_error"] is None
+    summary = json.loads((report / "summary.json").read_text())["flicker"]
+    assert summary["independent_warping_error"] == pytest.approx(
+        np.mean([r["independent_warping_error"] for r in measured]))
+    assert summary["independent_warping_error"] < summary["frame_by_frame_warping_error"]  # the mode helps
+    with Image.open(report / "strip.png") as strip, Image.open(report / "contact_sheet.png") as sheet:
+        assert strip.width > 6 * 96 and strip.height < 2 * 64 + 80  # six frames in one row
+    page = (report / "index.html").read_text()
+    assert "Reliable share per frame" in page and "Consecutive frames" in page

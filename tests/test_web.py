@@ -3,10 +3,9 @@
 import dataclasses
 import io
 import json
-import os
 import signal
 import socket
-import subprocess
+import sqlite3
 import sys
 import threading
 import time
@@ -25,12 +24,14 @@ httpx = pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from painterly.web.app import create_app  # noqa: E402
+from painterly.web import jobs as jobs_module  # noqa: E402
 from painterly.web.forms import Limits  # noqa: E402
-from tests.conftest import events, wait  # noqa: E402
+from tests.conftest import events, free_port, killed_server, wait  # noqa: E402
 
 TINY = {"size": "48", "iterations": "3", "model": "vgg16-hed", "save_every": "1"}
 LONG = {"size": "48", "iterations": "4000", "model": "vgg16-hed", "optimizer": "adam", "save_every": "0"}
 LIMITS = Limits(upload_bytes=50_000, pixels=10_000, styles=2)
+FINISHED = {"completed", "cancelled", "interrupted", "failed"}
 
 
 @pytest.fixture
@@ -261,53 +262,34 @@ def test_stopping_the_server_keeps_a_running_job_as_interrupted(tiny_pair, tmp_p
         assert "<table" in client.get(f"/api/jobs/{job['id']}/report").text
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_restart_keeps_results_and_marks_a_running_job_interrupted(tiny_pair, tmp_path):
     """A real server (painterly serve) is killed mid-job; a new one on the same folder shows everything."""
     content, style = tiny_pair
-    data, port = tmp_path / "data", free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "painterly", "serve", "--port", str(port), "--data-dir", str(data),
-                               "--quiet"], stderr=subprocess.PIPE, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    try:
-        with httpx.Client(base_url=url, timeout=30) as http:
-            for _ in range(300):
-                try:
-                    http.get("/api/settings")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            finished = http.post("/api/jobs", files=files(content, style), data=TINY).json()
-            wait(http, finished["id"], {"completed"})
-            running = http.post("/api/jobs", files=files(content, style), data=LONG).json()
-            waiting = http.post("/api/jobs", files=files(content, style), data={**TINY, "iterations": "2"}).json()
+    data = tmp_path / "data"
+    with killed_server(data) as http:
+        finished = http.post("/api/jobs", files=files(content, style), data=TINY).json()
+        wait(http, finished["id"], {"completed"})
+        running = http.post("/api/jobs", files=files(content, style), data=LONG).json()
+        waiting = http.post("/api/jobs", files=files(content, style), data={**TINY, "iterations": "2"}).json()
 
-            seen = [[], []]  # two browsers watch the same job at once
+        seen = [[], []]  # two browsers watch the same job at once
 
-            def watch(into):
-                with httpx.Client(base_url=url, timeout=30) as browser:
-                    with browser.stream("GET", f"/api/jobs/{running['id']}/events") as stream:
-                        for line in stream.iter_lines():
-                            if line.startswith("data: {\"scale\""):
-                                into.append(json.loads(line[6:])["step"])
-                            if len(into) >= 3:
-                                return
+        def watch(into):
+            with httpx.Client(base_url=http.base_url, timeout=120) as browser:
+                with browser.stream("GET", f"/api/jobs/{running['id']}/events") as stream:
+                    for line in stream.iter_lines():
+                        if line.startswith("data: {\"scale\""):
+                            into.append(json.loads(line[6:])["step"])
+                        if len(into) >= 3:
+                            return
 
-            watchers = [threading.Thread(target=watch, args=(into,)) for into in seen]
-            for thread in watchers:
-                thread.start()
-            for thread in watchers:
-                thread.join(120)
-            assert seen == [[0, 1, 2], [0, 1, 2]]
-            wait(http, running["id"], {"running"}, until=lambda job: job["result"])
-    finally:
-        server.send_signal(signal.SIGKILL)  # a crash: nothing is cleaned up
-        server.wait(30)
+        watchers = [threading.Thread(target=watch, args=(into,)) for into in seen]
+        for thread in watchers:
+            thread.start()
+        for thread in watchers:
+            thread.join(300)
+        assert seen == [[0, 1, 2], [0, 1, 2]]
+        wait(http, running["id"], {"running"}, until=lambda job: job["result"])
 
     with TestClient(create_app(data)) as client:
         jobs = {job["id"]: job for job in client.get("/api/jobs").json()}
@@ -332,3 +314,148 @@ def test_serve_refuses_a_taken_port_and_missing_dependencies(tmp_path, capsys, m
     assert main(["serve", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and 'pip install "painterly[web]"' in err
+
+
+# -- the job records (jobs.sqlite) held by another program, damaged, or on a full disk ------------------------
+
+
+def saved_states(data) -> dict:
+    """Each job's state as jobs.sqlite holds it, read by a connection of our own."""
+    with sqlite3.connect(data / "jobs.sqlite") as db:
+        return dict(db.execute("SELECT id, state FROM jobs").fetchall())
+
+
+def hold(database):
+    """Another program (an sqlite3 shell, a backup) holding the write lock of `database` until closed."""
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    return other
+
+
+def test_a_database_locked_by_another_program_does_not_stop_the_worker(tiny_pair, tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)  # a write waits this long (30 s served)
+    content, style = tiny_pair
+    data = tmp_path / "data"
+    with TestClient(create_app(data)) as client:
+        running = client.post("/api/jobs", files=files(content, style), data=LONG).json()
+        later = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+        wait(client, running["id"], {"running"}, until=lambda job: job["result"])
+        other = hold(data / "jobs.sqlite")
+        try:
+            assert client.post(f"/api/jobs/{running['id']}/cancel").json()["stopping"]
+            # its end cannot be written: the worker goes on, the API tells the truth, the next job runs
+            stopped = wait(client, running["id"], FINISHED, 120)
+            assert stopped["state"] == "cancelled" and "not saved yet" in stopped["message"], stopped
+            done = wait(client, later["id"], FINISHED, 120)
+            assert done["state"] == "completed" and done["result"] and "locked by another program" in done["message"]
+            assert saved_states(data)[later["id"]] == "queued"  # the file could not be told yet
+        finally:
+            other.rollback()
+            other.close()
+        deadline = time.monotonic() + 120  # released: what was kept in memory reaches the file
+        while saved_states(data) != {running["id"]: "cancelled", later["id"]: "completed"}:
+            assert time.monotonic() < deadline, saved_states(data)
+            time.sleep(0.1)
+        assert client.get(f"/api/jobs/{later['id']}").json()["message"] is None
+        again = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+        assert wait(client, again["id"], FINISHED)["state"] == "completed"
+
+
+def test_a_submission_while_the_records_are_locked_gets_one_line_and_leaves_nothing(client, tiny_pair, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)
+    content, style = tiny_pair
+    data = tmp_path / "data"
+    other = hold(data / "jobs.sqlite")
+    try:
+        response = client.post("/api/jobs", files=files(content, style), data=TINY)
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 503, response.text
+    detail = response.json()["detail"]
+    assert "jobs.sqlite" in detail and "locked by another program" in detail and "\n" not in detail, detail
+    assert str(data) not in detail
+    assert client.get("/api/jobs").json() == []
+    assert list((data / "jobs").iterdir()) == []  # no job folder holding the uploads
+    assert [p.name for p in data.iterdir() if p.name.startswith(".")] == []
+    assert client.post("/api/jobs", files=files(content, style), data=TINY).status_code == 201  # released: fine
+
+
+def test_a_submission_the_disk_refuses_gets_one_line_and_leaves_nothing(client, tmp_path):
+    """The kernel refuses the upload's bytes (a file-size limit on this process: as a full disk, EFBIG)."""
+    import resource
+
+    data = tmp_path / "data"
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, before[1]))
+    try:
+        response = client.post("/api/jobs", files=files(("photo.png", png((90, 90))), ("art.png", png((40, 40), 1))))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert response.status_code == 503, response.text
+    detail = response.json()["detail"]
+    assert "could not store" in detail and "File too large" in detail and "\n" not in detail, detail
+    assert str(data) not in detail
+    assert list((data / "jobs").iterdir()) == [] and [p.name for p in data.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("case", ["damaged", "not ours", "locked"])
+def test_serve_refuses_a_damaged_foreign_or_locked_jobs_file_in_one_line(tmp_path, capsys, monkeypatch, case):
+    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    database = data / "jobs.sqlite"
+    other = None
+    if case == "damaged":
+        database.write_bytes(b"SQLite format 3\0" + bytes(range(256)) * 16)  # the header, then garbage
+    elif case == "not ours":
+        with sqlite3.connect(database) as db:
+            db.execute("CREATE TABLE photos (path TEXT)")
+    else:  # an sqlite3 shell holding a database in rollback-journal mode: not even a read gets through
+        with sqlite3.connect(database) as db:
+            db.execute("CREATE TABLE jobs (id TEXT)")
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+    before = database.read_bytes()
+    try:
+        assert main(["serve", "--port", str(free_port()), "--data-dir", str(data)]) == 2
+    finally:
+        if other is not None:
+            other.rollback()
+            other.close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert str(database) in err, err
+    expected = {"damaged": "is damaged", "not ours": "was not made by painterly", "locked": "locked by another program"}
+    assert expected[case] in err, err
+    assert database.read_bytes() == before  # the file is left as it was
+    if case != "locked":
+        create = pytest.raises(PainterlyError, match="jobs.sqlite")
+        with create:  # and the lock of the data folder was let go: the same one-line refusal, not "in use"
+            create_app(data)
+
+
+def test_an_upload_cut_before_its_closing_boundary_is_refused(client, tiny_pair):
+    content, style = tiny_pair
+    boundary = "painterly-boundary"
+    parts = [b"--%s\r\nContent-Disposition: form-data; name=\"content\"; filename=\"photo.png\"\r\n"
+             b"Content-Type: image/png\r\n\r\n%s\r\n" % (boundary.encode(), content.read_bytes()),
+             b"--%s\r\nContent-Disposition: form-data; name=\"style\"; filename=\"art.png\"\r\n"
+             b"Content-Type: image/png\r\n\r\n%s\r\n" % (boundary.encode(), style.read_bytes())]
+    for name, value in TINY.items():
+        parts.append(b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                     % (boundary.encode(), name.encode(), value.encode()))
+    whole = b"".join(parts) + b"--%s--\r\n" % boundary.encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    cut = b"".join(parts)  # every part, but the closing boundary never came: was the last field whole?
+    response = client.post("/api/jobs", content=cut, headers=headers)
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert "closing boundary" in detail and "\n" not in detail, detail
+    assert client.get("/api/jobs").json() == []
+    ok = client.post("/api/jobs", content=whole, headers=headers)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["settings"]["save_every"] == 1  # the last field arrived

@@ -342,6 +342,41 @@ def test_the_total_work_of_a_job_is_bounded(client, tiny_pair):
         forms.parse_settings(name, {"size": "1024"}, Limits())
 
 
+STYLE_SCALED = {  # settings: what the refusal says (a 48 px job, the server's limit 64 px)
+    "upscaled style": ({"style_scale": "8", "style_upscale": "true"}, "makes style image 'painting.png' 384×384 px"),
+    "large style": ({"style_scale": "8"}, "makes style image 'large.png' 100×100 px"),
+    "fast, small scale": ({"method": "fast", "style_scale": "0.05"}, "the fast network paints at 960 px"),
+    "fast start": ({"init": "fast", "style_scale": "0.25"}, "the fast network paints at 192 px"),
+}
+
+
+@pytest.mark.parametrize("case", list(STYLE_SCALED))
+def test_the_style_scale_cannot_take_a_job_past_the_size_limit(tmp_path, tiny_pair, case):
+    """Every picture a job works on stays within --max-size: the style images as scaled, the fast painting."""
+    data, text = STYLE_SCALED[case]
+    limits = Limits(upload_bytes=50_000, pixels=10_000, size=64)
+    upload = files(tiny_pair)
+    if case == "large style":  # within the pixel limit, not enlarged: its own 100 px are used
+        upload[1] = ("style", ("large.png", png_bytes((100, 100)), "image/png"))
+    job = {"size": "48", "iterations": "2", "model": "vgg16-hed", **data}
+    with TestClient(create_app(tmp_path / "data", limits=limits)) as client:
+        detail = one_line(client.post("/api/jobs", files=upload, data=job), 400, text)
+        assert "over this server's limit of 64 px" in detail
+        assert client.get("/api/jobs").json() == []
+        within = {**job, "style_scale": "1.3" if float(data["style_scale"]) > 1 else "0.8"}  # 62 px, 60 px
+        response = client.post("/api/jobs", files=files(tiny_pair), data=within)
+        assert response.status_code == 201, response.text
+
+
+def png_bytes(size) -> bytes:
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(2).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 # -- 10: bad query values ---------------------------------------------------------------------------------
 
 

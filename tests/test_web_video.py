@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from painterly.web.app import create_app  # noqa: E402
 from painterly.web.forms import Limits  # noqa: E402
-from tests.conftest import events, wait  # noqa: E402
+from tests.conftest import decode, events, killed_server, wait  # noqa: E402
 
 FAST = {"size": "32"}  # the fast method is a video's default: 64×48 frames painted at 32×24
 LIMITS = Limits(upload_bytes=60_000, pixels=10_000, styles=2, video_bytes=40_000, video_seconds=21.0,
@@ -285,3 +285,38 @@ def test_a_jobs_file_from_before_video_jobs_opens(tmp_path):
                    ("a" * 32, json.dumps({"content": "c.png", "styles": ["s.png"]})))
     with TestClient(create_app(data)) as client:
         assert [(j["id"], j["kind"], j["video"]) for j in client.get("/api/jobs").json()] == [("a" * 32, "image", None)]
+
+
+def test_a_server_killed_mid_video_keeps_the_frames_done(clips, style, tmp_path):
+    """A real `painterly serve` killed (SIGKILL) while it paints a clip: the next server writes the frames it had
+    painted into the job's video and marks the job interrupted, as a still keeps its best image."""
+    data = tmp_path / "data"
+    with killed_server(data) as http:
+        job = http.post("/api/videos", files=upload(clips["long"], style), data={"size": "64"}).json()
+        frames = data / "jobs" / job["id"] / "work" / "frames"
+        deadline = time.monotonic() + 300
+        while len(list(frames.glob("[0-9]*.png"))) < 3:
+            assert time.monotonic() < deadline and http.get(f"/api/jobs/{job['id']}").json()["state"] != "failed"
+            time.sleep(0.05)
+    painted = sorted(frames.glob("[0-9]*.png"))  # the server is dead: these are all it painted
+    assert 3 <= len(painted) < 240
+    last = decode(painted[-1])
+    with TestClient(create_app(data, limits=LIMITS)) as client:
+        cut = client.get(f"/api/jobs/{job['id']}").json()
+        assert cut["state"] == "interrupted" and cut["result"], cut
+        assert cut["message"] == f"the server stopped while this job ran: the {len(painted)} frames done are kept " \
+                                 f"in the video"
+        video, codec, _ = decoded_video(client.get(f"/api/jobs/{job['id']}/result").content)
+        assert len(video) == len(painted) and codec == "h264" and video[0].shape == (48, 64, 3)
+        assert np.abs(video[-1].astype(int) - last.astype(int)).mean() < 8  # the last frame painted, H.264-coded
+        assert decode(io.BytesIO(client.get(f"/api/jobs/{job['id']}/preview").content)).shape == (48, 64, 3)
+        assert sorted(p.name for p in (data / "jobs" / job["id"]).iterdir()) == ["content", "preview.png",
+                                                                                "result.mp4", "style-1"]
+
+
+def test_a_small_style_scale_cannot_paint_a_video_past_the_size_limit(client, clips, style, tmp_path):
+    """The fast network paints at size / style scale: 64 px at scale 0.05 would be 1280 px a frame."""
+    response = client.post("/api/videos", files=upload(clips["short"], style), data={"size": "64", "style_scale": "0.05"})
+    detail = one_line(response, 400, "the fast network paints at 1280 px")
+    assert "over this server's limit of 1024 px" in detail
+    nothing_left(client, tmp_path)

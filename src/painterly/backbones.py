@@ -131,6 +131,7 @@ def build(
     if precision not in PRECISIONS or (precision != "float32" and dtype != "float32"):
         raise SettingsError(f"precision '{precision}' with dtype {dtype}: choose one of {', '.join(PRECISIONS)} "
                             f"(reduced precision only with float32 weights)")
+    import_tensorflow_quietly()  # the library too: no C++ start-up lines on the caller's terminal
     import keras
 
     with _BUILDING:
@@ -179,6 +180,7 @@ def _build(model, layers, weights, pooling, border, notice, dtype) -> Backbone:
         net = _keras_vgg(architecture, str(path))
         source = f"local file {path.name}"
     else:
+        check_imagenet(architecture)
         net = _keras_vgg(architecture, "imagenet")
         source = "ImageNet (keras.applications)"
     margin = border_margin(layers) if border == "mirror" else 0
@@ -193,8 +195,9 @@ def _keras_vgg(architecture: str, weights: str | None):
         return make(weights=weights, include_top=False, input_shape=(None, None, 3))
     except Exception as error:  # download failure, wrong file: say what and how to fix, no traceback
         if weights == "imagenet":
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise BackboneError(
-                f"could not download the {architecture} ImageNet weights ({type(error).__name__}): "
+                f"could not download the {architecture} ImageNet weights ({reason}): "
                 f"connect to the internet once, or use --model vgg16-hed (offline) or --weights FILE"
             ) from error
         raise BackboneError(
@@ -258,11 +261,26 @@ def resolve_auto(weights: str | None, notice: Callable[[str], None] | None) -> s
 
 
 VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+KERAS_FILES = {"vgg19": VGG19_FILE, "vgg16": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"}
+
+
+def _keras_models() -> Path:
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
 
 
 def _vgg19_cached() -> bool:
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    return (keras_home / "models" / VGG19_FILE).is_file()
+    return (_keras_models() / VGG19_FILE).is_file()
+
+
+def check_imagenet(architecture: str) -> None:
+    """Refuse at once (before TensorFlow is imported) ImageNet weights that are neither in Keras' cache nor
+    downloadable: offline, Keras would print its download line and fail much later. Online, Keras downloads
+    and caches them as usual."""
+    if (_keras_models() / KERAS_FILES[architecture]).is_file() or _can_download():
+        return
+    raise BackboneError(f"the {architecture} ImageNet weights are not in Keras' cache ({_keras_models()}) and "
+                        f"storage.googleapis.com cannot be reached: connect once (Keras downloads and keeps "
+                        f"them), or use --model vgg16-hed (offline) or --weights FILE")
 
 
 def _can_download(timeout: float = 3.0) -> bool:

@@ -20,6 +20,7 @@ settings}`` after it; a manifest row may name its own output.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import glob
@@ -68,25 +69,42 @@ class Summary:
     seconds: float = 0.0
     startup_s: float = 0.0  # connecting to Ray and starting the workers (0 with ray="off")
     workers: int = 1
+    error: str | None = None  # why the batch stopped before its end (its record cannot be written); code 2
 
 
 # -- the items -------------------------------------------------------------------------------------
 
 def expand(patterns: Iterable[str | os.PathLike], role: str) -> list[Path]:
-    """Image files named by files, folders (their images, sorted) and globs, in the order given."""
+    """Image files named by files, folders (their images, sorted) and globs, in the order given.
+
+    A folder or glob leaves out the pictures a batch painted there (named in that folder's batch.jsonl),
+    so a batch whose output folder is its input folder does not paint its own outputs on a rerun; a
+    painted picture named on its own is taken."""
     found: list[Path] = []
+    painted: dict[Path, set[str]] = {}
+
+    def ours(p: Path) -> bool:
+        if p.parent not in painted:
+            painted[p.parent] = {name for name, entry in read_record(p.parent).items() if entry.get("state") == "done"}
+        return p.name in painted[p.parent]
+
     for pattern in patterns:
         text = str(pattern)
         path = Path(text)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file() and not ours(p))
             if not files:
                 raise InputImageError(f"{role} folder '{text}' has no images ({', '.join(EXTENSIONS)}): "
                                       f"check the path")
         elif glob.has_magic(text):
-            files = sorted(Path(p) for p in glob.glob(text) if Path(p).suffix.lower() in EXTENSIONS)
+            files = sorted(p for p in map(Path, glob.glob(text))
+                           if p.suffix.lower() in EXTENSIONS and not ours(p))
             if not files:
                 raise InputImageError(f"{role} pattern '{text}' matches no image: check the pattern")
+        elif role == "style":  # a painting's name on the shelf works as its file
+            from .shelf import resolve
+
+            files = [resolve(text, role="style image", strict=False)]
         else:
             files = [path]  # a missing or unreadable file fails its own items, not the batch
         found += [f for f in files if f not in found]
@@ -282,11 +300,32 @@ def read_record(folder: Path) -> dict[str, dict]:
     return records
 
 
+class RecordError(OutputError):
+    """The folder's record cannot be written (a full disk): the batch stops, keeping what is done."""
+
+
 def _append_record(folder: Path, entry: dict) -> None:
-    with open(folder / RECORD, "a", encoding="utf-8") as file:
-        file.write(json.dumps(entry, sort_keys=True) + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    """One line more in the record, whole or not at all: a write that fails (a full disk) is cut back off,
+    so the record never holds half a line, and the batch stops (`RecordError`)."""
+    path = folder / RECORD
+    line = memoryview((json.dumps(entry, sort_keys=True) + "\n").encode("utf-8"))
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            start = os.lseek(handle, 0, os.SEEK_END)
+            try:
+                while line:
+                    line = line[os.write(handle, line):]
+                os.fsync(handle)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle, start)  # no half line left behind
+                raise
+        finally:
+            os.close(handle)
+    except OSError as error:
+        raise RecordError(f"the batch's record '{path}' cannot be written ({error.strerror or error}): free some "
+                          f"space or check the folder, then run the same command again (what is done is kept)") from None
 
 
 def item_key(item: Item, digests: dict[Path, str]) -> str:
@@ -411,8 +450,8 @@ class Painter:
             init, paths = paths[-1], paths[:-1]
             settings = settings.replace(init=str(init))
         options = {}
-        if settings.method == "optimise":
-            options["backbone"] = self._backbone(settings)
+        if settings.method == "optimise" and not (settings.model.endswith("-random") and settings.seed is None):
+            options["backbone"] = self._backbone(settings)  # (without a seed the run draws one, and its weights)
         else:
             options["network"] = self._network()
         outcome = run_job(Job(paths[0], tuple(paths[1:]), settings, report=report, report_paths=False), **options)
@@ -438,7 +477,7 @@ class Painter:
             self.backbones.clear()  # one network held at a time
             self.backbones[key] = backbones.build(settings.model, layers, weights=settings.weights,
                                                   pooling=settings.pooling, border=settings.border,
-                                                  precision=settings.precision)
+                                                  precision=settings.precision, seed=settings.seed)
         return self.backbones[key]
 
     def _network(self):
@@ -463,9 +502,11 @@ class Painter:
 
 
 def backbone_key(s: Settings) -> tuple:
-    """Everything the feature network depends on (as backbones.build takes it)."""
+    """Everything the feature network depends on (as backbones.build takes it): random weights are drawn
+    from the seed."""
     return (s.model, s.weights, s.pooling, s.border, s.precision,
-            tuple(sorted(set(s.content_layers) | set(s.style_layers))))
+            tuple(sorted(set(s.content_layers) | set(s.style_layers))),
+            s.seed if s.model.endswith("-random") else None)
 
 
 def _materialise(files: list[tuple[str, bytes | None]], scratch: Path) -> list[Path]:
@@ -539,12 +580,29 @@ def plan(items: Sequence[Item], folder: Path, *, overwrite: bool = False, report
                        else "already exists and was not written by this batch")
                 raise OutputError(f"output '{output}' {why}: pass --overwrite to replace it, or move it")
             images.check_output(output, overwrite=True, inputs=[item.content, *item.styles])
+            pages = report / Path(item.name).stem if report is not None else None
+            if pages is not None:
+                _check_report(pages, item, overwrite or _wrote_report(record, pages))
         except PainterlyError as error:
             refused[item.name] = str(error)
             continue
-        todo.append(Task(item, output, key, estimate_bytes(item),
-                         report=report / Path(item.name).stem if report is not None else None))
+        todo.append(Task(item, output, key, estimate_bytes(item), report=pages))
     return todo, skipped, refused
+
+
+def _check_report(folder: Path, item: Item, overwrite: bool) -> None:
+    """As the still command checks its report folder: never an input or a user's file; a report only with
+    `overwrite`."""
+    from .reports import check_folder, report_files
+
+    inputs = [item.content, *item.styles] + ([Path(item.settings.init)] if item.settings.init not in INITS else [])
+    check_folder(folder, report_files(len(item.styles)), overwrite=overwrite, inputs=inputs)
+
+
+def _wrote_report(record: dict | None, folder: Path) -> bool:
+    """Whether this batch's record says it wrote the report in `folder` (a rerun may then replace it)."""
+    written = (record or {}).get("report")
+    return bool(written) and Path(written).resolve() == (folder / "index.html").resolve()
 
 
 def _key_or_error(item: Item, digests: dict[Path, str]) -> str:
@@ -627,6 +685,8 @@ def run_batch(items: Sequence[Item], folder: str | os.PathLike, *, ray: str = "o
                         summary=summary, notice=say)
     except KeyboardInterrupt as stop:
         code = exit_code(stop)
+    except RecordError as error:  # a full disk: every later item would fail the same way
+        summary.error, code = str(error), 2
     summary.code = code
     summary.seconds = time.perf_counter() - started
     return summary
@@ -646,8 +706,9 @@ def _report_folder(folder: Path, output: Path) -> Path:
 
 def _write_report(folder: Path, files: dict[str, bytes]) -> Path:
     """An item's report files, each atomically, index.html last (its presence means the report is whole)."""
-    from .reports import _write_atomic
+    from .reports import _write_atomic, remove_old_snapshots
 
+    remove_old_snapshots(folder)  # the folder was checked (`_check_report`): a report of ours, or none
     names = sorted(files, key=lambda name: name == "index.html")
     for name in names:
         path = folder / name
@@ -764,9 +825,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--manifest", metavar="FILE", help="a CSV or JSONL file of items instead of CONTENT × STYLE")
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the pictures")
     parser.add_argument("--format", default="png", choices=FORMATS, help="the pictures' file format (png)")
-    parser.add_argument("--ray", default=None, metavar="off|local|ADDRESS",
-                        help="off: one by one here; local: Ray on this machine (the default when Ray is "
-                             "installed); ADDRESS: join that cluster (`ray start --head` prints it)")
+    parser.add_argument("--ray", default="off", metavar="off|local|ADDRESS",
+                        help="off (the default): one by one here; local: Ray on this machine (worth it for many "
+                             "optimised pictures on many cores: it takes seconds to start); ADDRESS: join that "
+                             "cluster (`ray start --head` prints it)")
     parser.add_argument("--workers", type=int, metavar="N", help="Ray actors (default: the CPUs over --threads)")
     parser.add_argument("--threads", type=int, metavar="N", help="threads per actor (default 1)")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
@@ -800,11 +862,13 @@ def main(argv: Sequence[str]) -> int:
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     for name in ignored_flags(args, settings):
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
-    where = args.ray or default_ray()
+    where = args.ray
     if where != "off":
         from .cluster import require_ray
 
         require_ray(where)  # before anything imports Ray: a loopback address must stay loopback
+        say("painterly: starting Ray on this machine (--ray local)" if where == "local" else
+            f"painterly: joining the Ray cluster at {where}")
     progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,
@@ -812,6 +876,9 @@ def main(argv: Sequence[str]) -> int:
                             notice=lambda m: progress.say(f"painterly: {m}"))
     for name, reason in summary.failed.items():
         print(f"painterly: failed: {name}: {reason}", file=sys.stderr)
+    if summary.error is not None:
+        print(f"painterly: error: {summary.error}", file=sys.stderr)
+        return summary.code
     rate = len(summary.done) / summary.seconds * 3600 if summary.seconds and summary.done else 0
     say(f"painterly: batch {'stopped' if summary.code else 'finished'} in {summary.seconds:.1f} s: "
         f"{len(summary.done)} painted, {len(summary.skipped)} skipped (done before), {len(summary.failed)} failed"
@@ -819,13 +886,6 @@ def main(argv: Sequence[str]) -> int:
     if summary.code:
         return summary.code
     return 2 if summary.failed else 0
-
-
-def default_ray() -> str:
-    """"local" when Ray is installed, else "off"."""
-    import importlib.util
-
-    return "local" if importlib.util.find_spec("ray") is not None else "off"
 
 
 class Progress:

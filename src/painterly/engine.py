@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 from .events import Iterate, Result, TileProgress
 from .methods import prepare
 from .methods.optimise import AUTO_TILES, Transfer
+from .errors import SettingsError
 from .settings import Settings
 
 __all__ = ["stylize", "iterate", "prepare", "Transfer", "AUTO_TILES"]
@@ -38,6 +39,9 @@ def stylize(
     `settings`. `callback` gets every `Iterate` record as it happens, `on_tile` every `TileProgress`
     (tiled optimisation only). `backbone`: a prebuilt feature network for the optimisation to reuse.
     """
+    for name, given in (("callback", callback), ("notice", notice), ("on_tile", on_tile)):
+        if given is not None and not callable(given):
+            raise SettingsError(f"{name} {given!r} cannot be called: give a function (or None)")
     settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
     run = prepare(content, style, settings, backbone=backbone, notice=notice, on_tile=on_tile)
     for record in run:

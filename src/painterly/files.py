@@ -7,6 +7,7 @@ painterly wrote it.
     ...
     claim.discard()                              # the marker gone; the folder too if painterly made it, now empty
     files.owned(folder), files.mark(folder)      # whether painterly's marker is there; put it there
+    files.written_by_painterly("report/summary.json")   # a JSON file painterly wrote (its version inside)
 
 A folder is painterly's when it holds the marker file `.painterly` (JSON: the version that wrote it, whether
 painterly made the folder, the process holding it). `claim` makes the folder, or adopts an empty one, and refuses
@@ -63,6 +64,16 @@ def refuse_inputs(path, inputs: Iterable, what: str = "output") -> None:
             shown = "" if Path(source).name == Path(path).name else f" ('{source}')"
             raise OutputError(f"{what} '{path}' is one of the inputs{shown}, which are never overwritten: "
                               f"choose another name")
+
+
+def written_by_painterly(path) -> bool:
+    """Whether `path` is a JSON file painterly wrote: an object carrying painterly's version (every metadata and
+    summary file painterly writes has it). A report folder holding one is painterly's report."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(value, dict) and "painterly" in value
 
 
 def owned(folder) -> bool:

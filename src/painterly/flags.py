@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 
 from .errors import SettingsError
 from .settings import METHODS, OPTIMISE, PRESETS, Settings, applies, preset
@@ -15,7 +16,17 @@ class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit code 2, as for every other bad input."""
 
     def error(self, message):
-        raise SettingsError(f"{message} (see {self.prog} --help)")
+        raise SettingsError(f"{message}{self._did_you_mean(message)} (see {self.prog} --help)")
+
+    def _did_you_mean(self, message: str) -> str:
+        """": did you mean --size?" for an unknown flag close to one of this parser's (argparse in Python
+        3.11 says only "unrecognized arguments")."""
+        if not message.startswith("unrecognized arguments: "):
+            return ""
+        unknown = [word.split("=")[0] for word in message.split(": ", 1)[1].split() if word.startswith("--")]
+        flags = [flag for flag in self._option_string_actions if flag.startswith("--")]
+        close = [match for word in unknown for match in difflib.get_close_matches(word, flags, n=1, cutoff=0.7)]
+        return f": did you mean {' '.join(close)}?" if close else ""
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, method: str = "optimise") -> None:

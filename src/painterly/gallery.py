@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InputImageError, SettingsError
+from .errors import InputImageError, PainterlyError, SettingsError
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 TILE = 192  # longest side of a cell on the sheet
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="painterly gallery",
                      description="Stylize every content image with every style image into one labelled sheet.")
     parser.add_argument("content_dir", metavar="CONTENT_DIR", help="folder of content photos")
-    parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images")
+    parser.add_argument("style_dir", metavar="STYLE_DIR", help="folder of style images, or shelf (every painting "
+                        "on the shelf: painterly styles), or one painting's file or name")
     parser.add_argument("-o", "--output", required=True, metavar="SHEET", help="the sheet image to write")
     parser.add_argument("--preset", default="default", help=f"named settings: {', '.join(PRESETS)}")
     parser.add_argument("--cell", type=int, default=TILE, metavar="PX", help=f"cell size on the sheet ({TILE})")
@@ -38,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def image_files(folder: str, role: str) -> list[Path]:
+    """The images of `folder`; for the styles also `shelf` (every painting on the shelf), or one image file
+    or painting name."""
     path = Path(folder)
+    if role == "style" and not path.is_dir():
+        from .shelf import paintings, resolve
+
+        return [p.path for p in paintings()] if folder == "shelf" else [resolve(folder)]
     if not path.is_dir():
         raise InputImageError(f"{role} folder '{folder}' does not exist: check the path")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in EXTENSIONS and p.is_file())
@@ -78,12 +85,18 @@ def main(argv: Sequence[str]) -> int:
     from .runner import Job, run_job
 
     cells: dict[tuple[int, int], np.ndarray] = {}
+    failed: list[str] = []
     started, code = time.perf_counter(), EXIT_OK
     try:
         for i, content in enumerate(contents):
             for j, style in enumerate(styles):
                 pair = time.perf_counter()
-                outcome = run_job(Job(content, (style,), settings), **shared)
+                try:
+                    outcome = run_job(Job(content, (style,), settings), **shared)
+                except PainterlyError as error:  # a bad picture fails its own pairs, as in a batch
+                    failed.append(f"{content.name} × {style.name}")
+                    print(f"painterly: failed: {content.name} × {style.name}: {error}", file=sys.stderr, flush=True)
+                    continue
                 if outcome.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):  # Ctrl-C or SIGTERM inside the run
                     raise Terminated() if outcome.code == EXIT_TERMINATED else KeyboardInterrupt()
                 if outcome.failure is not None:  # e.g. an image no step moved: its cell shows what there is
@@ -93,11 +106,26 @@ def main(argv: Sequence[str]) -> int:
                     f"in {time.perf_counter() - pair:.1f} s")
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the pairs done so far are kept
         code = exit_code(stop)
-    thumbs = lambda files: [(p.stem, images.load_image(p).rgb) for p in files]  # noqa: E731
-    sheet = gallery_sheet(cells, thumbs(contents), thumbs(styles), tile=args.cell)
+    pairs = len(contents) * len(styles)
+    title = None if code == EXIT_OK else f"interrupted: {len(cells)} of {pairs} pairs done"
+    sheet = gallery_sheet(cells, _thumbs(contents), _thumbs(styles), tile=args.cell, title=title)
     images.save_image(output, sheet)
     how = (f"{settings.iterations} iterations, {shared['backbone'].name}" if "backbone" in shared
            else "the fast network")
-    say(f"painterly: wrote {output}: {len(cells)} pairs in {time.perf_counter() - started:.0f} s "
-        f"({settings.size} px, {how})")
-    return code
+    say(f"painterly: wrote {output}: {len(cells)} of {pairs} pairs" + (" (interrupted)" if title else "")
+        + f" in {time.perf_counter() - started:.0f} s ({settings.size} px, {how})"
+        + (f"; {len(failed)} failed" if failed else ""))
+    return code if code != EXIT_OK or not failed else 2
+
+
+def _thumbs(files: list[Path]) -> list[tuple[str, np.ndarray]]:
+    """(name, picture) of each file for the sheet's labels; one that cannot be read shows grey."""
+    from . import images
+
+    shown = []
+    for path in files:
+        try:
+            shown.append((path.stem, images.load_image(path).rgb))
+        except PainterlyError:
+            shown.append((f"{path.stem} (unreadable)", np.full((8, 8, 3), 128, np.uint8)))
+    return shown

@@ -75,6 +75,14 @@ def load_image(path, *, role: str = "image", max_pixels: int = DEFAULT_MAX_PIXEL
     return Picture(rgb=rgb, alpha=alpha, path=path)
 
 
+def load_style(source, *, role: str = "style image", **options) -> Picture:
+    """A style image: `load_image` of a file, or of the painting of that name on the shelf
+    (`painterly.shelf.resolve`: a path that exists wins). Raises InputImageError."""
+    from .shelf import resolve
+
+    return load_image(resolve(source, role=role), role=role, **options)
+
+
 def picture_from_array(array, *, role: str = "image") -> Picture:
     """Make a Picture from a PIL image or an array shaped (H, W), (H, W, 1), (H, W, 3) or (H, W, 4).
 

@@ -13,6 +13,14 @@ by any factor leaves these terms unchanged, so weights mean the same on every ba
 terms stay quadratic, so α and β trade off smoothly. With `normalize=False` the terms are exactly
 the paper's, for reproducing it.
 
+`balance="mean"` (with normalisation) balances the terms as Gatys et al.'s own code and jcjohnson's
+neural-style do: the content term is the *mean* squared feature difference, each style layer's the mean
+squared difference of its Gram matrices divided by H·W·C (so Σ (G − A)² / C⁴ with G, A divided by H·W),
+averaged over the style layers, and total variation the mean squared difference of neighbouring pixels
+(0..1 units). Raw magnitudes, not relative errors: the deep layers' Grams are large, so the painting's
+large structures (long strokes, swirls) count, where relative errors make every layer count equally and
+the shallow layers' fine texture wins (a uniform ripple). Relative errors are `balance="relative"`.
+
 The objective is a list of named `Term`s (`ContentTerm`, `StyleTerm`, `TotalVariationTerm`, and any
 extra term a method adds, such as a video's temporal term). Each term is written once, as sums over a
 region and a value from those sums, so `Objective` (the whole image) and `tiling.TiledObjective` (tile
@@ -30,6 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 EPS = 1e-8  # keeps the TV power differentiable at 0
+BALANCES = ("relative", "mean")  # how normalised terms are scaled (see the module's docstring)
 TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
 # float16 backward passes multiply the loss by this before differentiating (and divide the gradient by
 # it after), so the per-pixel gradients, about 1e-6 at 512 px, do not underflow float16.
@@ -115,14 +124,15 @@ class Term:
 
 
 class ContentTerm(Term):
-    """The paper's content loss Σ (F − P)² at each content layer (relative to Σ P² when normalised),
-    averaged over the layers."""
+    """The paper's content loss Σ (F − P)² at each content layer (when normalised: relative to Σ P², or
+    with balance "mean" the mean over the feature map's entries), averaged over the layers."""
 
     name = "content"
     tileable = True
 
-    def __init__(self, weight: float, targets: Mapping[str, tf.Tensor], normalize: bool = True):
-        self.weight, self.normalize = weight, normalize
+    def __init__(self, weight: float, targets: Mapping[str, tf.Tensor], normalize: bool = True,
+                 balance: str = "relative"):
+        self.weight, self.normalize, self.balance = weight, normalize, _balance(balance)
         self.layers = tuple(targets)
         self.feature_targets = dict(targets)
         self.norms = {n: tf.reduce_sum(tf.square(tf.cast(t, tf.float64))) for n, t in targets.items()}
@@ -137,22 +147,26 @@ class ContentTerm(Term):
         parts = []
         for n in self.layers:
             part = sums[f"content/{n}"]
-            if self.normalize:
+            if self.normalize and self.balance == "mean":
+                channels = tf.shape(self.feature_targets[n])[-1]
+                part = part / (tf.cast(counts[n], part.dtype) * tf.cast(channels, part.dtype))
+            elif self.normalize:
                 part = part / (tf.cast(self.norms[n], part.dtype) + TINY)
             parts.append(part)
         return tf.add_n(parts) / len(self.layers)
 
 
 class StyleTerm(Term):
-    """Squared Gram-matrix differences at the style layers (relative to Σ A² when normalised, else
-    Gatys' 1 / (4 C² (HW)²)), each layer weighted by its share of `layer_weights`."""
+    """Squared Gram-matrix differences at the style layers (when normalised: relative to Σ A², or with
+    balance "mean" the mean squared difference of the Grams divided by H·W·C; else Gatys'
+    1 / (4 C² (HW)²)), each layer weighted by its share of `layer_weights`."""
 
     name = "style"
     tileable = True
 
     def __init__(self, weight: float, grams: Mapping[str, tf.Tensor], layer_weights: Sequence[float],
-                 normalize: bool = True):
-        self.weight, self.normalize = weight, normalize
+                 normalize: bool = True, balance: str = "relative"):
+        self.weight, self.normalize, self.balance = weight, normalize, _balance(balance)
         self.layers = tuple(grams)
         self.grams = dict(grams)  # the targets A_l, divided by H·W
         self.layer_weights = tuple(layer_weights)
@@ -175,7 +189,10 @@ class StyleTerm(Term):
             g = sums[f"style/{n}"]
             g = g / tf.cast(counts[n], g.dtype)
             target = tf.cast(self.grams[n], g.dtype)
-            if self.normalize:
+            if self.normalize and self.balance == "mean":
+                channels = tf.cast(tf.shape(g)[-1], g.dtype)  # mean of ((G − A) / C)² over C² entries
+                parts.append(w * tf.reduce_sum(tf.square(g - target)) / channels**4)
+            elif self.normalize:
                 parts.append(w * relative_squared_error(g, target))
             else:
                 channels = tf.cast(tf.shape(g)[-1], g.dtype)
@@ -184,13 +201,14 @@ class StyleTerm(Term):
 
 
 class TotalVariationTerm(Term):
-    """keras.io's Σ (dx² + dy²)^1.25 over the image's pixel pairs (normalised: in 0..1 units, averaged)."""
+    """keras.io's Σ (dx² + dy²)^1.25 over the image's pixel pairs (normalised: in 0..1 units, averaged;
+    with balance "mean" the power is 1, the mean squared difference of neighbouring pixels)."""
 
     name = "tv"
     tileable = True
 
-    def __init__(self, weight: float, normalize: bool = True):
-        self.weight, self.normalize = weight, normalize
+    def __init__(self, weight: float, normalize: bool = True, balance: str = "relative"):
+        self.weight, self.normalize, self.balance = weight, normalize, _balance(balance)
 
     def sum_shapes(self) -> dict[str, tuple]:
         return {"tv": ()}
@@ -202,6 +220,8 @@ class TotalVariationTerm(Term):
             pixels = pixels / 255.0
         a = tf.square(pixels[:-1, :-1, :] - pixels[1:, :-1, :])
         b = tf.square(pixels[:-1, :-1, :] - pixels[:-1, 1:, :])
+        if self.normalize and self.balance == "mean":
+            return {"tv": tf.reduce_sum(a + b) / 3.0}  # per pixel pair: the mean over the three channels
         return {"tv": tf.reduce_sum(tf.pow(a + b + (EPS if self.normalize else 0.0), 1.25))}
 
     def value(self, sums, shape, counts) -> tf.Tensor:
@@ -210,6 +230,12 @@ class TotalVariationTerm(Term):
             pairs = tf.maximum(1, (shape[0] - 1) * (shape[1] - 1))
             tv = tv / tf.cast(pairs, tv.dtype)
         return tv
+
+
+def _balance(balance: str) -> str:
+    if balance not in BALANCES:
+        raise ValueError(f"unknown loss balance '{balance}': choose {' or '.join(BALANCES)}")
+    return balance
 
 
 def term_names(terms: Sequence[Term]) -> tuple[str, ...]:
@@ -307,6 +333,7 @@ class Objective(NamedTerms):
         style_layer_weights: Sequence[float] | None = None,
         style_blend: Sequence[float] | None = None,
         normalize: bool = True,
+        balance: str = "relative",
         extra_terms: Sequence[Term] = (),
     ):
         """content: (1, H, W, 3) RGB 0..255; styles: one or more (1, h, w, 3) RGB 0..255 images.
@@ -314,7 +341,8 @@ class Objective(NamedTerms):
         style_layer_weights: one per style layer (default equal); scaled to sum to 1 as keras.io does
         (each layer gets style_weight / L). style_blend: one per style image (default equal), scaled
         to sum to 1: the style targets are the blend of the styles' Gram matrices. extra_terms: more
-        named terms (e.g. a video's temporal term), evaluated on the whole image.
+        named terms (e.g. a video's temporal term), evaluated on the whole image. balance: how the
+        normalised terms are scaled, "relative" or "mean" (see the module's docstring).
         """
         self.backbone = backbone
         self.normalize = normalize
@@ -332,9 +360,9 @@ class Objective(NamedTerms):
 
         grams = style_grams(backbone, [tf.cast(s, dtype).numpy() for s in styles], style_layers, blend, grams_of)
         self.loss_terms: tuple[Term, ...] = (
-            ContentTerm(content_weight, targets, normalize),
-            StyleTerm(style_weight, grams, layer_weights, normalize),
-            TotalVariationTerm(tv_weight, normalize),
+            ContentTerm(content_weight, targets, normalize, balance),
+            StyleTerm(style_weight, grams, layer_weights, normalize, balance),
+            TotalVariationTerm(tv_weight, normalize, balance),
             *extra_terms,
         )
         term_names(self.loss_terms)

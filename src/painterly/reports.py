@@ -123,13 +123,14 @@ class Report:
         self.names = report_files(styles)
         self._check_folder(overwrite)
         self._make_folder()
-        if overwrite:
-            self._remove_old_snapshots()
+        self._stale = overwrite  # an old report's snapshots, removed once the run has begun (after every check)
         self._snapshots: list[_Snapshot] = []
         self._latest: Iterate | None = None
 
     def add(self, record: Iterate) -> None:
         """Take one record; save its image now when its step is due."""
+        if self._stale:
+            self._remove_old_snapshots()
         latest = self._latest
         if latest is not None and latest.scale != record.scale:
             self._save_if_unsaved(latest)  # the last step of the scale that just ended
@@ -140,6 +141,8 @@ class Report:
 
     def finish(self, result: Result, inputs: Mapping[str, np.ndarray]) -> Path:
         """Write every output of the run and return the path of `index.html`."""
+        if self._stale:
+            self._remove_old_snapshots()
         if self._latest is not None:
             self._save_if_unsaved(self._latest)
         rows = loss_table(result.history)
@@ -154,29 +157,7 @@ class Report:
     # -- folder checks --------------------------------------------------------------------------------
 
     def _check_folder(self, overwrite: bool) -> None:
-        folder = self.directory
-        if not folder.parent.is_dir():
-            raise OutputError(
-                f"Report folder {folder} cannot be created: its parent {folder.parent} does not exist; "
-                "create it first or choose another folder."
-            )
-        if folder.exists() and not folder.is_dir():
-            raise OutputError(f"Report path {folder} is a file, not a folder; choose another folder.")
-        for name in self.names:
-            if any(images.same_file((folder / name).resolve(), source) for source in self.inputs):
-                raise OutputError(f"Report folder {folder} holds the input {folder / name}, which a report would "
-                                  "replace and inputs are never overwritten: choose another folder.")
-        existing = [name for name in REPORT_MARKERS if (folder / name).exists()]
-        if existing and not overwrite:
-            raise OutputError(
-                f"Report folder {folder} already holds a report ({', '.join(existing)}); "
-                "pass --overwrite to replace it or choose another folder."
-            )
-        clashing = [name for name in self.names if (folder / name).exists()]
-        if clashing and not existing:  # files of the user's own that happen to have a report's names
-            shown = ", ".join(clashing[:3]) + (" …" if len(clashing) > 3 else "")
-            raise OutputError(f"Report folder {folder} holds {shown}, which a report would replace and no "
-                              "painterly report wrote: choose an empty or new folder.")
+        check_folder(self.directory, self.names, overwrite=overwrite, inputs=self.inputs)
 
     def _make_folder(self) -> None:
         try:
@@ -188,12 +169,8 @@ class Report:
             ) from error
 
     def _remove_old_snapshots(self) -> None:
-        """An overwritten report must not show a previous run's snapshots: remove only files we name."""
-        folder = self.directory / SNAPSHOT_DIR
-        if folder.is_dir():
-            for path in folder.iterdir():
-                if SNAPSHOT_NAME.fullmatch(path.name) and path.is_file():
-                    path.unlink()
+        remove_old_snapshots(self.directory)
+        self._stale = False
 
     # -- snapshots ------------------------------------------------------------------------------------
 
@@ -215,6 +192,43 @@ class Report:
         if not self._snapshots:
             return "No per-iteration images were recorded, so there is no contact sheet."
         return ""
+
+
+def check_folder(folder: Path, names: Sequence[str], *, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse a report folder whose report files (`names`) would replace an input (always), a report
+    (unless `overwrite`) or files no painterly report wrote (always). Raises OutputError."""
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        raise OutputError(
+            f"Report folder {folder} cannot be created: its parent {folder.parent} does not exist; "
+            "create it first or choose another folder."
+        )
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"Report path {folder} is a file, not a folder; choose another folder.")
+    for name in names:
+        if any(images.same_file((folder / name).resolve(), Path(source)) for source in inputs):
+            raise OutputError(f"Report folder {folder} holds the input {folder / name}, which a report would "
+                              "replace and inputs are never overwritten: choose another folder.")
+    existing = [name for name in REPORT_MARKERS if (folder / name).exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"Report folder {folder} already holds a report ({', '.join(existing)}); "
+            "pass --overwrite to replace it or choose another folder."
+        )
+    clashing = [name for name in names if (folder / name).exists()]
+    if clashing and not existing:  # files of the user's own that happen to have a report's names
+        shown = ", ".join(clashing[:3]) + (" …" if len(clashing) > 3 else "")
+        raise OutputError(f"Report folder {folder} holds {shown}, which a report would replace and no "
+                          "painterly report wrote: choose an empty or new folder.")
+
+
+def remove_old_snapshots(folder: Path) -> None:
+    """An overwritten report must not show a previous run's snapshots: remove only files we name."""
+    snapshots = Path(folder) / SNAPSHOT_DIR
+    if snapshots.is_dir():
+        for path in snapshots.iterdir():
+            if SNAPSHOT_NAME.fullmatch(path.name) and path.is_file():
+                path.unlink()
 
 
 def report_files(styles: int = 1) -> list[str]:
@@ -525,30 +539,52 @@ def gallery_sheet(
     contents: Sequence[tuple[str, np.ndarray]],
     styles: Sequence[tuple[str, np.ndarray]],
     tile: int = 192,
+    title: str | None = None,
 ) -> np.ndarray:
     """A labelled grid: styles along the top, contents down the left, cell (i, j) = content i × style j.
 
-    Missing cells (an interrupted gallery) stay blank. Returns uint8 RGB.
+    Each picture fits a `tile` box; a column is as wide as its widest picture (or caption) and a row as tall
+    as its tallest, so landscape pictures leave no bands, and each caption (may hold "\n") sits right under
+    its picture. `title`: a line above the grid (an interrupted gallery says so there). Missing cells stay
+    blank. Returns uint8 RGB.
     """
     font = _font(max(12, tile // 12))
-    pad, caption_h = 8, max(18, tile // 8)
-    step_x, step_y = tile + pad, tile + caption_h + pad
-    sheet = Image.new("RGB", (pad + (len(styles) + 1) * step_x, pad + (len(contents) + 1) * step_y), "white")
+    pad, gap = 8, 4
+    line = _text_height(font) + 2
+    fitted = lambda image: _fit(_to_pil(image), tile)  # noqa: E731
+    top = [(name, fitted(image)) for name, image in styles]
+    left = [(name, fitted(image)) for name, image in contents]
+    placed = {key: fitted(image) for key, image in cells.items()}
+    captions_h = lambda named: gap + line * max((n.count("\n") + 1 for n, _ in named), default=0)  # noqa: E731
+    widths = [max([p.width for _, p in left] + [_text_width(font, n) for n, _ in left] + [tile // 2])]
+    widths += [max([p.width, _text_width(font, name)] + [c.width for (i, k), c in placed.items() if k == j])
+                for j, (name, p) in enumerate(top)]
+    heights = [max([p.height for _, p in top] + [0]) + captions_h(top)]
+    heights += [max([p.height + captions_h(left)] + [c.height for (k, j), c in placed.items() if k == i])
+                for i, (_, p) in enumerate(left)]
+    title_h = line + pad if title else 0
+    sheet = Image.new("RGB", (pad + sum(w + pad for w in widths), pad + title_h + sum(h + pad for h in heights)),
+                      "white")
     draw = ImageDraw.Draw(sheet)
+    xs = [pad + sum(w + pad for w in widths[:k]) for k in range(len(widths))]
+    ys = [pad + title_h + sum(h + pad for h in heights[:k]) for k in range(len(heights))]
+    if title:
+        draw.text((pad, pad), title, fill="#b00020", font=font)
 
-    def place(image: np.ndarray, column: int, row: int, caption: str = "") -> None:
-        x, y = pad + column * step_x, pad + row * step_y
-        picture = _fit(_to_pil(image), tile)
-        sheet.paste(picture, (x + (tile - picture.width) // 2, y + (tile - picture.height) // 2))
+    def place(picture: Image.Image, column: int, row: int, caption: str = "") -> None:
+        x = xs[column] + (widths[column] - picture.width) // 2
+        y = ys[row] + (heights[0] - captions_h(top) - picture.height if row == 0 else 0)  # the top row's
+        sheet.paste(picture, (x, y))  # pictures stand on one line, so their captions share one
         if caption:
-            draw.text((x + tile / 2, y + tile + caption_h / 2), caption, fill="black", font=font, anchor="mm")
+            draw.multiline_text((xs[column] + widths[column] / 2, y + picture.height + gap), caption,
+                                fill="black", font=font, anchor="ma", align="center", spacing=2)
 
-    for j, (name, image) in enumerate(styles):
-        place(image, j + 1, 0, name)
-    for i, (name, image) in enumerate(contents):
-        place(image, 0, i + 1, name)
-    for (i, j), image in cells.items():
-        place(image, j + 1, i + 1)
+    for j, (name, picture) in enumerate(top):
+        place(picture, j + 1, 0, name)
+    for i, (name, picture) in enumerate(left):
+        place(picture, 0, i + 1, name)
+    for (i, j), picture in placed.items():
+        place(picture, j + 1, i + 1)
     return np.asarray(sheet)
 
 
@@ -589,8 +625,14 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def _text_width(font, text: str) -> int:
-    left, _, right, _ = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), text, font=font)
+    left, _, right, _ = ImageDraw.Draw(Image.new("RGB", (1, 1))).multiline_textbbox((0, 0), text, font=font)
     return int(right - left)
+
+
+def _text_height(font) -> int:
+    """The height of one line of text in `font`."""
+    _, top, _, bottom = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox((0, 0), "Ag", font=font)
+    return int(bottom - top)
 
 
 # ----------------------------------------------------------------------------------------------- html

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -19,6 +20,7 @@ STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", 
 CONTENT_LAYERS = ("block5_conv2",)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 METHODS = ("optimise", "fast")
+RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
 LEARNING_RATES = {"lbfgs": 1.0, "adam": 4.0, "sgd": 100.0}  # default per optimiser (pixel units)
 
@@ -115,6 +117,11 @@ class Settings:
     normalize: bool = field(default=True, metadata=_optimise(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
+    loss_balance: str = field(default="relative", metadata=_optimise(
+        "--loss-balance", "with normalised losses, how the terms are scaled: relative (each term's error relative "
+        "to its target, so every style layer counts equally) or mean (jcjohnson's and Gatys' code: mean squared "
+        "differences of features and of Grams divided by H·W·C, so the deep layers' long strokes count)",
+        choices=("relative", "mean")))
     init: str = field(default="fast", metadata=_optimise(
         "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
         "by the optimisation), content (the photo: the photo with the painting's texture over it, --preset "
@@ -132,7 +139,12 @@ class Settings:
     decay_rate: float = field(default=0.96, metadata=_optimise("--decay-rate", "SGD: decay factor", metavar="F"))
 
     def __post_init__(self):
+        for f in dataclasses.fields(self):  # a list where a tuple is meant: kept as the tuple (hashable, frozen)
+            if isinstance(getattr(self, f.name), list) and "tuple" in str(f.type):
+                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
+        _check_types(self)
         _check(self)
+        _check_finite(self)
 
     def scale_sizes(self, size: int) -> list[int]:
         """Longest sides of the scales for an output of longest side `size`, coarse to fine."""
@@ -160,11 +172,22 @@ class Settings:
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
+# The default before issue 22 (relative style errors, content at block5_conv2, 40 L-BFGS steps at the output's
+# size from the fast picture): the presets below that keep its look name these values, so that changing a
+# default leaves them as they were.
+RELATIVE: Mapping[str, Any] = {
+    "loss_balance": "relative", "content_layers": ("block5_conv2",), "content_weight": 1.0, "style_weight": 10.0,
+    "tv_weight": 1.0, "init": "fast", "init_photo": 0.25, "iterations": 40, "multiscale": "auto", "min_size": 256,
+    "fine_iterations": None,
+}
+
 PRESETS: Mapping[str, Mapping[str, Any]] = {
-    # painterly's tuned defaults (see docs/ and the README for how they were chosen)
+    # painterly's tuned defaults (docs/QUALITY.md: how they were chosen)
     "default": {},
+    # the default before issue 22: relative style errors (every style layer counts equally), 40 steps at 512 px
+    "relative": dict(RELATIVE),
     # the look of painterly before the fast start: the optimisation from the photo, 100 iterations
-    "classic": {"init": "content", "init_photo": 0.0, "iterations": 100},
+    "classic": {**RELATIVE, "init": "content", "init_photo": 0.0, "iterations": 100},
     # the paper's keras.io setup: height 400, α 2.5e-8, β 1e-6, TV 1e-6, SGD lr 100 decaying ×0.96 per 100 steps
     "paper": {
         "size": 400, "size_edge": "height", "optimizer": "sgd", "learning_rate": 100.0, "decay_steps": 100,
@@ -172,6 +195,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "normalize": False, "iterations": 4000, "save_every": 100, "init": "content", "border": "zero",
         "style_upscale": True,  # keras.io resizes the style image to the content's size
         "multiscale": "off",  # the paper optimises at one size (its 400 px height is 533 px wide for 4:3)
+        **{k: RELATIVE[k] for k in ("loss_balance", "content_layers", "init_photo", "min_size", "fine_iterations")},
     },
 }
 
@@ -216,6 +240,85 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
+def _check_types(s: Settings) -> None:
+    """Refuse a value of the wrong kind (text for a number, 2.5 iterations, one layer name for a list) before
+    any range is compared, so the library's callers get the same one line as the command line; NumPy
+    numbers are kept as Python's (so the settings stay JSON)."""
+    for f in dataclasses.fields(s):
+        value, kinds = getattr(s, f.name), {kind.strip() for kind in str(f.type).split("|")}
+        name = f.name.replace("_", " ")
+        if (value is None and "None" in kinds) or (isinstance(value, str) and "str" in kinds):
+            continue
+        if isinstance(value, tuple) and any(kind.startswith("tuple") for kind in kinds):
+            item = "float" if any(kind.startswith("tuple[float") for kind in kinds) else "str"
+            plain = tuple(_check_kind(name, v, item, finite=False) for v in value)
+        else:
+            kind = next((k for k in ("bool", "int", "float", "str") if k in kinds), None)
+            if kind is None:  # a list field given something else
+                raise SettingsError(f"{name} {value!r} is {_called(value)}: give a list of "
+                                    f"{'numbers' if 'float' in str(f.type) else 'names'}")
+            plain = _check_kind(name, value, kind, also="auto" if "str" in kinds else None, finite=False)
+        object.__setattr__(s, f.name, plain)
+
+
+def _check_kind(name: str, value, kind: str, also: str | None = None, finite: bool = True):
+    """One value against its kind, as Python's own type: bool, int (a whole number), float (a number,
+    with `finite` a finite one) or str."""
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise SettingsError(f"{name} {value!r} is not True or False")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise SettingsError(f"{name} {value!r} is not text: give a name")
+        return value
+    if isinstance(value, str):
+        raise SettingsError(f"{name} {value!r} is text: give {'a whole number' if kind == 'int' else 'a number'}")
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            pixels = f" of pixels or {also}" if also else ""
+            raise SettingsError(f"{name} {value!r} is not a whole number{pixels}")
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SettingsError(f"{name} {value!r} is not a number")
+    if finite and not math.isfinite(value):
+        raise SettingsError(f"{name} {value} must be a finite number")
+    return value if isinstance(value, int) else float(value)
+
+
+def _check_finite(s: Settings) -> None:
+    """Every number finite, also those whose own check (in `_check`, with its range) does not say so."""
+    for f in dataclasses.fields(s):
+        value = getattr(s, f.name)
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, float) and not math.isfinite(v):
+                raise SettingsError(f"{f.name.replace('_', ' ')} {v} must be a finite number")
+
+
+def _called(value) -> str:
+    return "one text" if isinstance(value, str) else f"a {type(value).__name__}"
+
+
+def check_video_options(settings: Settings, temporal: str, temporal_weight: float | None,
+                        frame_iterations: int | None, most_iterations: int = 1_000_000) -> None:
+    """The video's own numbers, checked once for `painterly video`, the web form and `VideoJob`: the temporal
+    weight is the previous output's share (0 to 1) with the fast method or plain blending, else the temporal
+    term's weight (0 to 10^6); frame iterations apply to the optimisation along the flow, 1 to `most_iterations`."""
+    if temporal_weight is not None:
+        _check_kind("temporal weight", temporal_weight, "float")
+        share = settings.method == "fast" or temporal == "blend"
+        if not 0 <= temporal_weight <= (1 if share else 1e6):
+            most = "1 (the previous output's share)" if share else "10^6"
+            raise SettingsError(f"temporal weight {temporal_weight:g} is out of range: give 0 to {most}")
+    if frame_iterations is not None:
+        _check_kind("frame iterations", frame_iterations, "int")
+        if settings.method != "optimise" or temporal != "flow":
+            raise SettingsError(f"frame iterations apply to the optimise method along the flow only: leave them "
+                                f"out with method {settings.method} and temporal mode {temporal}")
+        if not 1 <= frame_iterations <= most_iterations:
+            raise SettingsError(f"frame iterations {frame_iterations} is out of range: choose 1 to {most_iterations}")
+
+
 def _check(s: Settings) -> None:
     """Refuse settings that cannot work, each with a one-line message that names the fix."""
     if s.method not in METHODS:
@@ -226,7 +329,7 @@ def _check(s: Settings) -> None:
                             f"to 1 (the painting's)")
     if not (isinstance(s.init_photo, (int, float)) and 0 <= s.init_photo <= 1):
         raise SettingsError(f"init photo {s.init_photo} is out of range: choose 0 (the fast picture) to 1 (the photo)")
-    if s.model not in architectures.MODELS:
+    if s.model not in architectures.MODELS + RANDOM_MODELS:
         raise SettingsError(f"unknown model '{s.model}': {_did_you_mean(s.model, architectures.MODELS)}"
                             f"choose one of {', '.join(architectures.MODELS)}")
     if s.size != "auto" and not (isinstance(s.size, int) and 16 <= s.size <= 16384):
@@ -249,6 +352,8 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"unknown border '{s.border}': choose mirror or zero")
     if s.preserve_color not in ("none", "luminance", "histogram"):
         raise SettingsError(f"unknown preserve-color '{s.preserve_color}': choose none, luminance or histogram")
+    if s.loss_balance not in ("relative", "mean"):
+        raise SettingsError(f"unknown loss balance '{s.loss_balance}': choose relative or mean")
     if s.size_edge not in ("long", "height"):
         raise SettingsError(f"unknown size edge '{s.size_edge}': choose long or height")
     if not 1 <= s.iterations <= 1_000_000:
@@ -265,7 +370,8 @@ def _check(s: Settings) -> None:
     if s.save_every < 0:
         raise SettingsError(f"save-every {s.save_every} must be 0 (never) or a positive number of iterations")
     if s.decay_steps < 1 or not 0 < s.decay_rate <= 1:
-        raise SettingsError("SGD decay needs --decay-steps ≥ 1 and 0 < --decay-rate ≤ 1")
+        raise SettingsError(f"SGD decay needs --decay-steps ≥ 1 and 0 < --decay-rate ≤ 1, not {s.decay_steps} and "
+                            f"{s.decay_rate}")
     if not s.content_layers:
         raise SettingsError("no content layers: give at least one with --content-layers")
     if not s.style_layers:

@@ -103,6 +103,7 @@ class TiledObjective(losses.NamedTerms):
         style_layer_weights: Sequence[float] | None = None,
         style_blend: Sequence[float] | None = None,
         normalize: bool = True,
+        balance: str = "relative",
         progress: Progress | None = None,
         extra_terms: Sequence[losses.Term] = (),
     ):
@@ -130,9 +131,9 @@ class TiledObjective(losses.NamedTerms):
         grams = losses.style_grams(backbone, [self._array(style) for style in styles], style_layers, blend,
                                    lambda style: self._grams(style, style_layers), how="tiled")
         self.loss_terms: tuple[losses.Term, ...] = (
-            losses.ContentTerm(content_weight, {n: maps[n] for n in content_layers}, normalize),
-            losses.StyleTerm(style_weight, grams, layer_weights, normalize),
-            losses.TotalVariationTerm(tv_weight, normalize),
+            losses.ContentTerm(content_weight, {n: maps[n] for n in content_layers}, normalize, balance),
+            losses.StyleTerm(style_weight, grams, layer_weights, normalize, balance),
+            losses.TotalVariationTerm(tv_weight, normalize, balance),
             *extra_terms,
         )
         losses.term_names(self.loss_terms)

@@ -83,6 +83,6 @@ def versions(*modules: str) -> dict:
 def _picture(source, role: str) -> images.Picture:
     if isinstance(source, images.Picture):
         return source
-    if isinstance(source, (str, os.PathLike)):
-        return images.load_image(source, role=role)
+    if isinstance(source, (str, os.PathLike)):  # a style may be a painting's name on the shelf
+        return (images.load_style if role.startswith("style") else images.load_image)(source, role=role)
     return images.picture_from_array(source, role=role)

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .. import colors, feedforward, images, memory
-from ..errors import PainterlyError
+from ..errors import PainterlyError, SettingsError
 from ..events import Iterate, Result
 from ..settings import Settings
 from ..version import __version__
@@ -74,6 +74,9 @@ def check_memory(painted: tuple[int, int], size: tuple[int, int], tile) -> dict:
         tile = None if whole <= available else feedforward.largest_tile(available - held)
     if tile is not None and tile >= max(width, height):
         tile = None  # one window is the whole picture
+    if tile is not None and tile < feedforward.MIN_TILE:
+        raise SettingsError(f"--tile {tile} is too small for the fast method: give {feedforward.MIN_TILE} or "
+                            f"more ({4 * feedforward.OVERLAP} or more keeps the joins invisible), auto or off")
     estimate = whole if tile is None else feedforward.estimate_peak_bytes(tile, tile) + held
     if estimate > available:
         raise PainterlyError(

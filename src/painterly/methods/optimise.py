@@ -69,8 +69,11 @@ class Transfer:
         self.memory = self._check_memory(layers)
         self._notice = notice
         self._backbone = None
+        self._first = None  # the first scale's starting image, once `first_picture` has made it
         if backbone is not None:
             self._use(backbone)
+        elif settings.model in backbones.KERAS_FILES and settings.weights is None:
+            backbones.check_imagenet(settings.model)  # offline: one line now, not a failed download later
         self.alpha = None
         if self.content.alpha is not None:
             self.alpha = images.to_uint8(images.resize(self.content.alpha, self.size))
@@ -192,7 +195,8 @@ class Transfer:
         for scale, size in enumerate(self.scales):
             planned = self.settings.scale_iterations(scale)
             objective = self._objective(size, scale)
-            start = self._start_image(size) if x is None else images.resize(x, size)
+            start = (self._first if self._first is not None else self._start_image(size)) if x is None \
+                else images.resize(x, size)
             x = np.clip(start, 0.0, 255.0)  # Lanczos overshoots the pixel range the optimisers keep to
             evaluate = _Cache(objective, self)
             self.best, best_x = None, x
@@ -248,6 +252,7 @@ class Transfer:
             content_layers=s.content_layers, style_layers=s.style_layers,
             content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
             style_layer_weights=s.style_layer_weights, style_blend=s.style_blend, normalize=s.normalize,
+            balance=s.loss_balance,
         )
         layers = list(dict.fromkeys(s.content_layers + s.style_layers))
         tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
@@ -279,6 +284,14 @@ class Transfer:
         else:
             image = images.resize(self.init_image.rgb, size)
         return colors.luminance(image) if self.settings.preserve_color == "luminance" else image
+
+    def first_picture(self) -> np.ndarray:
+        """The first scale's starting image as the user sees it (with --init fast: the fast method's picture,
+        about a second), made before the feature network is built, so a page can show it at once; the run
+        then starts from this same image."""
+        if self._first is None:
+            self._first = self._start_image(self.scales[0])
+        return self._shown(self._first, self.scales[0])
 
     def inputs(self) -> dict[str, np.ndarray]:
         """The content and style images at the output's size, as a report shows them (name -> RGB)."""

@@ -15,9 +15,10 @@ from typing import Sequence
 
 from ..errors import SettingsError
 from ..flags import Parser, add_settings_flags, ignored_flags, settings_from
-from ..settings import PRESETS
+from ..settings import PRESETS, check_video_options
 from .chunks import CHUNK_FRAMES, OVERLAP
 from .flow import PRESETS as FLOW_PRESETS
+from .measure import headline, pace
 from .run import MODES, VideoJob, run_video
 
 
@@ -79,22 +80,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _still_photo(path: Path) -> bool:
+    """Whether `path` is an image file of one frame (a photo; an animated GIF or a video is not)."""
+    from PIL import Image
+
+    if not path.is_file():
+        return False
+    try:
+        with Image.open(path) as image:
+            return getattr(image, "n_frames", 1) == 1
+    except Exception:  # not an image Pillow knows: a video, or the video reader's to refuse
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if len(args.inputs) < 2:
         raise SettingsError("give the video IN and at least one STYLE image (painterly video IN STYLE -o OUT)")
+    if _still_photo(Path(args.inputs[0])):
+        raise SettingsError(f"'{args.inputs[0]}' is a photo, not a video: paint it with "
+                            f"painterly {args.inputs[0]} STYLE -o OUT.png")
     if not hasattr(args, "method"):  # a video is painted with the fast method unless --method says otherwise
         args.method = "fast"
     settings = settings_from(args)
-    if args.frame_iterations is not None:
-        if settings.method != "optimise":
-            raise SettingsError("--frame-iterations applies to --method optimise only")
-        if args.frame_iterations < 1:
-            raise SettingsError(f"--frame-iterations {args.frame_iterations} must be at least 1")
+    check_video_options(settings, args.temporal, args.temporal_weight, args.frame_iterations)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     for name in ignored_flags(args, settings):
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
-    job = VideoJob(Path(args.inputs[0]), tuple(Path(p) for p in args.inputs[1:]), settings, output=Path(args.output),
+    from ..shelf import resolve  # a painting's name on the shelf works as its file
+
+    styles = tuple(resolve(p) for p in args.inputs[1:])
+    job = VideoJob(Path(args.inputs[0]), styles, settings, output=Path(args.output),
                    start=args.start, duration=args.duration, frames=args.frames, fps=args.fps,
                    temporal=args.temporal, temporal_weight=args.temporal_weight, flow_preset=args.flow,
                    work=Path(args.work) if args.work else None, resume=args.resume, overwrite=args.overwrite,
@@ -108,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                             (args.workers, "--workers"), (args.no_scene_cuts or None, "--no-scene-cuts")):
             if value is not None:
                 say(f"painterly: {flag} applies to --ray local or ADDRESS only: ignored")
+    if job.chunked:
+        say("painterly: starting Ray on this machine (--ray local)" if job.ray == "local" else
+            f"painterly: joining the Ray cluster at {job.ray}")
     progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
 
     def started(run) -> None:
@@ -129,9 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return outcome.code
     if outcome.report is not None:
         say(f"painterly: report written to {outcome.report}")
-    error = f", warping error {outcome.warping_error:.3g}" if outcome.warping_error is not None else ""
+    flicker = headline(outcome.metadata.get("flicker") or {}, outcome.warping_error)
+    error = f", {flicker}" if flicker else ""
     seconds = outcome.metadata.get("seconds_per_frame")
-    rate = f", {1 / seconds:.1f} frames/s" if seconds else ""
+    rate = f", {pace(seconds)}" if seconds else ""
     if outcome.output is not None:
         duration = outcome.frames / float(outcome.fps)
         say(f"painterly: {outcome.stopped}: wrote {outcome.output} ({outcome.frames} frames, {duration:.2f} s, "
@@ -175,7 +195,7 @@ class _Progress:
         seconds = time.perf_counter() - self.began
         self.made += 1  # frames may come out of order (chunks on Ray): counted, not read off the index
         made = self.made
-        rate = f"{made / seconds:.1f} frames/s ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
+        rate = f"{pace(seconds / made)} ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
         error = f"warping error {frame.warping_error:.2g}" if frame.warping_error is not None else ""
         self.bar.update(self.task, completed=self.first + made, rate=rate, error=error)
 

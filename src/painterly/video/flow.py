@@ -38,6 +38,8 @@ class FlowPair:
     backward: np.ndarray  # float32 (H, W, 2): for each pixel of frame t, its offset to frame t−1
     forward: np.ndarray  # float32 (H, W, 2): from frame t−1 to frame t
     mask: np.ndarray  # float32 (H, W) in {0, 1}: 1 where warping frame t−1 onto t can be trusted
+    previous: np.ndarray | None = None  # uint8 (H, W): the grey frame t−1 the flow was measured on
+    current: np.ndarray | None = None  # uint8 (H, W): the grey frame t
 
 
 class Flow:
@@ -68,7 +70,7 @@ class Flow:
         with self._lock:
             backward = self._dis.calc(current, previous, None)
             forward = self._dis.calc(previous, current, None)
-        return FlowPair(backward, forward, reliability(backward, forward))
+        return FlowPair(backward, forward, reliability(backward, forward), previous, current)
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
@@ -109,6 +111,23 @@ def reliability(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
     boundary = du_dx * du_dx + du_dy * du_dy + dv_dx * dv_dx + dv_dy * dv_dy > 0.01 * _squared(backward) + 0.002
     outside = (map_x < 0) | (map_x > width - 1) | (map_y < 0) | (map_y > height - 1)
     return (~(occluded | boundary | outside)).astype(np.float32)
+
+
+def confidence(backward: np.ndarray, forward: np.ndarray, softness: float = 0.2) -> np.ndarray:
+    """Ruder et al.'s two tests made soft: float32 (H, W) in 0..1, 1 where both pass, falling off as
+    exp(−softness·(r − 1)) with r, each test's left side over its right side, past 1 — so a pixel just
+    over a threshold keeps most of its weight and the mask has no hard edges; 0 where the flow leaves the
+    frame."""
+    height, width = backward.shape[:2]
+    map_x, map_y = _sample_map(backward)
+    forward_there = warp(forward, backward)
+    occluded = _squared(backward + forward_there) / (0.01 * (_squared(backward) + _squared(forward_there)) + 0.5)
+    du_dy, du_dx = np.gradient(backward[..., 0])
+    dv_dy, dv_dx = np.gradient(backward[..., 1])
+    boundary = (du_dx * du_dx + du_dy * du_dy + dv_dx * dv_dx + dv_dy * dv_dy) / (0.01 * _squared(backward) + 0.002)
+    inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    excess = np.maximum(occluded - 1.0, 0.0) + np.maximum(boundary - 1.0, 0.0)
+    return (np.exp(-softness * excess) * inside).astype(np.float32)
 
 
 def _squared(vectors: np.ndarray) -> np.ndarray:

@@ -6,9 +6,13 @@ reliable.
     image, terms = painter.paint(index, frame, previous_output, pair)  # pair: a Future of the FlowPair
 
 * The first frame is a still: `settings.iterations` steps from `settings.init`.
-* ``flow`` (the default): frame t > 0 starts from warp(O_{t−1}) where the mask is 1 and, where it is 0
-  (disoccluded, motion boundaries), from the photo (or, with ``--init fast``, the fast network's picture
-  of the frame); `frame_iterations` steps (default 10) with the `TemporalTerm` added to the objective.
+* ``flow`` (the default): frame t > 0 starts from the previous output carried as the fast method's steady
+  mode carries it (`temporal.carry`: not moved where the input did not change, warped along the flow
+  elsewhere) where its confidence C is high and, where C is low (disoccluded, motion boundaries, flow
+  the input's own pixels contradict), from the photo (or, with ``--init fast``, the fast network's
+  picture of the frame); `frame_iterations` steps (default 10) with the `TemporalTerm`, weighted by C,
+  added to the objective. The still background is held where it was instead of dragged along DIS's
+  noise on textureless walls. (The long-term terms keep Ruder et al.'s masks and flows.)
 * ``none``: every frame a still from its own photo (`settings.iterations` steps): frame by frame.
 * ``blend``: the frame-by-frame result blended with the previous output, a·prev + (1−a)·new.
 
@@ -29,6 +33,7 @@ from ..interrupts import Cancelled
 from ..methods.optimise import Transfer
 from ..settings import Settings
 from .flow import FlowPair, warp
+from .temporal import carry
 
 FRAME_ITERATIONS = 10  # steps for each frame after the first: 10 and 20 both met the targets (docs/PERFORMANCE.md)
 TEMPORAL_WEIGHT = 100.0  # the temporal term's weight, beside α = 1, β = 10 and TV = 1
@@ -154,11 +159,13 @@ class OptimisePainter:
         temporal = self.job.temporal == "flow" and previous_output is not None and pair is not None
         start, extra = None, ()
         if temporal:
-            warped = warp(previous_output, pair.backward, cubic=True)
+            carried = carry(pair, 1.0)  # zero flow where the input did not change; soft, photometric confidence
+            warped = warp(previous_output, carried.flow, cubic=True)
             fill = self._fill(frame, settings)
-            start = np.clip(fill + pair.mask[..., None] * (warped - fill), 0.0, 255.0)
+            start = np.clip(fill + carried.confidence[..., None] * (warped - fill), 0.0, 255.0)
             target = colors.luminance(warped) if settings.preserve_color == "luminance" else warped
-            extra = (temporal_term(self.weight, target, pair.mask),) + self._long_term(pair, earlier, settings)
+            extra = (temporal_term(self.weight, target, carried.confidence),) + \
+                self._long_term(pair, earlier, settings)
             settings = settings.replace(iterations=self.frame_iterations, init="content")
         run = FrameTransfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
                             backbone=self.backbone, notice=self.notice)

@@ -17,7 +17,10 @@ painterly did not make is refused unless empty, one another run holds is refused
 the files painterly wrote. A resumed run must have the same input (`source.identity`) and settings.
 
 The warping error (see `flow`) of every frame against the previous output is measured with the input's
-flow as the frames are made; `VideoOutcome.warping_error` is their mean.
+flow as the frames are made; `VideoOutcome.warping_error` is their mean. That flow built the output, so it
+flatters the modes that follow it: the honest flicker measures (`measure.Flicker`: the warping error with
+a flow the painting did not use, the frame-by-frame baseline, the still-region flicker) go beside it in
+each record, and their means in the metadata's "flicker".
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy as np
 from .. import files, images
 from ..errors import OutputError, PainterlyError, SettingsError
 from ..interrupts import EXIT_OK, Cancelled, Terminated, deferred_stop, exit_code
-from ..settings import Settings
+from ..settings import Settings, check_video_options
 from ..version import __version__
 from . import sink as sinks
 from .sink import read_frame
@@ -106,11 +109,12 @@ class FrameDone:
     terms: dict = dataclasses.field(default_factory=dict)  # the optimisation's weighted loss terms, if any
     image: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # uint8 RGB
     time: float | None = None  # the frame's timestamp in the input, seconds after the first frame's (None: none)
+    flicker: dict = dataclasses.field(default_factory=dict)  # `measure.Flicker`'s measures of this frame
 
     def record(self) -> dict:
         return {"index": self.index, "seconds": self.seconds, "cpu_seconds": self.cpu_seconds,
                 "warping_error": self.warping_error,
-                "reliable": self.reliable, "terms": dict(self.terms), "time": self.time}
+                "reliable": self.reliable, "terms": dict(self.terms), "time": self.time, **self.flicker}
 
 
 @dataclass(frozen=True)
@@ -161,11 +165,7 @@ class VideoRun:
             raise SettingsError("a video run needs an output (-o OUT.mp4 or a folder)")
         if job.temporal not in MODES:
             raise SettingsError(f"unknown --temporal '{job.temporal}': choose one of {', '.join(MODES)}")
-        if job.temporal_weight is not None and job.temporal_weight < 0:
-            raise SettingsError(f"--temporal-weight {job.temporal_weight:g} must be ≥ 0")
-        if job.settings.method == "fast" and (job.temporal_weight or 0) > 1:
-            raise SettingsError(f"--temporal-weight {job.temporal_weight:g} is the previous output's share "
-                                f"with --method fast: give 0 to 1")
+        check_video_options(job.settings, job.temporal, job.temporal_weight, job.frame_iterations)
         if job.frames is not None and job.frames < 1:
             raise SettingsError(f"--frames {job.frames} must be at least 1")
         _check_long_term(job)
@@ -356,7 +356,9 @@ class VideoRun:
 
     def _frames(self) -> Iterator[FrameDone]:
         """Paint the frames not done yet, each saved before the next is started."""
-        flow = Flow(self.job.flow_preset)
+        from .measure import Flicker
+
+        flow, meter = Flow(self.job.flow_preset), Flicker(self.job.flow_preset)
         started = time.perf_counter()
         writing = None
         history = collections.deque(maxlen=max(self.job.long_term, default=1))  # (input, output) of t−1, t−2 …
@@ -370,6 +372,8 @@ class VideoRun:
                 if index < self.done:  # resuming: the last frames done are the chain's start
                     if index >= self.done - history.maxlen:
                         history.append((frame, read_frame(self.frame_path(index))))
+                    if index == self.done - 1:
+                        meter.add(raw, history[-1][1])
                     self.painter.seen(frame)
                     continue
                 began, began_cpu = time.perf_counter(), time.process_time()
@@ -381,9 +385,10 @@ class VideoRun:
                 if writing is not None:
                     writing.result()  # the previous frame is on disk (or its error is raised here)
                 writing, writing_index = pool.submit(sinks.write_png, self.frame_path(index), image), index
+                flicker = meter.add(raw, image, getattr(self.painter, "painted", None))
                 now = time.perf_counter()
                 record = FrameDone(index, self.info.frames, now - began, time.process_time() - began_cpu,
-                                   now - started, error, reliable, terms, image=image, time=at)
+                                   now - started, error, reliable, terms, image=image, time=at, flicker=flicker)
                 # a record whose PNG never arrived is dropped on --resume (`_prepare_work`): written first is safe
                 append_record(self.work / RECORDS, record.record())
                 self.records.append(record.record())
@@ -454,6 +459,8 @@ class VideoRun:
         return self.output
 
     def metadata(self, mean_error: float | None) -> dict:
+        from .measure import summarise
+
         job = self.job
         seconds = [r["seconds"] for r in self.records]
         return {
@@ -463,6 +470,7 @@ class VideoRun:
             "styles": [str(p) for p in job.styles], "output": str(self.output), "size": list(self.size),
             "encoded_size": list(self.encoded), "frames": self.done, "stopped": self.stopped,
             "warping_error": mean_error, "seconds_per_frame": float(np.mean(seconds)) if seconds else None,
+            "flicker": summarise(self.records),
             "painter": self.painter.describe(),
         }
 
@@ -496,7 +504,7 @@ class _FastPainter:
         self.job, self.styles, self.size, self.network = job, styles, size, network
         self.weight = DEFAULT_WEIGHT[job.temporal] if job.temporal_weight is None else job.temporal_weight
         self.combine = TEMPORAL[job.temporal](self.weight)
-        self.frames = None
+        self.frames = self.painted = None
         # a still's memory check and --tile, for one frame (the frames come at the output's size)
         self.memory = check_memory(painted_size(size, size, job.settings.style_scale), size, job.settings.tile)
 
@@ -516,7 +524,7 @@ class _FastPainter:
         (`earlier`, the long-term frames, is the optimisation's only)."""
         if self.frames is None:
             self._start(frame)
-        painted = self.frames.paint(frame)
+        painted = self.painted = self.frames.paint(frame)  # kept: the flicker meter's frame-by-frame baseline
         return self.combine(painted, previous_output, pair.result() if pair is not None else None), {}
 
     def describe(self) -> dict:

@@ -2,7 +2,7 @@
 consistent with the previous output.
 
     painter = FastFrames(styles, settings, size, first_frame)   # the style vector computed once
-    mode = TEMPORAL["flow"](weight=0.8)
+    mode = TEMPORAL["flow"](weight=0.9)
     for frame, pair in ...:
         output = mode(painter.paint(frame), previous_output, pair)
 
@@ -11,9 +11,25 @@ The modes (`TEMPORAL`, by name):
 * ``none``: frame by frame, each frame from its own photo (the baseline that flickers);
 * ``blend``: plain blending with the previous output, out = a·prev + (1−a)·new — what other tools do; it
   smears anything that moves;
-* ``flow``: the previous output warped along the input's optical flow and blended in where the flow is
-  reliable (Ruder et al.'s mask): out = new + a·M·(warp(prev) − new). Where the mask is 0 (disoccluded
-  or on a motion boundary) the new frame is taken as it is.
+* ``flow`` (`steady_blend`): still stays still, moving stays sharp. out = new + A·(warp(prev, F) − new),
+  the previous output carried per pixel (`carry`):
+
+  - where the input itself did not change (its blurred grey moves by less than `STILL_LEVEL` — no flow
+    asked), the flow F is zero and the previous output is carried as it is, with a share of
+    `STILL_WEIGHT` far from anything that moves and `NEAR_WEIGHT` within `NEAR` of it (the painting's
+    halo around a moving thing changes though its pixels do not: held hard it would stay behind as a
+    ghost). DIS flow on a blank wall is noise of a pixel or more: followed, it makes the wall boil;
+  - elsewhere, F is the input's DIS flow and the share is a·C: a (the weight) times a soft confidence C,
+    Ruder et al.'s two tests made soft (`flow.confidence`) times a photometric test — the previous
+    input warped along F must match the current one (exp(−(e/`PHOTOMETRIC`)²) of the grey error e),
+    which drops the flow that leaks from a moving thing onto the blank wall behind it (followed, it
+    drags a smear after the thing);
+  - the weights blend smoothly between the two (a soft stillness, no all-or-nothing mask edges).
+
+  Nothing is kept between frames but the previous output, so a resumed run gives the same frames.
+* `flow_blend`, the previous ``flow`` (kept for the benchmark): the previous output warped along the
+  flow and blended in where Ruder et al.'s mask is 1: out = new + a·M·(warp(prev) − new), the new frame
+  as it is where the mask is 0. It boils on textureless still regions (see docs/VIDEO.md).
 
 Everything a still applies here too: several styles blended, `style_strength` (moved toward the
 first frame's own style vector, kept for the whole video so the strength does not flicker),
@@ -23,13 +39,22 @@ luminance: each painted frame's luminance with its own photo's chroma) and `tile
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from .. import colors, feedforward, images
 from ..settings import Settings
-from .flow import FlowPair, warp
+from .flow import FlowPair, confidence, warp
+
+STILL_LEVEL = 3.0  # grey levels: the blurred input changing by under half of it is still, by over 1.5× moving
+STILL_BLUR = 1.5  # sigma (px) of the blur on the grey input before the frame difference (noise, codec)
+NEAR = 1 / 12  # share of the frame's long side within which a still pixel is "near" something moving
+STILL_WEIGHT = 0.95  # the previous output's share on still pixels far from motion
+NEAR_WEIGHT = 0.5  # … on still pixels right beside motion (rising to STILL_WEIGHT at NEAR)
+PHOTOMETRIC = 10.0  # grey levels: the warped previous input's mismatch at which the flow keeps 1/e of its weight
+SOFTNESS = 0.2  # of the soft Ruder tests (`flow.confidence`)
 
 
 class FastFrames:
@@ -92,5 +117,58 @@ def flow_blend(weight: float = 0.8) -> Combine:
     return combine
 
 
-TEMPORAL: dict[str, Callable[[float], Combine]] = {"none": frame_by_frame, "blend": plain_blend, "flow": flow_blend}
-DEFAULT_WEIGHT = {"none": 0.0, "blend": 0.8, "flow": 0.8}
+@dataclass(frozen=True)
+class Carried:
+    """How the previous output is carried onto the current frame (see `carry`)."""
+
+    flow: np.ndarray  # float32 (H, W, 2): the flow to warp it with (zero where the input did not change)
+    confidence: np.ndarray  # float32 (H, W) in 0..1: how far the warped previous output can be trusted
+    share: np.ndarray  # float32 (H, W) in 0..1: the previous output's share in the fast method's blend
+    still: np.ndarray  # float32 (H, W) in 0..1: the input did not change there
+
+
+def _blurred(grey: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(np.asarray(grey, np.float32), (0, 0), STILL_BLUR)
+
+
+def carry(pair: FlowPair, weight: float) -> Carried:
+    """The steady mode's flow, confidence and share for the frame `pair` ends at (the module's text);
+    `weight`: a, the share on moving pixels where the flow is trusted. A pair made without its frames
+    gets the flow as it is and Ruder et al.'s mask."""
+    import cv2
+
+    if pair.previous is None or pair.current is None:
+        return Carried(pair.backward, pair.mask, weight * pair.mask, np.zeros_like(pair.mask))
+    previous, current = _blurred(pair.previous), _blurred(pair.current)
+    still = np.clip(1.5 - np.abs(current - previous) / STILL_LEVEL, 0.0, 1.0).astype(np.float32)
+    moving = (still < 0.5).astype(np.uint8)
+    near = max(1.0, NEAR * max(still.shape))
+    if moving.any():
+        far = np.clip(cv2.distanceTransform(1 - moving, cv2.DIST_L2, 3) / near, 0.0, 1.0).astype(np.float32)
+    else:
+        far = np.ones_like(still)
+    flow = pair.backward * (1.0 - still)[..., None]
+    mismatch = np.abs(current - warp(previous, flow))
+    trusted = confidence(pair.backward, pair.forward, SOFTNESS) * np.exp(-np.square(mismatch / PHOTOMETRIC))
+    trusted = np.maximum(trusted, still)
+    held = NEAR_WEIGHT + (STILL_WEIGHT - NEAR_WEIGHT) * far
+    share = (weight * (1.0 - still) + held * still) * trusted
+    return Carried(flow.astype(np.float32), trusted.astype(np.float32), share.astype(np.float32), still)
+
+
+def steady_blend(weight: float = 0.9) -> Combine:
+    """out = new + A·(warp(previous, F) − new) with `carry`'s flow F and share A (`weight`: a)."""
+    def combine(new, previous, pair):
+        if previous is None or pair is None:
+            return new
+        carried = carry(pair, weight)
+        warped = warp(previous, carried.flow, cubic=True)
+        return new + carried.share[..., None] * (warped - new)
+    return combine
+
+
+TEMPORAL: dict[str, Callable[[float], Combine]] = {"none": frame_by_frame, "blend": plain_blend,
+                                                   "flow": steady_blend}
+DEFAULT_WEIGHT = {"none": 0.0, "blend": 0.8, "flow": 0.9}

@@ -12,8 +12,12 @@
     GET  /api/jobs/{id}/report          the report page; /report.zip the whole report folder
     POST /api/jobs/{id}/cancel          cancel it
     GET  /api/openapi.json              this API's OpenAPI document
+    GET  /api/paintings                 the shelf: paintings a job may name (style=great_wave) instead of uploading
+    GET  /api/paintings/{name}/image    one as a thumbnail (JPEG; ?size= its longest side)
+    GET  /api/jobs/{id}/photo           a photo job's photo at its result's size (the page's before/after)
 
-Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every bad query value is a 400.
+Errors are JSON `{"detail": "one line naming the problem and the fix"}`; every bad query value is a 400;
+the job records or files the server cannot write (jobs.sqlite held by another program, a full disk) a 503.
 
 Against a hostile page or user: a request whose Host is not one of the names this server serves is
 refused (421: DNS rebinding), one from another site's page too (403); request bodies are counted as they
@@ -25,6 +29,7 @@ security headers; the reports served show file names, not the server's paths.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import io
 import ipaddress
@@ -49,7 +54,7 @@ from .. import images
 from ..images import demo_pair
 from ..errors import InputImageError, PainterlyError, SettingsError
 from . import forms, videos
-from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull
+from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull, StoreError, storage_error
 
 STATIC = Path(__file__).resolve().parent / "static"
 JOB_ID = r"^[0-9a-f]{32}$"
@@ -67,10 +72,15 @@ SECURITY_HEADERS = (("content-security-policy", PAGE_POLICY), ("x-frame-options"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 UPLOADS = ("content", "style", "demo", "video")  # the form's file fields (and the demo switch), not settings
 MEDIA = {"image": "image/png", "video": "video/mp4"}
+TAIL = "painterly.tail"  # in a request's scope: the last bytes of its body, as _Guard counted them
 
 
 class TooLarge(InputImageError):
     """An upload over the size limit (HTTP 413)."""
+
+
+class PaintingNotFound(InputImageError):
+    """A name that is not on the shelf (HTTP 400 in a form, 404 in a URL)."""
 
 
 def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits = forms.Limits(),
@@ -97,9 +107,19 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
 
     @app.exception_handler(PainterlyError)
     async def refused(request: Request, error: PainterlyError):
+        if isinstance(error, PaintingNotFound) and request.url.path.startswith("/api/paintings/"):
+            return JSONResponse({"detail": str(error)}, status_code=404)
         status = (409 if isinstance(error, JobStateError) else 413 if isinstance(error, TooLarge)
-                  else 503 if isinstance(error, QueueFull) else 400)
+                  else 503 if isinstance(error, (QueueFull, StoreError)) else 400)
         return JSONResponse({"detail": str(error)}, status_code=status)
+
+    @app.exception_handler(OSError)
+    async def unstored(request: Request, error: OSError):  # a full disk, a read-only folder: no server path shown
+        return JSONResponse({"detail": str(storage_error(error))}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception):  # a bug: logged by the server, one line for the client
+        return JSONResponse({"detail": "internal error: the server's log has the details"}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
@@ -114,7 +134,7 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
     @app.get("/api/settings", summary="The form: settings fields, presets, video options and this server's limits")
     def settings():
         return {"fields": forms.fields(), "presets": forms.presets(), "video": list(videos.OPTIONS),
-                "limits": _limits(limits)}
+                "trim": list(videos.TRIM), "limits": _limits(limits)}
 
     @app.post("/api/jobs", status_code=201, summary="Create a job", openapi_extra=_job_form_schema())
     async def create(request: Request):
@@ -124,9 +144,11 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
         preset_name = str(settings_form.pop("preset", "") or "default")
         settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before any image work
         _check_work(settings, limits)
+        forms.check_scaled(settings, [], limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
             content, styles = await _inputs(form, Path(staging), limits)
             _check_blend(settings, styles)
+            forms.check_scaled(settings, _sides(styles), limits)
             return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue)
 
     @app.post("/api/videos", status_code=201, summary="Create a video job", openapi_extra=_video_form_schema())
@@ -138,12 +160,37 @@ def create_app(data_dir: str | Path, *, workers: int = 1, limits: forms.Limits =
             settings_form["method"] = "fast"  # a video is painted with the fast method unless the form says otherwise
         settings = forms.parse_settings(preset_name, settings_form, limits)  # bad settings: before the clip is read
         options = videos.parse_options(options_form, settings, limits)
+        forms.check_scaled(settings, [], limits)
         with tempfile.TemporaryDirectory(dir=jobs.folder, prefix=".upload-") as staging:
-            content, styles, clip = await _video_inputs(form, Path(staging), limits)
+            content, styles, clip = await _video_inputs(form, Path(staging), limits, options)
             videos.check_work(settings, options, clip, limits)
             _check_blend(settings, styles)
+            forms.check_scaled(settings, _sides(styles), limits)
             return await asyncio.to_thread(jobs.submit, settings, preset_name, content, styles, limit=limits.queue,
                                            video={**options, "clip": clip})
+
+    @app.get("/api/paintings", summary="The shelf: the paintings a job may name instead of uploading one")
+    def shelf():
+        return [{"name": p.name, "title": p.title, "artist": p.artist, "year": p.year,
+                 "image": f"/api/paintings/{p.name}/image"} for p in _shelf().paintings()]
+
+    @app.get("/api/paintings/{name}/image", summary="A painting on the shelf as a thumbnail (JPEG)",
+             response_class=Response)
+    def shelf_image(name: str, size: int = Query(256, ge=16, le=1024, description="its longest side (16 to 1024)")):
+        path = _painting(name)[1]
+        return Response(_thumbnail(str(path), path.stat().st_mtime_ns, size), media_type="image/jpeg",
+                        headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/api/jobs/{job_id}/photo", summary="A photo job's photo at its result's size (PNG)",
+             response_class=Response)
+    def photo(job_id: str):
+        job = _status(jobs, job_id)
+        if job["kind"] != "image":
+            raise HTTPException(404, "a video job has no photo: its clip is painted frame by frame")
+        path = _file(jobs, job_id, "content", "no photo: the job's folder has lost it")
+        result = jobs.job_folder(job_id) / "result.png"
+        return Response(_photo(path, result, job["settings"]["size"]), media_type="image/png",
+                        headers={"Cache-Control": "no-store"})
 
     @app.get("/api/jobs", summary="Every job, newest first")
     def listing(limit: int = Query(100, ge=1, le=LIST_LIMIT, description=f"at most this many (1 to {LIST_LIMIT})")):
@@ -221,7 +268,30 @@ async def _form(request: Request, jobs: Jobs, limits: forms.Limits):
         raise QueueFull(f"{limits.queue} jobs are already waiting: try again when one has finished")
     # generous file count: past it Starlette refuses first; up to it, _inputs names the limit
     form = await request.form(max_files=limits.styles + 16, max_fields=200, max_part_size=2**16)
+    _check_closed(request)
     return form, {k: v for k, v in form.multi_items() if k not in UPLOADS and isinstance(v, str)}
+
+
+def _sides(styles: list[tuple[str, Path]]) -> list[tuple[str, tuple[int, int]]]:
+    """Each checked style image's display name and (width, height), from its header."""
+    from PIL import Image
+
+    sizes = []
+    for name, path in styles:
+        with Image.open(path) as image:
+            sizes.append((name, image.size))
+    return sizes
+
+
+def _check_closed(request: Request) -> None:
+    """Refuse a multipart body that ended before its closing boundary: its last part may be cut short, and
+    the parser drops it without a word (python-multipart keeps no part it did not see end)."""
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary", b"")
+    if not request.scope.get(TAIL, bytearray()).rstrip().endswith(b"--" + boundary + b"--"):
+        raise PainterlyError("the upload ended before its closing boundary (the connection was cut?): send it again")
 
 
 def _check_blend(settings, styles: list) -> None:
@@ -234,8 +304,10 @@ def _files(form, field: str) -> list[UploadFile]:
     return [v for v in form.getlist(field) if isinstance(v, UploadFile) and v.filename]
 
 
-def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pair)") -> list[UploadFile]:
-    uploads = _files(form, "style")
+def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pair)") -> list[UploadFile | str]:
+    """The form's paintings in order: uploaded files, and names of paintings on the shelf."""
+    uploads = [v for v in form.getlist("style") if (isinstance(v, UploadFile) and v.filename)
+               or (isinstance(v, str) and v.strip())]
     if not uploads:
         raise PainterlyError(f"no style image: pick at least one painting{hint}")
     if len(uploads) > limits.styles:
@@ -243,7 +315,7 @@ def _style_uploads(form, limits: forms.Limits, hint: str = " (or use the demo pa
     return uploads
 
 
-async def _video_inputs(form, staging: Path, limits: forms.Limits):
+async def _video_inputs(form, staging: Path, limits: forms.Limits, options: dict):
     """(clip, styles, the clip's numbers) from a video job's form; the clip probed against the video limits."""
     clips = _files(form, "video")
     if str(form.get("demo") or "").strip().lower() in ("true", "on", "1") or _files(form, "content"):
@@ -256,8 +328,9 @@ async def _video_inputs(form, staging: Path, limits: forms.Limits):
     path = staging / "content"
     name = await _store(clips[0], path, "video", limits.video_bytes, "cut it shorter or downscale it",
                         limit="video upload limit")
-    clip = await asyncio.to_thread(videos.probe, path, name, limits)
-    saved = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(styles, 1)]
+    clip = await asyncio.to_thread(videos.probe, path, name, limits, start=options["start"],
+                                   duration=options["duration"])
+    saved = [await _style(u, staging / f"style-{i}", limits) for i, u in enumerate(styles, 1)]
     return (name, path), saved, clip
 
 
@@ -278,8 +351,64 @@ async def _inputs(form, staging: Path, limits: forms.Limits):
         raise PainterlyError("several content photos: pick one photo to repaint")
     uploads_styles = _style_uploads(form, limits)
     content = await _save(uploads_content[0], staging / "content", "content photo", limits)
-    styles = [await _save(u, staging / f"style-{i}", "style image", limits) for i, u in enumerate(uploads_styles, 1)]
+    styles = [await _style(u, staging / f"style-{i}", limits) for i, u in enumerate(uploads_styles, 1)]
     return content, styles
+
+
+async def _style(style: UploadFile | str, path: Path, limits: forms.Limits) -> tuple[str, Path]:
+    """A style image: an upload saved and checked, or a painting on the shelf (by name, never by path) copied."""
+    if isinstance(style, str):
+        title, source = _painting(style)
+        return _copy(source, path, title)
+    return await _save(style, path, "style image", limits)
+
+
+def _shelf():
+    from .. import shelf
+
+    return shelf
+
+
+def _painting(name: str) -> tuple[str, Path]:
+    """(title, file) of the painting called `name` on the shelf; a 400 (a 404 in a URL) naming the closest."""
+    import difflib
+
+    shelf = _shelf()
+    painting = shelf.find(name) if len(name) <= 200 else None  # a name only: a path is never looked up
+    if painting is None:
+        names = [p.name for p in shelf.paintings()]
+        close = difflib.get_close_matches(name.strip().lower()[:200], names, n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise PaintingNotFound(f"no painting '{_UNSAFE.sub('', name)[:80]}' on the shelf: {hint}"
+                               f"GET /api/paintings lists them (or upload the painting as a file)")
+    return painting.title, painting.path
+
+
+@functools.lru_cache(maxsize=64)
+def _thumbnail(path: str, modified: int, size: int) -> bytes:
+    """The image at `path` shrunk to `size` px on its longest side (never enlarged), as JPEG; kept while the
+    file is unchanged (`modified`)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        picture = ImageOps.exif_transpose(image).convert("RGB")
+    picture.thumbnail((size, size), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _photo(path: Path, result: Path, size) -> bytes:
+    """A job's photo as the run saw it: at its result's size when there is one, else `size` on the longest side."""
+    from PIL import Image
+
+    picture = images.load_image(path, role="content photo")
+    if result.is_file():
+        with Image.open(result) as done:
+            shape = done.size
+    else:
+        shape = images.fit_size((picture.rgb.shape[1], picture.rgb.shape[0]), int(size) if str(size).isdigit() else 512)
+    return _png(images.resize(picture.rgb, shape))
 
 
 async def _save(upload: UploadFile, path: Path, role: str, limits: forms.Limits) -> tuple[str, Path]:
@@ -438,12 +567,15 @@ class _Guard:
         if refusal is not None:
             return await JSONResponse({"detail": refusal[1]}, status_code=refusal[0])(scope, receive, secured)
         received, most = 0, self._most(scope)
+        tail = scope[TAIL] = bytearray()  # enough to hold a closing boundary (at most 70 characters + 6)
 
         async def counted():
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                body = message.get("body", b"")
+                received += len(body)
+                tail[:] = (tail + body)[-256:]
                 if received > most:
                     raise TooLarge(self._too_large(scope, f"over {_mb(most)} ({_mb(received)} so far)"))
             return message
@@ -516,7 +648,8 @@ def _job_form_schema() -> dict:
     properties = {
         "content": {"type": "string", "format": "binary", "description": "the photo to repaint"},
         "style": {"type": "array", "items": {"type": "string", "format": "binary"},
-                  "description": "one or more style images (repeat the field)"},
+                  "description": "one or more style images (repeat the field); a painting's name on the shelf "
+                                 "(GET /api/paintings) in place of a file"},
         "demo": {"type": "boolean", "description": "use the bundled demo pair instead of uploads"},
         "preset": {"type": "string", "default": "default", "description": "named settings"},
     }
@@ -536,7 +669,7 @@ def _video_form_schema() -> dict:
     properties["video"] = {"type": "string", "format": "binary",
                            "description": "the clip to paint (within the server's limits: GET /api/settings)"}
     properties["method"]["default"] = "fast"
-    for option in videos.OPTIONS:
+    for option in videos.OPTIONS + videos.TRIM:
         properties[option["name"]] = {"type": "string", "description": f"{option['help']} (as {option['flag']})",
                                       **({"enum": option["choices"]} if option["choices"] else {})}
     return schema

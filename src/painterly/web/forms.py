@@ -118,6 +118,29 @@ def _check_limits(s: Settings, limits: Limits) -> None:
                                 f"choose at most {limits.iterations}")
 
 
+def check_scaled(s: Settings, styles: list[tuple[str, tuple[int, int]]], limits: Limits) -> None:
+    """Refuse a job whose style scale would take a picture it works on past the server's size limit: the
+    picture the fast network paints (the output's size divided by the style scale, as `methods.fast.painted_size`;
+    the fast method, and the optimisation's fast start), and, optimising, each style image as scaled (styles:
+    display name and (width, height); `images.style_shape`). Called with no styles before the upload is read."""
+    from ..images import style_shape
+
+    scale = f"style scale {s.style_scale:g} at size {s.size}"
+    if s.method == "fast" or s.init == "fast":
+        painted = max(16, round(s.size / s.style_scale))
+        if painted > limits.size:
+            raise SettingsError(f"{scale}: the fast network paints at {painted} px, over this server's limit of "
+                                f"{limits.size} px: raise style scale to {s.size / limits.size:.2g} or more, or "
+                                f"lower size")
+    if s.method != "optimise":
+        return
+    for name, own in styles:
+        width, height = style_shape(own, s.size, s.style_scale, s.style_upscale)
+        if max(width, height) > limits.size:
+            raise SettingsError(f"{scale} makes style image '{name}' {width}×{height} px, over this server's limit "
+                                f"of {limits.size} px: lower style scale or size")
+
+
 def work_of(s: Settings) -> int:
     """The pixel-iterations of a still job, summed over its scales; each scale counts as a square of its longest
     side: an upper bound, known before any image is read."""

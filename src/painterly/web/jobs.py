@@ -16,6 +16,7 @@ No FastAPI here: this module is the Python side, `app.py` the HTTP side.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -38,7 +39,10 @@ from . import videos
 STATES = ("queued", "running", "completed", "cancelled", "interrupted", "failed")
 FINISHED = frozenset(STATES[2:])
 SAVE_SECONDS = 2.0  # a running job's best image so far is written at most this often
+WAIT_SECONDS = 30.0  # how long a write to jobs.sqlite waits for another program holding it
+RETRY_SECONDS = 2.0  # how often an idle worker tries again to write the records jobs.sqlite refused
 RESULTS = {"image": "result.png", "video": videos.RESULT}  # a job's result file, by its kind
+RECORDS = "records.jsonl"  # a finished job's step records, one JSON a line (the event stream's, kept on disk)
 _LOG = logging.getLogger("painterly.web")
 
 _SCHEMA = """
@@ -66,48 +70,97 @@ class QueueFull(PainterlyError):
     """As many jobs as allowed are already waiting (HTTP 503)."""
 
 
+class StoreError(PainterlyError):
+    """The job records (jobs.sqlite) cannot be read or written: held by another program, damaged, not
+    painterly's, or on a full disk (HTTP 503). The message names the file, not the server's paths."""
+
+
+_BUSY, _LOCKED, _READONLY, _CORRUPT, _FULL, _NOTADB = 5, 6, 8, 11, 13, 26  # SQLite's primary result codes
+_OURS = {"id", "created", "state", "preset", "settings", "inputs"}  # the columns every jobs.sqlite of ours has
+
+
 class Store:
-    """Job records in one SQLite file, safe to use from any thread."""
+    """Job records in one SQLite file, safe to use from any thread. A write waits up to WAIT_SECONDS for
+    another program holding the file (an sqlite3 shell, a backup); then, as for a damaged file or a full
+    disk, StoreError in one line."""
 
     def __init__(self, path: Path):
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
+        self.path = Path(path)
+        self.wait = WAIT_SECONDS
+        self.shown = str(self.path)  # the file in messages: at start they are the operator's (see Jobs)
         self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, timeout=self.wait, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        self._db.row_factory = sqlite3.Row
+        try:
+            with self._using() as db:
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+                if tables and not _OURS <= present:  # someone else's database: never written to
+                    raise StoreError(f"{self.shown} was not made by painterly (it holds "
+                                     f"{', '.join(sorted(tables))[:80]}): choose another data folder")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+                present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+                for name, kind in COLUMNS_ADDED.items():
+                    if name not in present:
+                        db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+        except BaseException:
+            self._db.close()
+            raise
+
+    @contextlib.contextmanager
+    def _using(self):
+        """The connection, to this thread alone; SQLite's errors as one line (StoreError)."""
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
-            present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-            for name, kind in COLUMNS_ADDED.items():
-                if name not in present:
-                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+            try:
+                yield self._db
+            except sqlite3.Error as error:
+                raise self._error(error) from None
+
+    def _error(self, error: sqlite3.Error) -> StoreError:
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        name = self.shown
+        if code in (_BUSY, _LOCKED):
+            return StoreError(f"{name} is locked by another program (an sqlite3 shell, a backup?) for over "
+                              f"{self.wait:g} s: close it, then try again")
+        if code == _FULL:
+            return StoreError(f"{name} cannot be written: the disk is full: free some space, then try again")
+        if code in (_CORRUPT, _NOTADB):
+            return StoreError(f"{name} is damaged ({error}): move it aside (painterly then starts an empty job list) "
+                              f"or put back a copy from a backup")
+        if code == _READONLY:
+            return StoreError(f"{name} is read-only: give the server write access to it and its folder")
+        return StoreError(f"{name} cannot be used ({error}): check the data folder's disk and permissions")
 
     def add(self, **fields) -> None:
         names = ", ".join(fields)
-        with self._lock:
-            self._db.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(fields))})",
-                             list(fields.values()))
+        with self._using() as db:
+            db.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(fields))})", list(fields.values()))
 
     def update(self, job_id: str, **fields) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self._lock:
-            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])
+        with self._using() as db:
+            db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])
 
     def get(self, job_id: str) -> dict | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._using() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _row(row) if row else None
 
     def count(self, state: str) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
+        with self._using() as db:
+            return db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
 
     def all(self, state: str | None = None, limit: int = -1) -> list[dict]:
         """Jobs newest first (oldest first when filtered by state: the queue's order)."""
-        with self._lock:
+        with self._using() as db:
             if state is None:
-                rows = self._db.execute("SELECT * FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,))
+                rows = db.execute("SELECT * FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,))
             else:
-                rows = self._db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY created, rowid", (state,))
+                rows = db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY created, rowid", (state,))
             return [_row(r) for r in rows.fetchall()]
 
     def close(self) -> None:
@@ -115,9 +168,18 @@ class Store:
             self._db.close()
 
 
+_JSON = ("settings", "inputs", "progress", "video")  # the columns holding JSON
+
+
+def storage_error(error: OSError) -> StoreError:
+    """A file the server could not write (a full disk, a read-only folder), as the one line a browser sees."""
+    return StoreError(f"the server could not store the job's files ({error.strerror or type(error).__name__}): "
+                      f"try again later, or tell the server's owner")
+
+
 def _row(row: sqlite3.Row) -> dict:
     job = dict(row)
-    for name in ("settings", "inputs", "progress", "video"):
+    for name in _JSON:
         job[name] = json.loads(job[name]) if job[name] else None
     return job
 
@@ -134,23 +196,42 @@ class _Live:
 
 
 class Jobs:
-    """The job queue: submit, watch, cancel. Jobs run one at a time per worker thread."""
+    """The job queue: submit, watch, cancel. Jobs run one at a time per worker thread.
+
+    A record jobs.sqlite refuses (held by another program past WAIT_SECONDS, a full disk) is kept in memory,
+    shown by the API with a note, and written as soon as the file takes it; the worker goes on."""
 
     def __init__(self, folder: str | Path, *, workers: int = 1):
         self.folder = Path(folder)
         (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
         self._lockfile = _lock(self.folder / "jobs.lock")  # one server per data folder
-        self.store = Store(self.folder / "jobs.sqlite")
+        try:
+            self.store = Store(self.folder / "jobs.sqlite")
+            self._interrupted()
+        except BaseException:
+            self._lockfile.close()
+            raise
+        self.store.shown = self.store.path.name  # from now on a message may reach a browser: no server paths
         self.workers = workers
         self._queue: queue.Queue = queue.Queue()
-        self._live: dict[str, _Live] = {}
+        self._live: dict[str, _Live] = {}  # jobs queued or running in this process; dropped when they end
+        self._ran: set[str] = set()  # jobs this process ran: their step records are in their folders
         self._lock = threading.Lock()  # state transitions: queued -> running / cancelled
+        self._unsaved: dict[str, dict] = {}  # record fields jobs.sqlite refused, by job: shown, written later
+        self._unsaved_lock = threading.Lock()
+        self._refusal = ""  # why jobs.sqlite refused the last write
         self._threads: list[threading.Thread] = []
         self._closing = False
-        for job in self.store.all("running"):  # a crash or a restart cut these off
+
+    def _interrupted(self) -> None:
+        """The jobs a crash or a restart cut off: interrupted, with what they made kept (a still's best image,
+        a video's frames done, as a video: see `videos.salvage`)."""
+        for job in self.store.all("running"):
             folder = self.job_folder(job["id"])
-            shutil.rmtree(folder / videos.WORK, ignore_errors=True)  # a video's frames done: no resume from the web
-            kept = ": the best image so far is kept" if (folder / "result.png").is_file() else ""
+            if job["video"]:
+                kept = videos.salvage(folder, job["inputs"]["content"])
+            else:
+                kept = ": the best image so far is kept" if (folder / "result.png").is_file() else ""
             self.store.update(job["id"], state="interrupted", finished=time.time(),
                               message=f"the server stopped while this job ran{kept}")
 
@@ -178,6 +259,9 @@ class Jobs:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._flush()
+        if self._unsaved:
+            _LOG.error("jobs.sqlite did not take the records of %d jobs: %s", len(self._unsaved), self._refusal)
         self.store.close()
         self._lockfile.close()
 
@@ -186,21 +270,28 @@ class Jobs:
         """Queue a job. content, styles: (display name, checked image file); the files are moved in.
         limit: the most jobs that may wait; past it, QueueFull (checked and inserted under one lock, so
         parallel submissions cannot all pass the check). video: a video job's options and clip (see `videos`):
-        content is then the checked clip."""
+        content is then the checked clip. A record or a file the server cannot write: StoreError, and no
+        job folder is left."""
         job_id = uuid.uuid4().hex
         folder = self.job_folder(job_id)
         inputs = {"content": content[0], "styles": [name for name, _ in styles]}
         with self._lock:  # the lock of every state change: no job is queued or leaves the queue meanwhile
             if limit is not None and self.store.count("queued") >= limit:
                 raise QueueFull(f"{limit} jobs are already waiting: try again when one has finished")
-            folder.mkdir()
-            shutil.move(content[1], folder / "content")
-            for i, (_, path) in enumerate(styles, 1):
-                shutil.move(path, folder / f"style-{i}")
+            try:
+                folder.mkdir()
+                shutil.move(content[1], folder / "content")
+                for i, (_, path) in enumerate(styles, 1):
+                    shutil.move(path, folder / f"style-{i}")
+                self.store.add(id=job_id, created=time.time(), state="queued", preset=preset,
+                               settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs),
+                               video=json.dumps(video) if video is not None else None)
+            except (OSError, StoreError) as error:
+                shutil.rmtree(folder, ignore_errors=True)
+                if isinstance(error, OSError):
+                    raise storage_error(error) from None
+                raise
             self._live[job_id] = _Live()
-            self.store.add(id=job_id, created=time.time(), state="queued", preset=preset,
-                           settings=json.dumps(settings.to_dict()), inputs=json.dumps(inputs),
-                           video=json.dumps(video) if video is not None else None)
         self._queue.put(job_id)
         return self.status(job_id)
 
@@ -213,11 +304,42 @@ class Jobs:
             job = self._get(job_id)
             if job["state"] == "queued":
                 self.store.update(job_id, state="cancelled", finished=time.time(), message="cancelled before it started")
-            elif job["state"] == "running":
+                self._live.pop(job_id, None)
+            elif job["state"] == "running" and job_id in self._live:
                 self._live[job_id].stop.set()
             else:
                 raise JobStateError(f"job {job_id} is already {job['state']}: only queued or running jobs can be cancelled")
         return self.status(job_id)
+
+    # -- the records jobs.sqlite refused --------------------------------------------------------
+
+    def _record(self, job_id: str, *, now: bool = True, **fields) -> None:
+        """Write fields of a job's record. If jobs.sqlite refuses (StoreError), they are kept, shown by
+        `status` and written by a later try; now=False (progress): kept without waiting on the file while
+        it refuses."""
+        with self._unsaved_lock:
+            refusing = bool(self._unsaved)
+            pending = {**self._unsaved.get(job_id, {}), **fields}
+            if job_id in self._unsaved or (refusing and not now):  # shown meanwhile
+                self._unsaved[job_id] = pending
+            if refusing and not now:  # the file refuses: no writer waits on it for a progress record
+                return
+            try:
+                self.store.update(job_id, **pending)
+            except StoreError as error:
+                self._unsaved[job_id] = pending
+                if str(error) != self._refusal:
+                    _LOG.error("job %s: %s; its record is kept in memory until the file takes it", job_id, error)
+                self._refusal = str(error)
+                return
+            self._unsaved.pop(job_id, None)
+
+    def _flush(self) -> None:
+        """Write the records jobs.sqlite refused, oldest first, until it refuses again."""
+        for job_id in list(self._unsaved):
+            self._record(job_id)
+            if job_id in self._unsaved:
+                return
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -234,9 +356,11 @@ class Jobs:
         job["tile"] = live.tile if live and job["state"] == "running" else None
         job["position"] = None
         if job["state"] == "queued":
-            queued = [j["id"] for j in self.store.all("queued")]
+            queued = [j["id"] for j in self.store.all("queued") if j["id"] not in self._unsaved]
             job["position"] = queued.index(job_id) + 1 if job_id in queued else None
         job["result"] = (folder / RESULTS[job["kind"]]).is_file()
+        job["preview"] = bool(live and live.image is not None) or (  # whether GET .../preview has an image now
+            folder / ("result.png" if job["kind"] == "image" else videos.PREVIEW)).is_file()
         job["report"] = (folder / "report" / "index.html").is_file()
         return job
 
@@ -244,18 +368,33 @@ class Jobs:
         return [self.status(job["id"]) for job in self.store.all(limit=limit)]
 
     def records(self, job_id: str, since: int = 0) -> list[dict]:
-        """The progress records of a job run by this server process, from index `since` on."""
+        """The progress records of a job run by this server process, from index `since` on: in memory while
+        it runs, then from its folder's records file."""
         live = self._live.get(job_id)
-        return live.records[since:] if live else []
+        if live is not None:
+            return live.records[since:]
+        if job_id not in self._ran:
+            return []
+        try:
+            lines = (self.job_folder(job_id) / RECORDS).read_text().splitlines()
+        except OSError:
+            return []
+        return [json.loads(line) for line in lines[since:]]
 
     def latest_image(self, job_id: str) -> np.ndarray | None:
         live = self._live.get(job_id)
         return live.image if live else None
 
     def _get(self, job_id: str) -> dict:
+        """The job's record, with the fields jobs.sqlite has not taken yet (and a note saying so)."""
         job = self.store.get(job_id)
         if job is None:
             raise KeyError(job_id)
+        pending = self._unsaved.get(job_id)
+        if pending:
+            job.update({k: json.loads(v) if k in _JSON and v else v for k, v in pending.items()})
+            note = f"not saved yet: {self._refusal}"
+            job["message"] = f"{job['message']}; {note}" if job["message"] else note
         return job
 
     # -- the worker ---------------------------------------------------------------------------
@@ -266,20 +405,51 @@ class Jobs:
             from .. import engine  # noqa: F401  (TensorFlow now, not when the first job waits on it)
         except Exception:  # a broken install: each job then fails with the import's error
             pass
-        while (job_id := self._queue.get()) is not None:
-            with self._lock:
-                if self._closing:
-                    return
-                job = self.store.get(job_id)
-                if job is None or job["state"] != "queued":
-                    continue  # cancelled while it waited
-                self.store.update(job_id, state="running", started=time.time())
+        while True:
             try:
-                run = self._run_video if job["video"] else self._run
-                run(job, self._live.setdefault(job_id, _Live()), cache)
-            except Exception as error:  # a bug must not kill the worker; the job says what happened
+                job_id = self._queue.get(timeout=RETRY_SECONDS if self._unsaved else None)
+            except queue.Empty:  # idle: the records jobs.sqlite refused, tried again
+                self._flush()
+                continue
+            if job_id is None or self._closing:
+                return
+            try:
+                self._flush()
+                self._take(job_id, cache)
+            except Exception:  # a bug or a storage error must not kill the worker; the job says what happened
                 _LOG.exception("job %s failed", job_id)
-                self.store.update(job_id, state="failed", finished=time.time(), message="internal error: the server's log has the details")
+                try:
+                    self._record(job_id, state="failed", finished=time.time(),
+                                 message="internal error: the server's log has the details")
+                except Exception:
+                    _LOG.exception("job %s: its failure could not be recorded", job_id)
+            finally:
+                self._finished(job_id)
+
+    def _take(self, job_id: str, cache: dict) -> None:
+        """Run one job from the queue, unless it was cancelled while it waited."""
+        with self._lock:
+            job = self._get(job_id)
+            if job["state"] != "queued":
+                return  # cancelled while it waited
+            self._record(job_id, state="running", started=time.time())
+        live = self._live.setdefault(job_id, _Live())
+        self._ran.add(job_id)
+        (self._run_video if job["video"] else self._run)(job, live, cache)
+
+    def _finished(self, job_id: str) -> None:
+        """A job has ended: its step records go to its folder, out of memory (an open event stream reads them
+        there from now on)."""
+        live = self._live.get(job_id)
+        if live is None or job_id not in self._ran:
+            self._live.pop(job_id, None)
+            return
+        try:  # read only by this process, after this: a crash mid-write leaves nothing that is read
+            (self.job_folder(job_id) / RECORDS).write_text("".join(json.dumps(r) + "\n" for r in live.records))
+        except OSError as error:
+            _LOG.error("job %s: its step records could not be kept: %s", job_id, error)
+            self._ran.discard(job_id)
+        self._live.pop(job_id, None)
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
         from ..runner import Job, run_job
@@ -292,10 +462,13 @@ class Jobs:
         saved = [0.0]
 
         def started(run) -> None:
-            if settings.method == "optimise":  # the feature network, kept for the next job that asks for the same
-                cache.clear()
+            if settings.method == "optimise":
+                live.image = run.first_picture()  # shown at once (the fast picture) while the network loads
+                _stop_if_asked(live)
+                cache.clear()  # the feature network, kept for the next job that asks for the same
                 cache[key] = run.backbone
-            self.store.update(job["id"], message="; ".join(notices) or None)
+                _stop_if_asked(live)  # a cancel while the network loaded takes effect now, not after a step
+            self._record(job["id"], message="; ".join(notices) or None)
 
         def listen(record, run) -> bool:
             live.records.append(_progress(record, run))
@@ -318,14 +491,16 @@ class Jobs:
             elif outcome.result is not None and outcome.result.stopped == "cancelled":
                 state = live.stop_as
             if kept and live.records:
-                self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+                self._record(job["id"], now=False, progress=json.dumps(live.records[-1]))
         except PainterlyError as error:  # bad settings for these images, memory
             state, message = "failed", str(error)
+        except _Stopped:  # cancelled (or the server stopping) before the first step
+            state = live.stop_as
         live.image = None  # from now on the preview is the saved result: the best image, not the last
         if state in ("cancelled", "interrupted"):
             message = ("cancelled" if state == "cancelled" else "the server stopped") + (
                 ": the best image so far is kept" if kept else "")
-        self.store.update(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
+        self._record(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
 
     def _run_video(self, job: dict, live: _Live, cache: dict) -> None:
         settings = _settings(job)
@@ -338,21 +513,21 @@ class Jobs:
 
         options = {name: job["video"].get(name) for name in videos.NAMES}
 
-        def update(**fields) -> None:
-            self.store.update(job["id"], **fields)
+        def update(**fields) -> None:  # progress: never waits on a jobs.sqlite that refuses
+            self._record(job["id"], now=False, **fields)
 
         state, message = videos.run(self.job_folder(job["id"]), settings, options, live,
                                     shown=job["inputs"]["content"], most_frames=job["video"]["clip"]["frames"],
                                     save_seconds=SAVE_SECONDS, update=update, backbone=cache.get(key),
                                     on_start=started)
-        self.store.update(job["id"], state=state, finished=time.time(), message=message)
+        self._record(job["id"], state=state, finished=time.time(), message=message)
 
     def _save_best(self, run, folder: Path, live: _Live) -> None:
         from .. import images
 
         images.save_image(folder / "result.png", run.best.image, run.alpha)  # atomic: temporary file, rename
         if live.records:
-            self.store.update(folder.name, progress=json.dumps(live.records[-1]))
+            self._record(folder.name, now=False, progress=json.dumps(live.records[-1]))
 
 
 def _settings(job: dict) -> Settings:
@@ -379,13 +554,23 @@ def _lock(path: Path):
     return handle
 
 
+class _Stopped(Exception):
+    """A job asked to stop before its first step."""
+
+
+def _stop_if_asked(live: _Live) -> None:
+    if live.stop.is_set():
+        raise _Stopped
+
+
 def _progress(record, run) -> dict:
     """The numbers of one step the page shows, with an estimate of the time left."""
     start = "fast" if run.settings.method == "optimise" and run.settings.init == "fast" else None
     return {"scale": record.scale, "scales": record.scales, "step": record.step, "steps": record.steps,
             "loss": record.loss if math.isfinite(record.loss) else None,  # the fast method has none (JSON has no NaN)
             "terms": dict(record.terms), "elapsed": round(record.elapsed, 3), "size": list(record.size),
-            "eta": _eta(record, run), "start": start}
+            "eta": _eta(record, run), "start": start,
+            "model": run.backbone.name if run.settings.method == "optimise" else None}  # auto: the one it chose
 
 
 def _eta(record, run) -> float | None:

@@ -9,6 +9,7 @@ job run over `painterly.video.run_video`, each finished frame handed to the job'
 A video job's folder holds the clip as `content` (our name, not the user's), `style-1`, ..., `result.mp4`
 (H.264, the clip's audio copied) and `preview.png` (the latest frame, rewritten every few seconds). The
 frames done wait in `work/` while it runs; that folder is removed when the job ends, the video holds them.
+After a crash the next server writes the frames found there into the video (`salvage`): they are kept.
 No FastAPI here: `app.py` is the HTTP side, `jobs.py` the queue.
 """
 
@@ -17,11 +18,12 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Mapping
 
 from ..errors import PainterlyError, SettingsError
-from ..settings import Settings
+from ..settings import Settings, check_video_options
 from ..video.optimise import FRAME_ITERATIONS  # neither pulls in OpenCV, PyAV or TensorFlow
 from ..video.run import MODES
 from .forms import Limits, work_of
@@ -44,7 +46,14 @@ OPTIONS = (  # the video's own fields, as `painterly video`'s flags of the same 
      "help": f"optimise: steps for each frame after the first (default {FRAME_ITERATIONS}); the first gets "
              f"the iterations"},
 )
-NAMES = tuple(option["name"] for option in OPTIONS)
+TRIM = (  # the part of the clip to paint, as `painterly video --start/--duration` (GET /api/settings: "trim")
+    {"name": "start", "label": "Start (s)", "flag": "--start", "type": "float", "choices": None, "default": None,
+     "methods": ["optimise", "fast"], "help": "start this many seconds into the clip (default 0)"},
+    {"name": "duration", "label": "Duration (s)", "flag": "--duration", "type": "float", "choices": None,
+     "default": None, "methods": ["optimise", "fast"],
+     "help": "paint this many seconds from the start (default: to the end, within the server's limit)"},
+)
+NAMES = tuple(option["name"] for option in OPTIONS + TRIM)
 
 
 class VideoRefused(PainterlyError):
@@ -56,25 +65,20 @@ class VideoRefused(PainterlyError):
 
 def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -> dict:
     """The video options from the form's non-empty values; SettingsError naming the field."""
-    options = {"temporal": "flow", "temporal_weight": None, "frame_iterations": None}
-    for option in OPTIONS:
+    options = {"temporal": "flow", "temporal_weight": None, "frame_iterations": None, "start": 0.0, "duration": None}
+    for option in OPTIONS + TRIM:
         text = (form.get(option["name"]) or "").strip()
         if text:
             options[option["name"]] = _value(option, text)
     if options["temporal"] not in MODES:
         raise SettingsError(f"temporal mode '{options['temporal'][:40]}' is not one of {', '.join(MODES)}: choose one")
-    weight = options["temporal_weight"]
-    share = settings.method == "fast" or options["temporal"] == "blend"  # the weight is the previous output's share
-    if weight is not None and not (0 <= weight <= (1 if share else 1e6)):
-        most = "1 (the previous output's share)" if share else "10^6"
-        raise SettingsError(f"temporal weight {weight:g} is out of range: give 0 to {most}")
-    frames = options["frame_iterations"]
-    if frames is not None:
-        if settings.method != "optimise" or options["temporal"] != "flow":
-            raise SettingsError(f"frame iterations apply to the optimise method along the flow only: leave them "
-                                f"empty with method {settings.method} and temporal mode {options['temporal']}")
-        if not 1 <= frames <= limits.iterations:
-            raise SettingsError(f"frame iterations {frames} is out of range: choose 1 to {limits.iterations}")
+    check_video_options(settings, options["temporal"], options["temporal_weight"], options["frame_iterations"],
+                        most_iterations=limits.iterations)
+    if options["start"] < 0:
+        raise SettingsError(f"start {options['start']:g} s is before the clip: give 0 or more seconds")
+    if options["duration"] is not None and options["duration"] <= 0:
+        raise SettingsError(f"duration {options['duration']:g} s is empty: give more than 0 seconds, or leave it "
+                            f"empty for the rest of the clip")
     return options
 
 
@@ -92,13 +96,15 @@ def _value(option: dict, text: str):
     return value
 
 
-def probe(path: Path, shown: str, limits: Limits) -> dict:
-    """Check the clip at `path` (shown to the user as `shown`) against the limits, and that it decodes:
-    its numbers (frames, seconds, size, fps, audio), or VideoRefused in one line naming the limit."""
+def probe(path: Path, shown: str, limits: Limits, *, start: float = 0.0, duration: float | None = None) -> dict:
+    """Check the part of the clip at `path` (shown to the user as `shown`) from `start` for `duration` seconds
+    against the limits, and that it decodes: its numbers (frames, seconds, size, fps, audio), or VideoRefused in
+    one line naming the limit."""
     from ..video.source import InputVideoError, open_source
 
+    part = f" from {start:g} s" if start else ""
     try:
-        source = open_source(path)
+        source = open_source(path, start=start, duration=duration)
         info = source.info
         if _is_still(path):
             raise VideoRefused(f"'{shown}' is a still image, not a video: paint it as a photo instead")
@@ -106,26 +112,28 @@ def probe(path: Path, shown: str, limits: Limits) -> dict:
         if width * height > limits.video_pixels:
             raise VideoRefused(f"video '{shown}' has {width}×{height} frames ({width * height:,} pixels), over this "
                                f"server's limit of {limits.video_pixels:,} pixels per frame: downscale it "
-                               f"(e.g. ffmpeg -i IN -vf scale=1280:-2 OUT.mp4)")
+                               f"before uploading, or paint it with `painterly video`, which has no such limit")
         frames = info.frames if info.frames is not None else _count_frames(path, limits.video_frames + 1)
         seconds = frames / float(info.fps)
         if seconds > limits.video_seconds:
-            raise VideoRefused(f"video '{shown}' is {seconds:.1f} s long, over this server's limit of "
-                               f"{limits.video_seconds:g} s per video: cut it shorter "
-                               f"(e.g. ffmpeg -i IN -t {limits.video_seconds:g} OUT.mp4)")
+            raise VideoRefused(f"video '{shown}'{part} is {seconds:.1f} s long, over this server's limit of "
+                               f"{limits.video_seconds:g} s per video: cut it shorter with a duration of at most "
+                               f"{limits.video_seconds:g} s (and a start, to skip the beginning); no other tool "
+                               f"needed")
         if frames > limits.video_frames:
-            raise VideoRefused(f"video '{shown}' has {frames} frames, over this server's limit of "
-                               f"{limits.video_frames} frames per video: cut it shorter or lower its frame rate "
-                               f"(e.g. ffmpeg -i IN -r 25 OUT.mp4)")
+            raise VideoRefused(f"video '{shown}'{part} has {frames} frames, over this server's limit of "
+                               f"{limits.video_frames} frames per video: paint a part of it, with a shorter "
+                               f"duration")
         decoded = iter(source)  # the first frame now: a clip with none is refused before it waits in the queue
         first = next(decoded)  # (a later frame of another size ends the run: video.source)
         decoded.close()
         if first.shape[0] * first.shape[1] > limits.video_pixels:
             raise VideoRefused(f"video '{shown}' decodes to {first.shape[1]}×{first.shape[0]} frames, over this "
                                f"server's limit of {limits.video_pixels:,} pixels per frame: downscale it "
-                               f"(e.g. ffmpeg -i IN -vf scale=1280:-2 OUT.mp4)")
+                               f"before uploading, or paint it with `painterly video`, which has no such limit")
     except InputVideoError as error:
         message = str(error).replace(f"'{path}'", f"'{shown}'").replace(" or a folder of frames", "")
+        message = message.replace("--start", "start").replace("--duration", "duration")
         raise VideoRefused(message) from None
     return {"frames": frames, "seconds": round(seconds, 3), "size": [width, height], "fps": float(info.fps),
             "audio": info.audio}
@@ -182,7 +190,8 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
 
     styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
     job = VideoJob(folder / "content", tuple(styles), settings, output=folder / RESULT, work=folder / WORK,
-                   frames=most_frames, temporal=options["temporal"], temporal_weight=options["temporal_weight"],
+                   frames=most_frames, start=options.get("start") or 0.0, duration=options.get("duration"),
+                   temporal=options["temporal"], temporal_weight=options["temporal_weight"],
                    frame_iterations=options["frame_iterations"])
     errors: list[float] = []
     saved = [0.0]
@@ -212,6 +221,40 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
     if live.records:
         update(progress=json.dumps(live.records[-1]))
     return _ending(outcome, live, folder, shown, notices)
+
+
+def salvage(folder: Path) -> str:
+    """After a crash (the server killed while the job in `folder` ran): the frames it had painted, found in its
+    work folder, written as its video, audio included, and its preview; the work folder then removed. What was
+    kept, as the end of the job's message (": the 5 frames done are kept in the video"); "" when nothing was."""
+    from .. import images
+    from ..video import sink as sinks
+
+    work = folder / WORK
+    try:
+        meta = json.loads((work / "job.json").read_text())
+        source, size = meta["source"], tuple(meta["key"]["size"])
+    except (OSError, ValueError, KeyError, TypeError):  # no frame painted yet, or not a work folder of ours
+        return ""
+    frames = []
+    while (work / "frames" / f"{len(frames):06d}.png").is_file():  # each written whole (write, then rename)
+        frames.append(work / "frames" / f"{len(frames):06d}.png")
+    if not frames:
+        shutil.rmtree(work, ignore_errors=True)
+        return ""
+    fps = Fraction(source["fps_fraction"])
+    audio = sinks.AudioSource(folder / "content", source["start_time"], source["start_time"] + len(frames) / fps,
+                              lead=source["first"] == 0) if source.get("audio") else None
+    done = f"the {len(frames)} frames done" if len(frames) != 1 else "the 1 frame done"
+    try:
+        with sinks.open_sink(folder / RESULT, size=size, fps=fps, audio=audio) as out:
+            for path in frames:
+                out.write(sinks.read_frame(path))
+        images.save_image(folder / PREVIEW, sinks.read_frame(frames[-1]))
+    except (OSError, PainterlyError) as error:
+        return f": {done} are kept in its work folder (the video could not be written: {_shown(str(error), folder, 'the clip')})"
+    shutil.rmtree(work, ignore_errors=True)
+    return f": {done} are kept in the video"
 
 
 def _ending(outcome, live, folder: Path, shown: str, notices: list[str]) -> tuple[str, str | None]:

@@ -4,12 +4,23 @@
 const $ = (id) => document.getElementById(id);
 const FINISHED = ["completed", "cancelled", "interrupted", "failed"];
 const JOB_ID = /^[0-9a-f]{32}$/;
+const QUALITY = {  // the page's words for the settings they set (see setQuality)
+  fast: "One pass of the fast network: about a second. (method fast)",
+  balanced: "The fast picture at once, then refined step by step: a minute or a few at medium size. " +
+    "(method optimise, {iterations} iterations)",
+  best: "Refined longer, coarse to fine: several minutes. (method optimise, 100 iterations, multiscale on)",
+  custom: "Custom: as set under More settings.",
+};
 
-let schema = null;   // GET /api/settings: fields, presets, video options, limits
+let schema = null;   // GET /api/settings: fields, presets, video options, trim, limits
+let shelf = [];      // GET /api/paintings: the paintings a job may name
+let chosen = [];     // names of the shelf's paintings chosen
 let source = null;   // the event stream of the job shown
 let shown = null;    // the id of the job shown
+let current = null;  // the latest status of the job shown
 let points = [];     // the shown job's progress records (steps, or a video's frames), for the chart
 let imageBusy = false, imagePending = false;
+let photo = null;    // the shown job's photo (an Image), for the before/after
 
 async function api(path, options) {
   const response = await fetch(path, options);
@@ -23,40 +34,53 @@ async function api(path, options) {
 }
 
 function say(text) { $("message").textContent = text; }
+function field(name) { return $(`field-${name}`); }
 
-// ---- the form, built from the settings the server describes ----------------------------------------
+// ---- the form: painter's words up front, every setting under "More settings" -------------------------
 
 async function buildForm() {
   schema = await api("/api/settings");
   for (const name of Object.keys(schema.presets)) $("preset").add(new Option(name, name));
-  for (const field of schema.fields) (field.main ? $("main-fields") : $("more-fields")).append(fieldLabel(field));
+  for (const f of schema.fields) $("more-fields").append(fieldLabel(f));
   for (const option of schema.video) $("video-fields").append(fieldLabel(option));
-  for (const option of schema.video) if (option.default !== null) $(`field-${option.name}`).value = option.default;
+  for (const option of schema.video) if (option.default !== null) field(option.name).value = option.default;
   const limits = schema.limits;
-  $("video-limits").textContent = `Up to ${limits.video_seconds} s, ${limits.video_frames} frames and ` +
-    `${limits.video_pixels.toLocaleString()} pixels a frame, ${(limits.video_bytes / 2 ** 20).toFixed(0)} MB.`;
-  $("field-method").addEventListener("change", showMethod);
+  $("most-styles").textContent = limits.styles;
+  $("video-limits").textContent = `This server paints up to ${limits.video_seconds} s of a clip (${limits.video_frames} ` +
+    `frames, ${limits.video_pixels.toLocaleString()} pixels a frame, a file of ${(limits.video_bytes / 2 ** 20).toFixed(0)} MB): ` +
+    "start at any second, and paint up to that many seconds from there.";
+  field("duration").value = limits.video_seconds;
+  for (const option of schema.trim) field(option.name).title = `${option.help} (${option.flag})`;
+  for (const size of $("size").options) size.disabled = Number(size.value) > limits.size;
+  field("method").addEventListener("change", showMethod);
+  for (const f of schema.fields) field(f.name).addEventListener("change", fromFields);
   fillPreset();
 }
 
-function fieldLabel(field) {  // one control: a choice as a select, anything else as text
+function fieldLabel(f) {  // one setting: its name, its control, and what it does, all visible
   const label = document.createElement("label");
-  label.title = `${field.help} (${field.flag})`;
+  label.id = `label-${f.name}`;
   let input;
-  if (field.choices || field.type === "bool") {
+  if (f.choices || f.type === "bool") {
     input = document.createElement("select");
-    for (const choice of field.choices || ["true", "false"]) input.add(new Option(choice, choice));
+    for (const choice of f.choices || ["true", "false"]) input.add(new Option(choice, choice));
   } else {
     input = document.createElement("input");
     input.type = "text";
-    input.size = field.type === "list" ? 44 : 8;
+    input.size = f.type === "list" ? 30 : 8;
     input.placeholder = "default";
-    if (field.type === "int" || field.type === "float") input.inputMode = "decimal";
+    if (f.type === "int" || f.type === "float") input.inputMode = "decimal";
   }
-  input.name = field.name;
-  input.id = `field-${field.name}`;
-  label.id = `label-${field.name}`;
-  label.append(field.label, input);
+  input.name = f.name;
+  input.id = `field-${f.name}`;
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = `${f.flag}`;
+  const help = document.createElement("small");
+  help.id = `help-${f.name}`;
+  help.textContent = f.help;
+  input.setAttribute("aria-describedby", help.id);
+  label.append(name, input, help);
   return label;
 }
 
@@ -66,40 +90,182 @@ function showKind() {  // a video: the clip instead of the photo, no demo pair, 
   const video = videoMode();
   $("content-drop").hidden = video;
   $("video-drop").hidden = !video;
+  $("trim").hidden = !video;
   $("demo-label").hidden = video;
   $("video-fields").hidden = !video;
+  $("photo-word").textContent = video ? "Your clip" : "Your photo";
   $("start").textContent = video ? "Paint the video" : "Paint";
   if (video) $("demo").checked = false;
-  $("field-method").value = video ? "fast" : schema.presets[$("preset").value].method;
-  showMethod();
+  setQuality(video ? "fast" : "balanced");
+  showDemo();
 }
 
 function showMethod() {  // settings the chosen method does not use are greyed out and not sent
-  const method = $("field-method").value;
-  for (const field of schema.fields.concat(schema.video)) {
-    const unused = !field.methods.includes(method);
-    $(`field-${field.name}`).disabled = unused;
-    $(`label-${field.name}`).classList.toggle("unused", unused);
-    $(`label-${field.name}`).title = `${field.help} (${field.flag})` + (unused ? ` — not used by the ${method} method` : "");
+  const method = field("method").value;
+  for (const f of schema.fields.concat(schema.video)) {
+    const unused = !f.methods.includes(method);
+    field(f.name).disabled = unused;
+    $(`label-${f.name}`).classList.toggle("unused", unused);
+    $(`help-${f.name}`).textContent = f.help + (unused ? ` (not used by the ${method} method)` : "");
   }
 }
 
 function fillPreset() {
   const values = schema.presets[$("preset").value];
-  for (const field of schema.fields) {
-    const value = values[field.name];
-    $(`field-${field.name}`).value = value === null ? "" : Array.isArray(value) ? value.join(" ") : String(value);
+  for (const f of schema.fields) {
+    const value = values[f.name];
+    field(f.name).value = value === null ? "" : Array.isArray(value) ? value.join(" ") : String(value);
   }
-  if (videoMode()) $("field-method").value = "fast";
+  if (videoMode()) field("method").value = "fast";
+  fromFields();  // the main controls show the preset's values
+}
+
+function preset() { return schema.presets[$("preset").value]; }
+
+// the main controls write the settings they stand for ...
+function toFields() {
+  const strength = Number($("strength").value) / 100, base = preset().style_weight;
+  field("style_strength").value = String(strength);
+  field("style_weight").value = String(+(base * strength).toPrecision(3));
+  field("preserve_color").value = $("keep-colours").checked ? "luminance" : "none";
+  field("size").value = $("size").value;
+  const quality = document.querySelector("input[name=quality]:checked");
+  if (quality) setQuality(quality.value, true);
+  fromFields();
+}
+
+function setQuality(name, quiet) {
+  $(`quality-${name}`).checked = true;
+  const values = preset();
+  field("method").value = name === "fast" ? "fast" : "optimise";
+  if (name === "balanced") {
+    field("iterations").value = String(values.iterations);
+    field("multiscale").value = values.multiscale;
+  } else if (name === "best") {
+    field("iterations").value = String(Math.max(100, values.iterations));
+    field("multiscale").value = "on";
+  }
+  if (!quiet) fromFields();
+}
+
+// ... and show what the settings say when one is changed under "More settings"
+function fromFields() {
+  const values = preset(), method = field("method").value, iterations = Number(field("iterations").value);
+  const multiscale = field("multiscale").value;
+  const quality = method === "fast" ? "fast"
+    : iterations === values.iterations && multiscale === values.multiscale ? "balanced"
+      : iterations === Math.max(100, values.iterations) && multiscale === "on" ? "best" : "custom";
+  for (const radio of document.querySelectorAll("input[name=quality]")) radio.checked = radio.value === quality;
+  $("quality-help").textContent = QUALITY[quality].replace("{iterations}", values.iterations);
+  const strength = Number(field("style_strength").value);
+  if (Number.isFinite(strength) && strength >= 0 && strength <= 1) $("strength").value = String(Math.round(strength * 100));
+  $("strength-value").textContent = `${$("strength").value}%`;
+  $("strength-help").textContent = "Less keeps more of the photo. It sets the fast picture's style strength " +
+    `(${field("style_strength").value || "default"}) and, when refining, the style weight ` +
+    `(${field("style_weight").value || "default"}).`;
+  $("keep-colours").checked = field("preserve_color").value !== "none";
+  const size = field("size").value.trim();
+  let option = [...$("size").options].find((o) => o.value === size);
+  if (!option && /^\d+$/.test(size)) {
+    option = new Option(`${size} px`, size);
+    $("size").add(option);
+  }
+  if (option) $("size").value = size;
   showMethod();
 }
 
-function showFiles() {
-  const names = (input) => [...$(input).files].map((f) => f.name).join(", ");
-  $("content-files").textContent = names("content") || "Drop a photo here or click to pick one";
-  $("video-files").textContent = names("video") || "Drop a short clip here or click to pick one";
-  $("style-files").textContent = names("style") || "Drop one or more paintings here or click to pick";
-  if ($("content").files.length || $("style").files.length) $("demo").checked = false;
+// ---- the pictures: thumbnails of the chosen files, the shelf ----------------------------------------------
+
+async function thumbnail(file, canvas, side) {  // drawn from the file itself: the page policy allows no blob: images
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    canvas.hidden = false;
+    return true;
+  } catch (error) {
+    canvas.hidden = true;
+    return false;
+  }
+}
+
+async function showFiles() {
+  const content = $("content").files[0], styles = [...$("style").files];
+  $("content-files").textContent = content ? content.name : "Drop a photo here, or click to choose one";
+  if (content) {
+    if (!(await thumbnail(content, $("content-thumb"), 240))) $("content-files").textContent += " (no preview)";
+  } else {
+    $("content-thumb").hidden = true;
+  }
+  $("video-files").textContent = $("video").files.length ? $("video").files[0].name
+    : "Drop a short clip here, or click to choose one";
+  const thumbs = styles.map(() => document.createElement("canvas"));
+  $("style-thumbs").replaceChildren(...thumbs);
+  styles.forEach((file, i) => { thumbs[i].className = "thumb small"; thumbnail(file, thumbs[i], 120); });
+  $("style-files").textContent = styles.length ? styles.map((f) => f.name).join(", ")
+    : "…or drop your own painting here, or click to choose";
+  if (content || styles.length) $("demo").checked = false;
+  if (styles.length && !$("blend").checked) chosen = [];
+  showChosen();
+}
+
+async function buildShelf() {
+  try { shelf = await api("/api/paintings"); } catch (error) { shelf = []; }
+  const buttons = shelf.map((painting) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "painting";
+    button.dataset.name = painting.name;
+    button.setAttribute("aria-pressed", "false");
+    const who = [painting.artist, painting.year].filter(Boolean).join(", ");
+    button.title = `${painting.title}${who ? ` (${who})` : ""}`;
+    const img = document.createElement("img");
+    img.src = `${painting.image}?size=192`;
+    img.alt = "";
+    img.loading = "lazy";
+    const caption = document.createElement("span");
+    caption.textContent = painting.title;
+    button.setAttribute("aria-label", button.title);
+    button.append(img, caption);
+    button.addEventListener("click", () => pick(painting.name));
+    return button;
+  });
+  $("shelf").replaceChildren(...buttons);
+  $("shelf").hidden = !shelf.length;
+  if (shelf.length && !videoMode()) pick(shelf.some((p) => p.name === "starry_night") ? "starry_night" : shelf[0].name);
+}
+
+function pick(name) {  // one painting, or with "Mix several" a set of them
+  if ($("blend").checked) {
+    if (chosen.includes(name)) chosen = chosen.filter((n) => n !== name);
+    else if (chosen.length + $("style").files.length < schema.limits.styles) chosen.push(name);
+    else say(`At most ${schema.limits.styles} paintings: unpick one first.`);
+  } else {
+    chosen = [name];
+    if ($("style").files.length) { $("style").value = ""; showFiles(); }
+  }
+  $("demo").checked = false;
+  showDemo();
+  showChosen();
+}
+
+function showChosen() {
+  for (const button of $("shelf").children) {
+    button.setAttribute("aria-pressed", String(chosen.includes(button.dataset.name)));
+  }
+  const names = chosen.map((name) => {
+    const painting = shelf.find((p) => p.name === name);
+    return painting ? `${painting.title}${painting.artist ? ` (${painting.artist})` : ""}` : name;
+  }).concat([...$("style").files].map((f) => f.name));
+  $("chosen").textContent = $("demo").checked ? "The demo paints with The Starry Night."
+    : names.length ? `Painting${names.length > 1 ? "s, mixed" : ""}: ${names.join(" + ")}` : "No painting chosen yet.";
+}
+
+function showDemo() {
+  $("painting-step").classList.toggle("unused", $("demo").checked);
+  showChosen();
 }
 
 function dropZone(zone, input, many) {
@@ -118,13 +284,13 @@ function dropZone(zone, input, many) {
 
 function checkFiles(video) {  // what the server would refuse at once, said before the upload
   const content = $(video ? "video" : "content").files, styles = $("style").files, limits = schema.limits;
-  if (!content.length) return video ? "No clip: pick the video to paint." : "No photo: pick the photo to repaint (or use the demo pair).";
-  if (!styles.length) return `No painting: pick at least one style image${video ? "" : " (or use the demo pair)"}.`;
-  if (styles.length > limits.styles) return `${styles.length} paintings: choose at most ${limits.styles}.`;
+  if (!content.length) return video ? "No clip: choose the video to paint." : "No photo: choose the photo to repaint (or use the demo pair).";
+  if (!styles.length && !chosen.length) return "No painting: pick one on the shelf or drop your own.";
+  if (styles.length + chosen.length > limits.styles) return `${styles.length + chosen.length} paintings: choose at most ${limits.styles}.`;
   const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   if (video && content[0].size > limits.video_bytes) {
     return `'${content[0].name}' is ${mb(content[0].size)}, over the video upload limit of ${mb(limits.video_bytes)}: ` +
-      "cut it shorter or downscale it.";
+      "paint a shorter clip, or use painterly video on the command line.";
   }
   for (const file of video ? styles : [...content, ...styles]) {
     if (file.size > limits.upload_bytes) {
@@ -145,18 +311,21 @@ async function submit(event) {
     const problem = checkFiles(video);
     if (problem) { say(problem); return; }
     data.append(video ? "video" : "content", $(video ? "video" : "content").files[0]);
+    for (const name of chosen) data.append("style", name);
     for (const file of $("style").files) data.append("style", file);
   }
   data.append("preset", $("preset").value);
-  for (const field of video ? schema.fields.concat(schema.video) : schema.fields) {
-    const input = $(`field-${field.name}`);
-    if (input.value.trim() && !input.disabled) data.append(field.name, input.value.trim());
+  for (const f of video ? schema.fields.concat(schema.video, schema.trim) : schema.fields) {
+    const input = field(f.name);
+    if (input.value.trim() && !input.disabled) data.append(f.name, input.value.trim());
   }
   $("start").disabled = true;
   try {
     const job = await api(video ? "/api/videos" : "/api/jobs", { method: "POST", body: data });
     location.hash = job.id;  // shows it (hashchange), and a reload comes back to it
     refreshList();
+    if ($("job").getBoundingClientRect().top > window.innerHeight / 2) $("job").scrollIntoView({ block: "start" });
+    $("job-title").focus({ preventScroll: true });
   } catch (error) {
     say(error.message);
   } finally {
@@ -164,39 +333,46 @@ async function submit(event) {
   }
 }
 
-// ---- the job shown: live picture, numbers, chart --------------------------------------------------
+// ---- the job shown: live picture, before/after, numbers -------------------------------------------------
 
 async function show(id) {
   if (source) { source.close(); source = null; }
   shown = id;
   points = [];
+  photo = null;
   drawChart();
   let job;
   try {
     job = await api(`/api/jobs/${id}`);
   } catch (error) {
     say(error.message);
-    $("job").hidden = true;
     return;
   }
-  $("job").hidden = false;
+  $("empty").hidden = true;
+  $("job-view").hidden = false;
+  $("live").hidden = true;  // shown once an image has loaded: never a broken-image box
   $("live").removeAttribute("src");
-  $("live").hidden = false;
+  $("before").hidden = true;
+  $("compare").hidden = true;
   $("clip").hidden = true;
   $("clip").removeAttribute("src");
+  $("size-note").textContent = "";
   render(job);
-  if (job.result || (job.kind === "video" && job.progress)) setImage(id);
+  if (job.preview || job.result) setImage(id);
   if (job.kind === "video" && job.result && FINISHED.includes(job.state)) showClip(job);
+  markCurrent();
   source = new EventSource(`/api/jobs/${id}/events`);
   source.addEventListener("progress", (event) => { if (shown === id) progress(id, JSON.parse(event.data)); });
   source.addEventListener("state", (event) => {
     const update = JSON.parse(event.data);
     if (shown !== id) return;
+    const first = update.preview && !(current && current.preview);
     render(update);
+    if (first && !points.length) setImage(id);  // the fast picture, before the first step
     if (FINISHED.includes(update.state)) {
       source.close();
       source = null;
-      if (update.result) setImage(id);
+      if (update.result || update.preview) setImage(id);
       if (update.kind === "video" && update.result) showClip(update);
       refreshList();
     }
@@ -207,14 +383,23 @@ function showClip(job) {  // the finished video, played in the page in place of 
   $("clip").src = `/api/jobs/${job.id}/result?v=${job.finished || ""}`;
   $("clip").hidden = false;
   $("live").hidden = true;
+  $("before").hidden = true;
+  $("compare").hidden = true;
+}
+
+function qualityWords(settings) {
+  if (settings.method === "fast") return "fast";
+  return `${settings.iterations} steps${settings.multiscale === "on" ? ", coarse to fine" : ""}`;
 }
 
 function render(job) {
+  current = job;
   const started = new Date(job.created * 1000).toLocaleString(), video = job.kind === "video";
   $("job-title").textContent = `${job.inputs.content} × ${job.inputs.styles.join(" + ")}`;
   const work = video ? `${job.video.clip.frames} frames · ${job.settings.method} · temporal ${job.video.temporal}`
-    : `${job.settings.iterations} iterations`;
-  $("job-inputs").textContent = `${started} · preset ${job.preset} · ${job.settings.size} px · ${work} · ${job.state}`;
+    : qualityWords(job.settings);
+  const model = job.settings.method === "fast" ? "" : modelWords(job.settings.model, job.progress);
+  $("job-inputs").textContent = `${started} · ${job.settings.size} px · ${work}${model} · ${job.state}`;
   const running = job.state === "running" || job.state === "queued";
   $("cancel").hidden = !running;
   $("cancel").disabled = job.stopping;
@@ -224,20 +409,42 @@ function render(job) {
     $(id).href = `/api/jobs/${job.id}/${path}`;
   }
   $("download").textContent = video ? (job.state === "completed" ? "Download the video (MP4)" : "Download the frames done (MP4)")
-    : job.state === "completed" ? "Download result" : "Download the best image so far";
+    : job.state === "completed" ? "Download" : running ? "Download the best so far" : "Download the best image so far";
+  const notice = job.message && running ? job.message : "";
+  $("notice").textContent = notice ? capital(notice) + "." : "";
+  $("notice").hidden = !notice;
   const status = $("status");
   status.className = `state-${job.state}`;
   if (job.state === "queued") status.textContent = `Waiting in the queue (position ${job.position}).`;
-  else if (job.stopping) status.textContent = `Stopping after this ${video ? "frame" : "step"}…`;
-  else if (job.state === "running" && !points.length) status.textContent = `Starting: loading the ${video ? "clip" : "pictures"} and the network…`;
-  else if (job.state === "completed") status.textContent = `Done${video ? framesText(job.progress) : lossText(job.progress)}.` + (job.message ? ` ${job.message}` : "");
-  else if (job.state !== "running") {
+  else if (job.stopping) status.textContent = `Stopping: it stops after the ${video ? "frame" : "step"} under way${stepTime()}…`;
+  else if (job.state === "running" && !points.length) {
+    status.textContent = video ? "Starting: reading the clip…"
+      : job.preview && job.settings.init === "fast" ? "The fast picture, painted at once. Now loading the network " +
+        "that refines it (the first step takes longest)…"
+        : job.preview ? "Starting: the first step takes longest…" : "Starting: reading the pictures…";
+  } else if (job.state === "completed") {
+    const took = job.started && job.finished ? ` in ${duration(job.finished - job.started)}` : "";
+    status.textContent = `Done${took}${video ? framesText(job.progress) : ""}.` + (job.message ? ` ${capital(job.message)}.` : "");
+  } else if (job.state !== "running") {
     const told = job.message && job.message.startsWith(job.state);  // "cancelled: the best image so far is kept"
     status.textContent = `${capital(told ? job.message : `${job.state}: ${job.message || "no details"}`)}.`;
   }
   if (job.state === "completed") $("bar").value = 1;
   // a tiled run (a large image) computes each step tile by tile: a step can take minutes
   $("tile").textContent = job.state === "running" && job.tile ? ` · this step: tile ${job.tile.done} of ${job.tile.total}` : "";
+}
+
+function modelWords(model, record) {  // "auto" says which network it became
+  const used = record && record.model;
+  if (model === "auto") return used ? ` · model auto → ${used}` : " · model auto";
+  return ` · model ${model}`;
+}
+
+function stepTime() {  // the time a step takes so far, for "stops after the step under way"
+  const steps = points.filter((p) => p.frame === undefined && p.step > 0);
+  if (steps.length < 1 || points.length < 2) return "";
+  const each = (points[points.length - 1].elapsed - points[0].elapsed) / (points.length - 1);
+  return each >= 1 ? `, about ${duration(each)}` : "";
 }
 
 function progress(id, record) {
@@ -247,11 +454,16 @@ function progress(id, record) {
   $("bar").value = steps ? (scale + step / steps) / scales : 1;
   const where = scales > 1 ? ` at scale ${scale + 1} of ${scales}` : "";
   const left = eta === null ? "" : ` · about ${duration(eta)} left`;
-  $("status").textContent = steps === 0
-    ? `Painted in one pass (${size[0]}×${size[1]}) in ${record.elapsed.toFixed(2)} s`
-    : `${step === 0 && record.start ? `Started from the ${record.start} picture · ` : ""}` +
-      `Step ${step} of ${steps}${where} (${size[0]}×${size[1]})${lossText(record)}${left}`;
-  $("status").className = "state-running";
+  if (!(current && current.stopping)) {
+    $("status").textContent = steps === 0
+      ? `Painted in one pass (${size[0]}×${size[1]}) in ${record.elapsed.toFixed(2)} s`
+      : `${step === 0 && record.start ? `Started from the ${record.start} picture · ` : ""}` +
+        `Step ${step} of ${steps}${where} (${size[0]}×${size[1]})${lossText(record)}${left}`;
+    $("status").className = "state-running";
+  }
+  if (current && current.settings.model === "auto" && record.model) {
+    $("job-inputs").textContent = $("job-inputs").textContent.replace(" · model auto ·", ` · model auto → ${record.model} ·`);
+  }
   drawChart();
   setImage(id);
 }
@@ -268,16 +480,65 @@ function frameProgress(id, record) {  // a video's frame: the latest one shown, 
   setImage(id);
 }
 
-function setImage(id) {  // one image request at a time; the newest wins
+function setImage(id) {  // one image request at a time; the newest wins; shown only once it has loaded
   if (imageBusy) { imagePending = true; return; }
   imageBusy = true;
   imagePending = false;
   const img = $("live");
-  img.onload = img.onerror = () => {
+  img.onload = () => {
+    imageBusy = false;
+    if (shown === id && $("clip").hidden) {
+      img.hidden = false;
+      sizeNote();
+      if (current && FINISHED.includes(current.state)) compare(id);
+    }
+    if (imagePending && shown === id) setImage(id);
+  };
+  img.onerror = () => {
     imageBusy = false;
     if (imagePending && shown === id) setImage(id);
   };
   img.src = `/api/jobs/${id}/preview?t=${Date.now()}`;
+}
+
+function sizeNote() {
+  const img = $("live"), width = img.naturalWidth, height = img.naturalHeight;
+  const fits = img.clientWidth >= width - 1;
+  $("size-note").textContent = `${width}×${height} px` + (fits ? ", shown at its own size."
+    : `, shown smaller to fit (download it for every pixel).`);
+}
+
+function compare(id) {  // the before/after: the photo drawn over the result, left of the line
+  if (!current || current.kind !== "image" || !current.result) return;
+  if (photo && photo.dataset.id === id) { drawBefore(); return; }
+  const image = new Image();
+  image.dataset.id = id;
+  image.onload = () => {
+    if (shown !== id) return;
+    photo = image;
+    $("before").width = $("live").naturalWidth;
+    $("before").height = $("live").naturalHeight;
+    $("before").hidden = false;
+    $("compare").hidden = false;
+    drawBefore();
+  };
+  image.src = `/api/jobs/${id}/photo?v=${current.finished || ""}`;
+}
+
+function drawBefore() {
+  const canvas = $("before"), g = canvas.getContext("2d"), w = canvas.width, h = canvas.height;
+  const x = Math.round((Number($("split").value) / 100) * w);
+  g.clearRect(0, 0, w, h);
+  if (!photo) return;
+  g.save();
+  g.beginPath();
+  g.rect(0, 0, x, h);
+  g.clip();
+  g.drawImage(photo, 0, 0, w, h);
+  g.restore();
+  g.fillStyle = "rgba(255,255,255,0.9)";
+  const line = Math.max(1, Math.round(w / 300));
+  g.fillRect(Math.min(w - line, Math.max(0, x - line / 2)), 0, line, h);
 }
 
 function drawChart() {
@@ -345,32 +606,42 @@ async function cancel() {
 async function refreshList() {
   let jobs;
   try { jobs = await api("/api/jobs"); } catch (error) { return; }
-  const rows = jobs.map((job) => {
-    const row = document.createElement("tr");
-    row.className = "job";
-    row.dataset.id = job.id;
-    const thumb = document.createElement("td");
-    if (job.result) {
+  const cards = jobs.map((job) => {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.className = "card";
+    link.href = `#${job.id}`;
+    link.dataset.id = job.id;
+    const picture = document.createElement("span");
+    picture.className = "picture";
+    if (job.preview || job.result) {
       const img = document.createElement("img");
       img.alt = "";
       img.loading = "lazy";
       img.src = `/api/jobs/${job.id}/preview?v=${job.finished || job.progress?.step || ""}`;
-      thumb.append(img);
+      picture.append(img);
     }
-    const numbers = job.kind === "video" ? framesText(job.progress).replace(/^: /, "")
-      : job.progress && job.progress.loss !== null ? job.progress.loss.toPrecision(4) : "";
-    const cells = [new Date(job.created * 1000).toLocaleString(),
-      `${job.inputs.content} × ${job.inputs.styles.join(" + ")}`, job.state, numbers];
-    row.append(thumb, ...cells.map((text) => {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      return cell;
-    }));
-    row.children[3].className = `state-${job.state}`;
-    row.addEventListener("click", () => { location.hash = job.id; });
-    return row;
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = `${job.inputs.content} × ${job.inputs.styles.join(" + ")}`;
+    const meta = document.createElement("span");
+    meta.className = `meta state-${job.state}`;
+    const numbers = job.kind === "video" ? framesText(job.progress).replace(/^: /, " · ") : "";
+    meta.textContent = `${job.state} · ${new Date(job.created * 1000).toLocaleString()}${numbers}`;
+    link.append(picture, title, meta);
+    item.append(link);
+    return item;
   });
-  $("jobs").tBodies[0].replaceChildren(...rows);
+  $("jobs").replaceChildren(...cards);
+  $("no-jobs").hidden = jobs.length > 0;
+  markCurrent();
+}
+
+function markCurrent() {
+  for (const link of $("jobs").querySelectorAll("a.card")) {
+    if (link.dataset.id === shown) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
 }
 
 // ---- small helpers --------------------------------------------------------------------------------
@@ -386,6 +657,7 @@ function framesText(record, running) {  // a video's frames done and the warping
 }
 function capital(text) { return text[0].toUpperCase() + text.slice(1); }
 function duration(seconds) {
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
   return seconds < 60 ? `${Math.round(seconds)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 }
 function fromHash() {
@@ -397,12 +669,22 @@ async function start() {
   try { await buildForm(); } catch (error) { say(`The settings could not be loaded: ${error.message}`); return; }
   $("preset").addEventListener("change", fillPreset);
   for (const kind of ["kind-image", "kind-video"]) $(kind).addEventListener("change", showKind);
+  for (const id of ["strength", "keep-colours", "size"]) $(id).addEventListener("input", toFields);
+  $("keep-colours").addEventListener("change", toFields);
+  for (const radio of document.querySelectorAll("input[name=quality]")) {
+    radio.addEventListener("change", () => setQuality(radio.value));
+  }
+  $("demo").addEventListener("change", showDemo);
+  $("blend").addEventListener("change", () => { if (!$("blend").checked && chosen.length > 1) chosen = chosen.slice(0, 1); showChosen(); });
   dropZone($("content-drop"), $("content"), false);
   dropZone($("video-drop"), $("video"), false);
   dropZone($("style-drop"), $("style"), true);
   $("new-job").addEventListener("submit", submit);
   $("cancel").addEventListener("click", cancel);
+  $("split").addEventListener("input", drawBefore);
+  window.addEventListener("resize", () => { if (!$("live").hidden) sizeNote(); });
   window.addEventListener("hashchange", fromHash);
+  await buildShelf();
   fromHash();
   refreshList();
   setInterval(() => { if (!document.hidden) refreshList(); }, 10000);

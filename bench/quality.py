@@ -1,0 +1,108 @@
+"""Today's default against the one before issue 22, end to end, in one run: seconds, ratio, FLOPs per step.
+
+    python -m bench.quality [--size 512] [--repeats 1] [--pair CONTENT STYLE] [--out bench/results]
+
+Each run is the CLI (`painterly CONTENT STYLE -o OUT.png --model vgg16-hed --seed 0 --quiet`) in a fresh
+process, wall time from start to the saved picture, for the default and for `--preset relative` (the
+default before issue 22: relative style errors, content at block5_conv2, 40 L-BFGS steps at 512 px
+from the fast picture), alternating so that both see the same load. The machine's load average is kept
+beside each time (two cores shared: a time with a load above 2 is not an idle-core time). FLOPs per
+step are counted from the layer shapes (bench/flops.py) at each scale the run optimises at, times the
+steps planned there. Results: bench/results/quality-<date>-<size>px.json.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from painterly import architectures, images, preset
+
+from .flops import step_flops
+from .suite import CONTENT, MODEL, STYLE, machine
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SETTINGS = {"default": [], "relative": ["--preset", "relative"]}
+
+
+def planned_work(name: str, content: Path, size: int, model) -> dict:
+    """Scales, steps per scale and FLOPs per step (and in all) the named preset plans for `content`."""
+    s = preset(name, model=MODEL, size=size)
+    sides = s.scale_sizes(size)
+    content_size = images.load_image(content).size
+    layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+    names = architectures.layer_names("vgg16")
+    deepest = max(layers, key=names.index)
+    m = architectures.border_margin(layers) if s.border == "mirror" else 0
+    scales = []
+    for i, side in enumerate(sides):
+        width, height = images.fit_size(content_size, side)
+        flops = step_flops(model, height + 2 * m, width + 2 * m, deepest=deepest, gram_layers=s.style_layers,
+                           gram_crop=m)
+        scales.append({"size": [width, height], "steps": s.scale_iterations(i), "gflops_per_step": flops / 1e9})
+    return {"scales": scales, "gflops": sum(c["steps"] * c["gflops_per_step"] for c in scales)}
+
+
+def run_cli(content: Path, style: Path, size: int, options: list[str], out: Path) -> dict:
+    command = [sys.executable, "-m", "painterly", str(content), str(style), "-o", str(out), "--model", MODEL,
+               "--size", str(size), "--seed", "0", "--quiet", *options]
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+    return {"seconds": round(seconds, 1), "load_average_before": round(load_before, 2),
+            "load_average_after": round(os.getloadavg()[0], 2)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--pair", nargs=2, type=Path, default=(CONTENT, STYLE), metavar=("CONTENT", "STYLE"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    import keras
+
+    content, style = args.pair
+    vgg16 = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
+    work = {name: planned_work(name, content, args.size, vgg16) for name in SETTINGS}
+    del vgg16
+    runs: dict[str, list] = {name: [] for name in SETTINGS}
+    with tempfile.TemporaryDirectory() as folder:
+        for r in range(args.repeats):
+            for name, options in SETTINGS.items():
+                row = run_cli(content, style, args.size, options, Path(folder) / f"{name}_{r}.png")
+                runs[name].append(row)
+                print(f"{name}: {row['seconds']} s (load average {row['load_average_before']} → "
+                      f"{row['load_average_after']})", flush=True)
+    best = {name: min(r["seconds"] for r in rows) for name, rows in runs.items()}
+    result = {
+        "machine": machine(), "size": args.size, "model": MODEL, "content": content.name, "style": style.name,
+        "runs": runs, "work": work, "best_seconds": best,
+        "ratio_default_to_relative": round(best["default"] / best["relative"], 3),
+    }
+    print(f"default {best['default']} s, relative (before issue 22) {best['relative']} s: ratio "
+          f"{result['ratio_default_to_relative']}; GFLOPs planned {work['default']['gflops']:.0f} vs "
+          f"{work['relative']['gflops']:.0f}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"quality-{datetime.date.today().isoformat()}-{args.size}px.json"
+    path.write_text(json.dumps(result, indent=1))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
