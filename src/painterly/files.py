@@ -132,18 +132,24 @@ def claim(folder, *, what: str = "work folder", flag: str = "--work") -> Claim:
         raise OutputError(f"{what} '{folder}' is a file: give {flag} a folder")
     marker = folder / MARKER
     if not marker.is_file():
-        present = sorted(p.name for p in folder.iterdir())
+        try:
+            present = sorted(p.name for p in folder.iterdir())
+        except OSError as error:
+            raise OutputError(f"{what} '{folder}' cannot be read ({error.strerror or error}): choose another with "
+                              f"{flag}") from None
         if present:
             raise OutputError(f"{what} '{folder}' was not made by painterly and holds {present[0]}"
                               f"{' …' if len(present) > 1 else ''}: painterly never writes into or clears such a "
                               f"folder; give {flag} a new or empty folder")
+    try:
         try:
-            handle = open(marker, "x+")
+            handle = open(marker, "x+")  # the marker made here, or (made a moment ago by another run) opened
             created = True
         except FileExistsError:
             handle = open(marker, "r+")
-    else:
-        handle = open(marker, "r+")
+    except OSError as error:
+        raise OutputError(f"{what} '{folder}' cannot be written ({error.strerror or error}): choose another with "
+                          f"{flag}") from None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -158,11 +164,16 @@ def claim(folder, *, what: str = "work folder", flag: str = "--work") -> Claim:
                           f"on a local disk") from None
     if not created:
         made = bool(_read(handle).get("made", False))
-    handle.seek(0)
-    handle.truncate()
-    handle.write(_marker_text(made=made, pid=os.getpid()).decode())
-    handle.flush()
-    os.fsync(handle.fileno())
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(_marker_text(made=made, pid=os.getpid()).decode())
+        handle.flush()
+        os.fsync(handle.fileno())
+    except OSError as error:
+        handle.close()
+        raise OutputError(f"{what} '{folder}' cannot be written ({error.strerror or error}): check its free space, "
+                          f"or choose another with {flag}") from None
     return Claim(folder, made, created, handle)
 
 
