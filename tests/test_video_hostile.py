@@ -57,6 +57,17 @@ def test_an_empty_folder_given_to_work_is_used_and_kept(tmp_path, capsys):
     assert empty.is_dir() and not any(empty.iterdir())  # the user's folder stays, emptied of painterly's files
 
 
+def test_the_work_folder_cannot_be_the_output_or_report_folder(tmp_path, capsys):
+    clip = make_clip(tmp_path / "in.mp4", moving_frames(3), fps=3)
+    frames = tmp_path / "frames"
+    for argv in (["-o", f"{frames}/", "--work", frames], ["-o", tmp_path / "out.mp4", "--report", frames,
+                                                          "--work", frames]):
+        code, err = run_cli(capsys, clip, STYLE, *argv, "--size", 64)
+        line = one_error_line(err)
+        assert code == 2 and "--work" in line and "a folder of its own" in line, line
+        assert not frames.exists()
+
+
 # -- item 14 (and 1): clean-up removes only what painterly wrote
 
 

@@ -203,6 +203,11 @@ class VideoRun:
             self.report_dir = check_report(job.report, overwrite=job.overwrite or job.resume,
                                            inputs=[job.input, *job.styles, self.output])
         self.weight = job.temporal_weight
+        for other, what in ((self.output, "the output"), (self.report_dir, "the report folder"),
+                            (job.input, "the input")):
+            if other is not None and files.same_file(self.work, other):
+                raise SettingsError(f"--work '{self.work}' is {what}, whose files a work folder's clean-up would "
+                                    f"remove: give --work a folder of its own")
         self.claim = files.claim(self.work, what="work folder", flag="--work")  # refused if not ours, or in use
         self.work_dropped = False
         try:
