@@ -64,10 +64,10 @@ def test_a_claim_refuses_a_folder_with_things_in_it_and_adopts_an_empty_one(tmp_
 
 def test_a_folder_another_process_holds_is_refused_until_it_ends(tmp_path):
     folder = tmp_path / "work"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys; from painterly import files; "
-                               "held = files.claim(sys.argv[1]); print('held', flush=True); sys.stdin.read()", str(folder)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": SRC})
+    script = ("import sys; from painterly import files; "
+              "held = files.claim(sys.argv[1]); print('held', flush=True); sys.stdin.read()")  # held till stdin ends
+    holder = subprocess.Popen([sys.executable, "-c", script, str(folder)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": SRC})
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(OutputError, match=rf"in use by another painterly run \(process {holder.pid}\)"):
