@@ -1,12 +1,13 @@
 """The files painterly writes, and the checks before it writes them: a user's file is never touched unless
 painterly wrote it.
 
-    files.write_atomic(path, data)                    # bytes to `path`: a unique temporary file, fsynced, renamed
-    files.refuse_inputs(path, inputs, "output")       # OutputError when `path` is an input: by path, symlink or hard link
-    claim = files.claim(folder, what="work folder", flag="--work")   # painterly's own folder, locked for this run
+    files.write_atomic(path, data)               # bytes to `path`: a unique temporary file, fsynced, renamed
+    files.refuse_inputs(path, inputs, "output")  # OutputError when `path` is an input: path, symlink, hard link
+    claim = files.claim(folder, what="work folder", flag="--work")   # painterly's own folder, locked for the run
     ...
-    claim.discard()                                   # its marker gone, the folder too if painterly made it and it is empty
-    files.owned(folder), files.mark(folder)           # whether painterly's marker is there; put it there
+    claim.discard()                              # the marker gone; the folder too if painterly made it, now empty
+    files.owned(folder), files.mark(folder)      # whether painterly's marker is there; put it there
+    files.written_by_painterly("report/summary.json")   # a JSON file painterly wrote (its version inside)
 
 A folder is painterly's when it holds the marker file `.painterly` (JSON: the version that wrote it, whether
 painterly made the folder, the process holding it). `claim` makes the folder, or adopts an empty one, and refuses
@@ -65,6 +66,16 @@ def refuse_inputs(path, inputs: Iterable, what: str = "output") -> None:
                               f"choose another name")
 
 
+def written_by_painterly(path) -> bool:
+    """Whether `path` is a JSON file painterly wrote: an object carrying painterly's version (every metadata and
+    summary file painterly writes has it). A report folder holding one is painterly's report."""
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(value, dict) and "painterly" in value
+
+
 def owned(folder) -> bool:
     """Whether `folder` holds painterly's marker."""
     return (Path(folder) / MARKER).is_file()
@@ -121,33 +132,48 @@ def claim(folder, *, what: str = "work folder", flag: str = "--work") -> Claim:
         raise OutputError(f"{what} '{folder}' is a file: give {flag} a folder")
     marker = folder / MARKER
     if not marker.is_file():
-        present = sorted(p.name for p in folder.iterdir())
+        try:
+            present = sorted(p.name for p in folder.iterdir())
+        except OSError as error:
+            raise OutputError(f"{what} '{folder}' cannot be read ({error.strerror or error}): choose another with "
+                              f"{flag}") from None
         if present:
             raise OutputError(f"{what} '{folder}' was not made by painterly and holds {present[0]}"
                               f"{' …' if len(present) > 1 else ''}: painterly never writes into or clears such a "
                               f"folder; give {flag} a new or empty folder")
+    try:
         try:
-            handle = open(marker, "x+")
+            handle = open(marker, "x+")  # the marker made here, or (made a moment ago by another run) opened
             created = True
         except FileExistsError:
             handle = open(marker, "r+")
-    else:
-        handle = open(marker, "r+")
+    except OSError as error:
+        raise OutputError(f"{what} '{folder}' cannot be written ({error.strerror or error}): choose another with "
+                          f"{flag}") from None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         holder = _read(handle).get("pid")
         handle.close()
         raise OutputError(f"{what} '{folder}' is in use by another painterly run"
                           f"{f' (process {holder})' if holder else ''}: wait for it to end, or give this run "
                           f"another output or {flag}") from None
+    except OSError as error:  # a file system without locks
+        handle.close()
+        raise OutputError(f"{what} '{folder}' cannot be locked ({error.strerror or error}): give {flag} a folder "
+                          f"on a local disk") from None
     if not created:
         made = bool(_read(handle).get("made", False))
-    handle.seek(0)
-    handle.truncate()
-    handle.write(_marker_text(made=made, pid=os.getpid()).decode())
-    handle.flush()
-    os.fsync(handle.fileno())
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(_marker_text(made=made, pid=os.getpid()).decode())
+        handle.flush()
+        os.fsync(handle.fileno())
+    except OSError as error:
+        handle.close()
+        raise OutputError(f"{what} '{folder}' cannot be written ({error.strerror or error}): check its free space, "
+                          f"or choose another with {flag}") from None
     return Claim(folder, made, created, handle)
 
 

@@ -44,9 +44,8 @@ def add_settings_flags(parser: argparse.ArgumentParser, method: str = "optimise"
     for f in dataclasses.fields(Settings):
         meta = dict(f.metadata)
         group = groups[meta.pop("methods")]
-        flag, help_text = meta.pop("flag"), meta.pop("help") + _default_text(f)
-        if f.name == "method" and method != "optimise":
-            help_text += f" (default: {method})"
+        default = f" (default: {method})" if f.name == "method" else _default_text(f)
+        flag, help_text = meta.pop("flag"), meta.pop("help") + default
         if meta.pop("boolean", False):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                default=argparse.SUPPRESS, help=help_text)

@@ -94,7 +94,7 @@ class ChunkedRun(VideoRun):
         require_ray(job.ray)  # before anything imports Ray: a loopback address must stay loopback
         self.chunks: list[Chunk] = []
         self.cuts: list[int] = []
-        self.times: list[float] = []  # each input frame's time in the output
+        self.times: list[float | None] = []  # each input frame's timestamp (`source.timed`)
         self.workers = 0
         super().__init__(job, notice=notice)
         self.painted = self._painted_before()

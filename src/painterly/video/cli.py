@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = outcome.metadata.get("seconds_per_frame")
     rate = f", {pace(seconds)}" if seconds else ""
     if outcome.output is not None:
-        duration = outcome.frames / float(outcome.fps)
+        duration = outcome.metadata.get("seconds") or outcome.frames / float(outcome.fps)  # a variable rate's own
         say(f"painterly: {outcome.stopped}: wrote {outcome.output} ({outcome.frames} frames, {duration:.2f} s, "
             f"{outcome.size[0]}×{outcome.size[1]}{error}{rate})")
     chunks = outcome.metadata.get("ray")

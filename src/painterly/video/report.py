@@ -53,11 +53,11 @@ def check_report(folder, *, overwrite: bool, inputs=()) -> Path:
     if not resolved.parent.is_dir():
         raise OutputError(f"report folder's parent '{resolved.parent}' does not exist: create it first")
     if resolved.is_dir():
-        present = [p.name for p in resolved.iterdir() if p.name != files.MARKER]
+        present = [p.name for p in resolved.iterdir()]
         if present and not overwrite:
             raise OutputError(f"report folder '{folder}' is not empty: pass --overwrite to replace the report, or "
                               f"choose another folder")
-        if present and not files.owned(resolved):  # a report's names, but not painterly's files
+        if present and not files.written_by_painterly(resolved / "summary.json"):  # a report's names, not ours
             raise OutputError(f"report folder '{folder}' holds {present[0]}{' …' if len(present) > 1 else ''}, "
                               f"which no painterly report wrote and a report never replaces: choose an empty folder")
         foreign = [name for name in present if name not in FILES]
@@ -92,7 +92,6 @@ def write_report(folder: Path, run, metadata: dict) -> Path:
         folder.mkdir(exist_ok=True)
     except OSError as error:
         raise OutputError(f"report folder '{folder}' could not be made ({error.strerror}): choose another") from None
-    files.mark(folder)  # painterly's report: a later --overwrite may replace it
     records = [dict(r) for r in run.records]
     every = sheet_every(len(records), run.job.report_every)
     sampled = list(range(0, len(records), every))

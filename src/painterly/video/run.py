@@ -108,7 +108,7 @@ class FrameDone:
     reliable: float | None  # share of this frame's pixels where the flow is reliable
     terms: dict = dataclasses.field(default_factory=dict)  # the optimisation's weighted loss terms, if any
     image: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # uint8 RGB
-    time: float | None = None  # the frame's time in the output, seconds after the first frame
+    time: float | None = None  # the frame's timestamp in the input, seconds after the first frame's (None: none)
     flicker: dict = dataclasses.field(default_factory=dict)  # `measure.Flicker`'s measures of this frame
 
     def record(self) -> dict:
@@ -203,6 +203,11 @@ class VideoRun:
             self.report_dir = check_report(job.report, overwrite=job.overwrite or job.resume,
                                            inputs=[job.input, *job.styles, self.output])
         self.weight = job.temporal_weight
+        for other, what in ((self.output, "the output"), (self.report_dir, "the report folder"),
+                            (job.input, "the input")):
+            if other is not None and files.same_file(self.work, other):
+                raise SettingsError(f"--work '{self.work}' is {what}, whose files a work folder's clean-up would "
+                                    f"remove: give --work a folder of its own")
         self.claim = files.claim(self.work, what="work folder", flag="--work")  # refused if not ours, or in use
         self.work_dropped = False
         try:
@@ -445,10 +450,8 @@ class VideoRun:
 
     def _seconds(self, frames: int) -> float:
         """The output's length with its first `frames` frames: to the end of the last, which lasts 1/fps."""
-        times = self._times()[:frames]
-        if frames and times and None not in times:
-            return times[-1] + float(1 / self.info.fps)
-        return frames / float(self.info.fps)
+        times = sinks.variable_times(self._times()[:frames], self.info.fps)
+        return frames / float(self.info.fps) if times is None else times[-1] + float(1 / self.info.fps)
 
     def _encode(self, audio) -> Path:
         with sinks.open_sink(self.output, size=self.size, fps=self.info.fps, audio=audio, notice=self.notice,
@@ -470,7 +473,8 @@ class VideoRun:
             "temporal_weight": self.painter.weight, "flow": f"DIS ({job.flow_preset})",
             "settings": job.settings.to_dict(), "input": self.info.describe(),
             "styles": [str(p) for p in job.styles], "output": str(self.output), "size": list(self.size),
-            "encoded_size": list(self.encoded), "frames": self.done, "stopped": self.stopped,
+            "encoded_size": list(self.encoded), "frames": self.done, "seconds": self._seconds(self.done),
+            "stopped": self.stopped,
             "warping_error": mean_error, "seconds_per_frame": float(np.mean(seconds)) if seconds else None,
             "flicker": summarise(self.records),
             "painter": self.painter.describe(),

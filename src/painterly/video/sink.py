@@ -58,9 +58,13 @@ def check_output_path(path, *, overwrite: bool, inputs=()) -> Path:
         if resolved.is_file():
             raise OutputError(f"output '{path}' is a file, not a folder of frames: give a video name (.mp4) "
                               f"or a folder")
-        if resolved.is_dir() and any(resolved.iterdir()) and not overwrite:
-            raise OutputError(f"output folder '{path}' is not empty: pass --overwrite to replace its frames, "
-                              f"or choose another folder")
+        if resolved.is_dir() and any(resolved.iterdir()):
+            if not overwrite:
+                raise OutputError(f"output folder '{path}' is not empty: pass --overwrite to replace its frames, "
+                                  f"or choose another folder")
+            if not files.owned(resolved):  # --overwrite replaces frames painterly wrote, never a user's pictures
+                raise OutputError(f"output folder '{path}' holds files no painterly run wrote, which are never "
+                                  f"replaced: choose an empty folder")
         parent = resolved.parent
     else:
         if path.suffix.lower() not in CODECS:
@@ -109,10 +113,14 @@ def open_sink(path, *, size: tuple[int, int], fps: Fraction, audio: AudioSource 
     return VideoSink(Path(path), size=size, fps=fps, audio=audio, notice=notice, times=times)
 
 
-def variable_times(times: Sequence[float] | None, fps: Fraction) -> list[float] | None:
-    """`times` when they are off the constant rate's grid (some frame's time does not round to its index at
-    `fps`), else None: the frames are written one every 1/fps."""
+def variable_times(times: Sequence[float | None] | None, fps: Fraction) -> list[float] | None:
+    """`times` (each frame's, seconds from the first) when they are a variable frame rate's: every one known,
+    rising, and some off the constant rate's grid (not rounding to its index at `fps`). Else None: the frames
+    are written one every 1/fps. Times out of order are not presentation times (box.mp4's decoder gives its
+    frames the timestamps of its packets, in decode order): the rate is the file's own there."""
     if not times or any(t is None for t in times):
+        return None
+    if any(b <= a for a, b in zip(times, times[1:])):
         return None
     if all(round(t * fps) == i for i, t in enumerate(times)):
         return None
@@ -120,7 +128,8 @@ def variable_times(times: Sequence[float] | None, fps: Fraction) -> list[float] 
 
 
 class FolderSink:
-    """PNG frames 000000.png, 000001.png, … in a folder (each written atomically)."""
+    """PNG frames 000000.png, 000001.png, … in a folder (each written atomically), marked as painterly's
+    (`files.mark`) so that a later --overwrite may replace them."""
 
     def __init__(self, folder: Path, size: tuple[int, int]):
         self.folder, self.size, self.count = folder, size, 0
@@ -129,6 +138,7 @@ class FolderSink:
         except OSError as error:
             raise OutputError(f"output folder '{folder}' could not be made ({error.strerror}): "
                               f"choose another") from None
+        files.mark(folder)
 
     def write(self, frame: np.ndarray) -> None:
         write_png(self.folder / f"{self.count:06d}.png", frame)

@@ -179,14 +179,16 @@ class VideoFile:
     def __iter__(self) -> Iterator[np.ndarray]:
         return (frame for _, frame in self.timed())
 
-    def timed(self) -> Iterator[tuple[float, np.ndarray]]:
-        """(seconds after the first frame given, uint8 RGB upright) for each frame of the range; raises
-        `InputVideoError` when it holds none and `BrokenStream` when decoding fails after some frames."""
+    def timed(self) -> Iterator[tuple[float | None, np.ndarray]]:
+        """(its timestamp in seconds after the first frame given, uint8 RGB upright) for each frame of the range:
+        the times as the file has them (None where it has none; some files give them out of order, see
+        `sink.variable_times`). Raises `InputVideoError` when the range holds no frame and `BrokenStream`
+        when decoding fails after some frames."""
         import av
 
         given = index = 0
         start_time = size = None
-        last = 0.0
+        latest = 0.0  # the latest time given, seconds after the first frame
         try:
             with av.open(str(self.path)) as container:
                 stream = container.streams.video[0]
@@ -203,13 +205,8 @@ class VideoFile:
                                                f"{frame.width}×{frame.height} after {given} frames: painterly "
                                                f"paints one size; the frames before were kept", given)
                         at = frame.time - start_time if frame.time is not None and start_time is not None else None
-                        if given == 0:
-                            last = 0.0
-                        elif at is not None and at > last:
-                            last = at
-                        else:  # no time, or not after the previous one: one average frame on
-                            last += float(1 / self.fps)
-                        yield last, TURNS[self.turn](frame.to_ndarray(format="rgb24"))
+                        latest = max(latest, at if at is not None else latest + float(1 / self.fps))
+                        yield at, TURNS[self.turn](frame.to_ndarray(format="rgb24"))
                         given += 1
                         if self.count is not None and given >= self.count:
                             return
@@ -225,7 +222,7 @@ class VideoFile:
                                   + (f" from frame {self.first}" if self.first else "")
                                   + ": it is empty or damaged, or --start is past its end")
         expected = self.info.frames
-        if expected is not None and given < EARLY_END * expected and not self._reached_end(last):
+        if expected is not None and given < EARLY_END * expected and not self._reached_end(latest):
             raise BrokenStream(f"'{self.path}' ended after {given} of the {expected} frames its header announces: "
                                f"the file is cut short or damaged; the frames before were kept", given)
 
