@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                "STYLE is an image file or the name of a painting on the shelf (painterly styles lists them;\n"
                f"{SHELF_ENV}=DIR adds a folder of your own paintings, named by their file names).\n\n"
                "Other commands (each has its own --help):\n"
-               "  painterly styles [PHOTO]                              the shelf; PHOTO in every painting on one sheet\n"
+               "  painterly styles [PHOTO]                               the shelf; PHOTO in each painting\n"
                "  painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png   every content × style pair on one sheet\n"
                "  painterly video IN STYLE -o OUT.mp4                    a video, without flicker\n"
                "  painterly batch CONTENT... --styles STYLE... -o DIR    many pictures, on Ray or here\n"
