@@ -24,12 +24,22 @@ from .looks import colour_ratio, stroke_size
 from .suite import SHARED
 
 
-def cell(sheet: np.ndarray, i: int, j: int, size: tuple[int, int], tile: int = TILE) -> np.ndarray:
-    """The picture of content i × style j, as `reports.gallery_sheet` placed it."""
-    pad, caption_h = 8, max(18, tile // 8)
-    x, y = pad + (j + 1) * (tile + pad), pad + (i + 1) * (tile + caption_h + pad)
+def layout(contents: list[Path], styles: list[Path], tile: int = TILE):
+    """The `reports.gallery_layout` of a complete gallery of these folders' images."""
+    from painterly.reports import gallery_layout
+
+    def fitted(path: Path) -> tuple[int, int]:
+        return images.fit_size(images.load_image(path).size, tile)
+
+    left, top = [(p.stem, fitted(p)) for p in contents], [(p.stem, fitted(p)) for p in styles]
+    cells = {(i, j): size for i, (_, size) in enumerate(left) for j in range(len(top))}
+    return gallery_layout(left, top, cells, tile)
+
+
+def cell(sheet: np.ndarray, where, i: int, j: int, size: tuple[int, int], tile: int = TILE) -> np.ndarray:
+    """The picture of content i × style j, as `reports.gallery_sheet` placed it (`where`: the sheet's layout)."""
     width, height = images.fit_size(size, tile)
-    x, y = x + (tile - width) // 2, y + (tile - height) // 2
+    x, y = where.origin(j + 1, i + 1, (width, height))
     return sheet[y:y + height, x:x + width].astype(np.float32)
 
 
@@ -59,6 +69,7 @@ def main(argv=None) -> int:
     new_contents, new_styles = (contents, styles) if args.new_dirs is None else (
         image_files(args.new_dirs[0], "content"), image_files(args.new_dirs[1], "style"))
     sheets = [np.asarray(images.load_image(path).rgb) for path in args.sheets]
+    layouts = [layout(contents, styles), layout(new_contents, new_styles)]
     a, b = args.names
     print(f"| pair | colour ratio {a} | {b} | stroke px {a} | {b} |")
     print("|---|---|---|---|---|")
@@ -71,7 +82,7 @@ def main(argv=None) -> int:
             painting = images.load_image(style).rgb
             size = (photo.shape[1], photo.shape[0])
             shown = images.resize(photo, images.fit_size(size, TILE))
-            pictures = [cell(sheets[0], i, j, size), cell(sheets[1], k, m, size)]
+            pictures = [cell(sheets[0], layouts[0], i, j, size), cell(sheets[1], layouts[1], k, m, size)]
             row = [colour_ratio(p, shown, painting) for p in pictures] + [stroke_size(p) for p in pictures]
             measures.append(row)
             sides.append(np.concatenate([pictures[0], np.full((pictures[0].shape[0], 4, 3), 255.0), pictures[1]], 1))

@@ -13,6 +13,7 @@ C=$IMG/content/tubingen.jpg; S=$IMG/style/starry_night.jpg
 run $C $S -o docs/tubingen_starry_night_384.png --size 384 --report "$REPORTS/report_tubingen_384" --save-every 10
 keep report_tubingen_384
 run --demo -o docs/demo.png
+run styles $IMG/content/golden_gate.jpg -o docs/styles_sheet.jpg   # the shelf: docs/PAINTINGS.md
 
 # the old default (--preset classic: from the photo, 100 iterations) beside the new on two pairs, with the measures
 python -m bench.defaults --size 384 --pair tubingen starry_night --pair golden_gate the_scream \

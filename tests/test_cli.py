@@ -313,3 +313,20 @@ def test_an_interrupted_gallery_writes_a_sheet_that_says_so(tiny_pair, tmp_path)
     assert "(interrupted)" in last and "of 9 pairs" in last, rest
     grid = decode(sheet)
     assert (np.abs(grid[:20].astype(int) - [176, 0, 32]).sum(axis=2) < 60).any()  # the red title line
+
+
+def test_the_bar_shows_speed_and_time_left_from_the_first_step():
+    from painterly.cli import _Progress
+    from painterly.events import Iterate
+
+    progress = _Progress(enabled=True)
+    with progress:
+        for step in range(3):
+            progress.update(Iterate(step=step, steps=40, loss=10.0 - step, terms={}, elapsed=float(step),
+                                    evaluations=step + 1, size=(32, 21)))
+            fields = progress.bar.tasks[0].fields
+            if step == 0:
+                assert fields["rate"] == "" and fields["left"] == ""  # nothing measured yet
+            else:
+                assert fields["rate"].endswith(("s/it", "it/s")) and fields["left"].endswith(" left")
+                assert "-:--:--" not in fields["left"]

@@ -147,3 +147,14 @@ def test_video_takes_a_name(tiny_pair, tmp_path, capsys):
     code, _, err = run(capsys, "video", frames, "great_wave", "-o", out, "--size", "32", "--quiet")
     assert code == 0, err
     assert len(list(out.glob("*.png"))) == 2
+
+
+def test_a_batch_manifest_takes_names(tiny_pair, tmp_path):
+    from painterly.batch import read_manifest
+    from painterly.settings import Settings
+
+    manifest = tmp_path / "jobs.csv"
+    manifest.write_text(f"content,style\n{tiny_pair[0]},great_wave;{tiny_pair[1].name}\n{tiny_pair[0]},nope\n")
+    first, second = read_manifest(manifest, Settings(method="fast"))
+    assert first.styles == (shelf.resolve("great_wave"), tiny_pair[1])  # a name, and a file beside the manifest
+    assert second.styles == (tmp_path / "nope",)  # neither: that row's item fails when it is painted

@@ -146,6 +146,7 @@ def read_manifest(path: str | os.PathLike, settings: Callable[[dict], Settings] 
                             f"{where} needs a content and at least one style"))
             continue
         paths = [path.parent / Path(str(p)).expanduser() for p in [content, *styles]]
+        paths[1:] = [_shelf_or(p, str(s)) for p, s in zip(paths[1:], styles)]  # a style may be a painting's name
         given = {k: v for k, v in row.items() if k not in MANIFEST_COLUMNS and v not in (None, "")}
         problem, chosen = None, Settings()
         try:
@@ -206,6 +207,14 @@ def _manifest_rows(path: Path) -> list[tuple[int, dict]]:
         raise SettingsError(f"manifest '{path}' must be .csv or .jsonl")
     _check_columns(path, {key for _, row in rows for key in row})
     return rows
+
+
+def _shelf_or(path: Path, text: str) -> Path:
+    """`path` when it exists, else the shelf's painting named `text`, else `path` (its items fail)."""
+    from .shelf import find
+
+    painting = None if path.exists() else find(text)
+    return path if painting is None else painting.path
 
 
 def _check_columns(path: Path, columns: set) -> None:

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                "STYLE is an image file or the name of a painting on the shelf (painterly styles lists them;\n"
                f"{SHELF_ENV}=DIR adds a folder of your own paintings, named by their file names).\n\n"
                "Other commands (each has its own --help):\n"
-               "  painterly styles [PHOTO]                              the shelf; PHOTO in every painting on one sheet\n"
+               "  painterly styles [PHOTO]                               the shelf; PHOTO in each painting\n"
                "  painterly gallery CONTENT_DIR STYLE_DIR -o sheet.png   every content × style pair on one sheet\n"
                "  painterly video IN STYLE -o OUT.mp4                    a video, without flicker\n"
                "  painterly batch CONTENT... --styles STYLE... -o DIR    many pictures, on Ray or here\n"
@@ -200,8 +200,8 @@ def _summary(result) -> str:
 
 def planned_evaluations(run, scale: int = 0, done: int = 0) -> float:
     """The evaluations the optimisation has left after `done` steps of `scale`, each priced in evaluations of
-    the first scale's size (one per step: L-BFGS's line search took 20 for 20 steps at 128 and 512 px; and one
-    to measure each scale's starting image)."""
+    the first scale's size (one per step: L-BFGS took 20 evaluations for 20 steps at 128 px and 3 for 3 at
+    512 px; and one to measure each scale's starting image)."""
     first = run.scales[0][0] * run.scales[0][1]
     return sum((run.settings.scale_iterations(i) - (done if i == scale else 0) + (i > scale)) * (w * h / first)
                for i, (w, h) in enumerate(run.scales) if i >= scale)

@@ -534,6 +534,51 @@ def contact_sheet(paths: Sequence[Path], captions: Sequence[str]) -> Image.Image
     return sheet
 
 
+@dataclass(frozen=True)
+class GalleryLayout:
+    """Where `gallery_sheet` puts things: column x and width, row y and height (column 0 and row 0 hold the
+    contents and the styles), the caption lines' height, and the sheet's size."""
+
+    xs: tuple[int, ...]
+    widths: tuple[int, ...]
+    ys: tuple[int, ...]
+    heights: tuple[int, ...]
+    top_captions: int  # height of the styles' captions under the top row
+    size: tuple[int, int]  # (width, height) of the sheet
+
+    def origin(self, column: int, row: int, size: tuple[int, int]) -> tuple[int, int]:
+        """The top-left corner of a picture of `size` in that column and row: centred across the column;
+        at the top of its row, except in the top row, where the pictures stand on the captions' line."""
+        x = self.xs[column] + (self.widths[column] - size[0]) // 2
+        drop = self.heights[0] - self.top_captions - size[1] if row == 0 else 0
+        return x, self.ys[row] + drop
+
+
+def gallery_layout(contents: Sequence[tuple[str, tuple[int, int]]], styles: Sequence[tuple[str, tuple[int, int]]],
+                   cells: Mapping[tuple[int, int], tuple[int, int]], tile: int = 192,
+                   title: str | None = None) -> GalleryLayout:
+    """The layout of a gallery sheet from the captions and the sizes of the pictures as placed (each fitted
+    into a `tile` box): a column is as wide as its widest picture or caption and a row as tall as its
+    tallest picture (the contents' with their captions), so landscape pictures leave no bands."""
+    font, pad = _font(max(12, tile // 12)), 8
+    line = _text_height(font) + 2
+    captions = lambda named: _CAPTION_GAP + line * max((n.count("\n") + 1 for n, _ in named), default=0)  # noqa: E731
+    widths = [max([w for _, (w, _) in contents] + [_text_width(font, n) for n, _ in contents] + [tile // 2])]
+    widths += [max([w, _text_width(font, name)] + [c[0] for (_, k), c in cells.items() if k == j])
+               for j, (name, (w, _)) in enumerate(styles)]
+    heights = [max([h for _, (_, h) in styles] + [0]) + captions(styles)]
+    heights += [max([h + captions(contents)] + [c[1] for (k, _), c in cells.items() if k == i])
+                for i, (_, (_, h)) in enumerate(contents)]
+    top = line + pad if title else 0
+    xs = tuple(pad + sum(w + pad for w in widths[:k]) for k in range(len(widths)))
+    ys = tuple(pad + top + sum(h + pad for h in heights[:k]) for k in range(len(heights)))
+    return GalleryLayout(xs, tuple(widths), ys, tuple(heights), captions(styles),
+                         (pad + sum(w + pad for w in widths), pad + top + sum(h + pad for h in heights)))
+
+
+_CAPTION_GAP = 4  # pixels between a picture and its caption
+
+
 def gallery_sheet(
     cells: Mapping[tuple[int, int], np.ndarray],
     contents: Sequence[tuple[str, np.ndarray]],
@@ -543,41 +588,29 @@ def gallery_sheet(
 ) -> np.ndarray:
     """A labelled grid: styles along the top, contents down the left, cell (i, j) = content i × style j.
 
-    Each picture fits a `tile` box; a column is as wide as its widest picture (or caption) and a row as tall
-    as its tallest, so landscape pictures leave no bands, and each caption (may hold "\n") sits right under
-    its picture. `title`: a line above the grid (an interrupted gallery says so there). Missing cells stay
-    blank. Returns uint8 RGB.
+    Each picture fits a `tile` box and each caption (it may hold "\n") sits right under its picture; see
+    `gallery_layout`. `title`: a line above the grid (an interrupted gallery says so there). Missing cells
+    stay blank. Returns uint8 RGB.
     """
-    font = _font(max(12, tile // 12))
-    pad, gap = 8, 4
-    line = _text_height(font) + 2
     fitted = lambda image: _fit(_to_pil(image), tile)  # noqa: E731
     top = [(name, fitted(image)) for name, image in styles]
     left = [(name, fitted(image)) for name, image in contents]
     placed = {key: fitted(image) for key, image in cells.items()}
-    captions_h = lambda named: gap + line * max((n.count("\n") + 1 for n, _ in named), default=0)  # noqa: E731
-    widths = [max([p.width for _, p in left] + [_text_width(font, n) for n, _ in left] + [tile // 2])]
-    widths += [max([p.width, _text_width(font, name)] + [c.width for (i, k), c in placed.items() if k == j])
-                for j, (name, p) in enumerate(top)]
-    heights = [max([p.height for _, p in top] + [0]) + captions_h(top)]
-    heights += [max([p.height + captions_h(left)] + [c.height for (k, j), c in placed.items() if k == i])
-                for i, (_, p) in enumerate(left)]
-    title_h = line + pad if title else 0
-    sheet = Image.new("RGB", (pad + sum(w + pad for w in widths), pad + title_h + sum(h + pad for h in heights)),
-                      "white")
+    layout = gallery_layout([(n, p.size) for n, p in left], [(n, p.size) for n, p in top],
+                            {key: p.size for key, p in placed.items()}, tile, title)
+    sheet = Image.new("RGB", layout.size, "white")
     draw = ImageDraw.Draw(sheet)
-    xs = [pad + sum(w + pad for w in widths[:k]) for k in range(len(widths))]
-    ys = [pad + title_h + sum(h + pad for h in heights[:k]) for k in range(len(heights))]
+    font = _font(max(12, tile // 12))
     if title:
-        draw.text((pad, pad), title, fill="#b00020", font=font)
+        draw.text((8, 8), title, fill="#b00020", font=font)
 
     def place(picture: Image.Image, column: int, row: int, caption: str = "") -> None:
-        x = xs[column] + (widths[column] - picture.width) // 2
-        y = ys[row] + (heights[0] - captions_h(top) - picture.height if row == 0 else 0)  # the top row's
-        sheet.paste(picture, (x, y))  # pictures stand on one line, so their captions share one
+        x, y = layout.origin(column, row, picture.size)
+        sheet.paste(picture, (x, y))
         if caption:
-            draw.multiline_text((xs[column] + widths[column] / 2, y + picture.height + gap), caption,
-                                fill="black", font=font, anchor="ma", align="center", spacing=2)
+            centre = layout.xs[column] + layout.widths[column] / 2
+            draw.multiline_text((centre, y + picture.height + _CAPTION_GAP), caption, fill="black", font=font,
+                                anchor="ma", align="center", spacing=2)
 
     for j, (name, picture) in enumerate(top):
         place(picture, j + 1, 0, name)

@@ -74,7 +74,8 @@ def names() -> list[str]:
 
 
 def find(name: str) -> Painting | None:
-    """The painting called `name` (case, "-" and spaces aside), or None."""
+    """The painting called `name` (case, "-" and spaces aside), or None. For names from untrusted callers
+    (the web form) use this, never `resolve`, which takes any file that exists."""
     key = _key(name)
     return next((p for p in paintings() if _key(p.name) == key), None)
 
