@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
-LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1", "block5_conv2"]
+LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block4_conv2", "block5_conv1", "block5_conv2"]
 
 
 def shared_image(kind: str, name: str) -> Path:

@@ -70,12 +70,14 @@ def test_multiscale_runs_every_scale_coarse_to_fine_and_returns_the_requested_si
     assert all(r.scales == 3 for r in seen) and result.metadata["scales"] == [[24, 16], [48, 32], [96, 64]]
 
 
-def test_multiscale_is_on_by_default_above_512_only():
-    assert Settings().scale_sizes(512) == [512]
-    assert Settings().scale_sizes(1024) == [256, 512, 1024]
+def test_multiscale_auto_is_on_above_512_only_and_the_default_is_on():
+    assert Settings(multiscale="auto").scale_sizes(512) == [512]
+    assert Settings(multiscale="auto").scale_sizes(1024) == [256, 512, 1024]
+    assert Settings().scale_sizes(512) == [256, 512] and Settings().scale_sizes(1024) == [256, 512, 1024]
     assert Settings(multiscale="off").scale_sizes(2048) == [2048]
     assert Settings(min_size=128, multiscale="on").scale_sizes(512) == [128, 256, 512]
-    assert Settings(iterations=100).scale_iterations(1) == 50
+    assert Settings(iterations=100, fine_iterations=None).scale_iterations(1) == 50
+    assert Settings().scale_iterations(0) == 40 and Settings().scale_iterations(1) == 10
     assert painterly.preset("paper").scale_sizes(533) == [533]  # the paper's 4:3 output at height 400: one scale
 
 

@@ -218,3 +218,15 @@ def test_classic_and_paper_presets_are_as_before_issue_22(name, before):
 def test_relative_preset_is_the_default_before_issue_22():
     assert preset("relative").to_dict() == {**CLASSIC_BEFORE, "init": "fast", "init_photo": 0.25, "iterations": 40,
                                             "loss_balance": "relative"}
+
+
+def test_the_default_objective_falls_on_a_tiny_image(tiny_pair, random_vgg19):
+    """The default (mean balance, content at block4_conv2, β 1e4, from the fast picture): L-BFGS lowers it,
+    every term named as before."""
+    content, style = tiny_pair
+    settings = Settings(model="vgg19", size=48, iterations=6, seed=0)
+    assert settings.loss_balance == "mean" and settings.content_layers == ("block4_conv2",)
+    run = Transfer(content, style, settings, backbone=random_vgg19)
+    records = list(run)
+    assert set(records[0].terms) == {"content", "style", "tv"}
+    assert run.result().best.loss < 0.9 * records[0].loss

@@ -17,7 +17,7 @@ from . import architectures
 from .errors import SettingsError
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-CONTENT_LAYERS = ("block5_conv2",)
+CONTENT_LAYERS = ("block4_conv2",)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 METHODS = ("optimise", "fast")
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
@@ -66,15 +66,16 @@ class Settings:
         "(a multiple of 16), auto (tiles only when the whole image would not fit in memory) or off",
         metavar="PX", type=lambda text: _tile_value(text)))
     iterations: int = field(default=40, metadata=_optimise(
-        "--iterations", "optimisation steps (at the first scale when multi-scale); from the fast start the "
-        "picture hardly changes after 40, from the photo (--preset classic) it needs about 100", metavar="N"))
-    multiscale: str = field(default="auto", metadata=_optimise(
-        "--multiscale", "coarse to fine: optimise at --min-size first, then double up to --size; "
+        "--iterations", "optimisation steps (at the first scale when multi-scale); the default paints at 256 px "
+        "from the fast start in 40, from the photo (--preset classic) it needs about 100", metavar="N"))
+    multiscale: str = field(default="on", metadata=_optimise(
+        "--multiscale", "coarse to fine: optimise at --min-size first, then double up to --size (on, the "
+        "default: the strokes are laid at the coarse scale, long, and sharpened at the finer ones); "
         "auto: on above 512 px", choices=("auto", "on", "off")))
     min_size: int = field(default=256, metadata=_optimise(
         "--min-size", "multi-scale: longest side of the first (coarsest) scale", metavar="PX"))
-    fine_iterations: int | None = field(default=None, metadata=_optimise(
-        "--fine-iterations", "multi-scale: steps at each finer scale (default: half of --iterations)",
+    fine_iterations: int | None = field(default=10, metadata=_optimise(
+        "--fine-iterations", "multi-scale: steps at each finer scale (none: half of --iterations)",
         metavar="N"))
     optimizer: str = field(default="lbfgs", metadata=_optimise(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
@@ -82,7 +83,7 @@ class Settings:
         "--learning-rate", "Adam/SGD step size in pixel units (default: adam 4, sgd 100)", metavar="LR"))
     content_weight: float = field(default=1.0, metadata=_optimise(
         "--content-weight", "α, weight of the content loss", metavar="W"))
-    style_weight: float = field(default=10.0, metadata=_optimise(
+    style_weight: float = field(default=1e4, metadata=_optimise(
         "--style-weight", "β, weight of the style loss", metavar="W"))
     tv_weight: float = field(default=1.0, metadata=_optimise(
         "--tv-weight", "weight of the total-variation loss", metavar="W"))
@@ -96,7 +97,8 @@ class Settings:
         "--style-weights", "one weight per style image when blending several (default equal)", nargs="+",
         metavar="W", type=float))
     style_scale: float = field(default=1.0, metadata=_opt(
-        "--style-scale", "size of the style image relative to the output", metavar="S"))
+        "--style-scale", "size of the style image relative to the output: above 1 gives larger brush strokes, "
+        "below 1 smaller ones", metavar="S"))
     style_upscale: bool = field(default=False, metadata=_optimise(
         "--style-upscale", "let --style-scale enlarge a style image beyond its own pixels (--no-style-upscale, "
         "the default: never; an enlarged painting is blurred and so are the strokes it teaches, so at large "
@@ -117,7 +119,7 @@ class Settings:
     normalize: bool = field(default=True, metadata=_optimise(
         "--normalize-losses", "scale each loss term so weights mean the same on every backbone "
         "(--no-normalize-losses: the paper's raw sums)", boolean=True))
-    loss_balance: str = field(default="relative", metadata=_optimise(
+    loss_balance: str = field(default="mean", metadata=_optimise(
         "--loss-balance", "with normalised losses, how the terms are scaled: relative (each term's error relative "
         "to its target, so every style layer counts equally) or mean (jcjohnson's and Gatys' code: mean squared "
         "differences of features and of Grams divided by H·W·C, so the deep layers' long strokes count)",

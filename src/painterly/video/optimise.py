@@ -110,7 +110,7 @@ class FrameTransfer(Transfer):
                          content_layers=s.content_layers, style_layers=s.style_layers,
                          content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
                          style_layer_weights=s.style_layer_weights, style_blend=s.style_blend,
-                         normalize=s.normalize, extra_terms=self.extra_terms)
+                         normalize=s.normalize, balance=s.loss_balance, extra_terms=self.extra_terms)
 
 
 class OptimisePainter:
