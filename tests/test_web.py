@@ -459,3 +459,20 @@ def test_an_upload_cut_before_its_closing_boundary_is_refused(client, tiny_pair)
     ok = client.post("/api/jobs", content=whole, headers=headers)
     assert ok.status_code == 201, ok.text
     assert ok.json()["settings"]["save_every"] == 1  # the last field arrived
+
+
+def test_a_finished_jobs_steps_leave_memory_and_are_still_streamed(client, tiny_pair, tmp_path):
+    """The server holds a job's step records in memory while it runs only (issue 21, seam 5): then jobs.sqlite."""
+    content, style = tiny_pair
+    job = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+    wait(client, job["id"], {"completed"})
+    jobs = client.app.state.jobs
+    deadline = time.monotonic() + 60  # they move right after the state is written
+    while job["id"] in jobs._live:
+        assert time.monotonic() < deadline, "the finished job's step records are still in memory"
+        time.sleep(0.05)
+    assert [d["step"] for kind, d in events(client, job["id"]) if kind == "progress"] == [0, 1, 2, 3]
+    assert [r["step"] for r in jobs.records(job["id"], 2)] == [2, 3]
+    with sqlite3.connect(tmp_path / "data" / "jobs.sqlite") as db:
+        kept = json.loads(db.execute("SELECT steps FROM jobs WHERE id = ?", (job["id"],)).fetchone()[0])
+    assert [r["step"] for r in kept] == [0, 1, 2, 3]

@@ -42,7 +42,6 @@ SAVE_SECONDS = 2.0  # a running job's best image so far is written at most this 
 WAIT_SECONDS = 30.0  # how long a write to jobs.sqlite waits for another program holding it
 RETRY_SECONDS = 2.0  # how often an idle worker tries again to write the records jobs.sqlite refused
 RESULTS = {"image": "result.png", "video": videos.RESULT}  # a job's result file, by its kind
-RECORDS = "records.jsonl"  # a finished job's step records, one JSON a line (the event stream's, kept on disk)
 _LOG = logging.getLogger("painterly.web")
 
 _SCHEMA = """
@@ -57,9 +56,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished REAL,
     message TEXT,                -- why it failed or stopped, or a notice (e.g. the backbone fallback)
     progress TEXT,               -- JSON: the latest step's numbers (a video's: the latest frame's)
-    video TEXT                   -- JSON: a video job's options and its clip's numbers; NULL for a photo
+    video TEXT,                  -- JSON: a video job's options and its clip's numbers; NULL for a photo
+    steps TEXT                   -- JSON: a finished job's step records (the event stream's), out of memory
 )"""
-COLUMNS_ADDED = {"video": "TEXT"}  # to a jobs.sqlite made before they existed
+COLUMNS_ADDED = {"video": "TEXT", "steps": "TEXT"}  # to a jobs.sqlite made before they existed
+SHOWN = "id, created, state, preset, settings, inputs, started, finished, message, progress, video"  # not steps
 
 
 class JobStateError(PainterlyError):
@@ -147,8 +148,14 @@ class Store:
 
     def get(self, job_id: str) -> dict | None:
         with self._using() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            row = db.execute(f"SELECT {SHOWN} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _row(row) if row else None
+
+    def steps(self, job_id: str) -> list[dict]:
+        """A finished job's step records."""
+        with self._using() as db:
+            row = db.execute("SELECT steps FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else []
 
     def count(self, state: str) -> int:
         with self._using() as db:
@@ -158,9 +165,9 @@ class Store:
         """Jobs newest first (oldest first when filtered by state: the queue's order)."""
         with self._using() as db:
             if state is None:
-                rows = db.execute("SELECT * FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,))
+                rows = db.execute(f"SELECT {SHOWN} FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,))
             else:
-                rows = db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY created, rowid", (state,))
+                rows = db.execute(f"SELECT {SHOWN} FROM jobs WHERE state = ? ORDER BY created, rowid", (state,))
             return [_row(r) for r in rows.fetchall()]
 
     def close(self) -> None:
@@ -215,7 +222,7 @@ class Jobs:
         self.workers = workers
         self._queue: queue.Queue = queue.Queue()
         self._live: dict[str, _Live] = {}  # jobs queued or running in this process; dropped when they end
-        self._ran: set[str] = set()  # jobs this process ran: their step records are in their folders
+        self._ran: set[str] = set()  # jobs this process ran: it streams their step records (from jobs.sqlite)
         self._lock = threading.Lock()  # state transitions: queued -> running / cancelled
         self._unsaved: dict[str, dict] = {}  # record fields jobs.sqlite refused, by job: shown, written later
         self._unsaved_lock = threading.Lock()
@@ -229,7 +236,7 @@ class Jobs:
         for job in self.store.all("running"):
             folder = self.job_folder(job["id"])
             if job["video"]:
-                kept = videos.salvage(folder, job["inputs"]["content"])
+                kept = videos.salvage(folder)
             else:
                 kept = ": the best image so far is kept" if (folder / "result.png").is_file() else ""
             self.store.update(job["id"], state="interrupted", finished=time.time(),
@@ -367,17 +374,14 @@ class Jobs:
 
     def records(self, job_id: str, since: int = 0) -> list[dict]:
         """The progress records of a job run by this server process, from index `since` on: in memory while
-        it runs, then from its folder's records file."""
+        it runs, then from jobs.sqlite."""
         live = self._live.get(job_id)
         if live is not None:
             return live.records[since:]
         if job_id not in self._ran:
             return []
-        try:
-            lines = (self.job_folder(job_id) / RECORDS).read_text().splitlines()
-        except OSError:
-            return []
-        return [json.loads(line) for line in lines[since:]]
+        pending = self._unsaved.get(job_id, {})
+        return (json.loads(pending["steps"]) if "steps" in pending else self.store.steps(job_id))[since:]
 
     def latest_image(self, job_id: str) -> np.ndarray | None:
         live = self._live.get(job_id)
@@ -390,7 +394,7 @@ class Jobs:
             raise KeyError(job_id)
         pending = self._unsaved.get(job_id)
         if pending:
-            job.update({k: json.loads(v) if k in _JSON and v else v for k, v in pending.items()})
+            job.update({k: json.loads(v) if k in _JSON and v else v for k, v in pending.items() if k != "steps"})
             note = f"not saved yet: {self._refusal}"
             job["message"] = f"{job['message']}; {note}" if job["message"] else note
         return job
@@ -436,17 +440,13 @@ class Jobs:
         (self._run_video if job["video"] else self._run)(job, live, cache)
 
     def _finished(self, job_id: str) -> None:
-        """A job has ended: its step records go to its folder, out of memory (an open event stream reads them
+        """A job has ended: its step records go to jobs.sqlite, out of memory (an open event stream reads them
         there from now on)."""
         live = self._live.get(job_id)
         if live is None or job_id not in self._ran:
             self._live.pop(job_id, None)
             return
-        try:  # read only by this process, after this: a crash mid-write leaves nothing that is read
-            (self.job_folder(job_id) / RECORDS).write_text("".join(json.dumps(r) + "\n" for r in live.records))
-        except OSError as error:
-            _LOG.error("job %s: its step records could not be kept: %s", job_id, error)
-            self._ran.discard(job_id)
+        self._record(job_id, now=False, steps=json.dumps(live.records))  # refused: kept, with the rest, until written
         self._live.pop(job_id, None)
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
