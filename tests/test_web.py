@@ -24,7 +24,7 @@ httpx = pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from painterly.web.app import create_app  # noqa: E402
-from painterly.web import jobs as jobs_module  # noqa: E402
+from painterly.web import store as store_module  # noqa: E402
 from painterly.web.forms import Limits  # noqa: E402
 from tests.conftest import events, free_port, killed_server, wait  # noqa: E402
 
@@ -333,7 +333,7 @@ def hold(database):
 
 
 def test_a_database_locked_by_another_program_does_not_stop_the_worker(tiny_pair, tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)  # a write waits this long (30 s served)
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)  # a write waits this long (30 s served)
     content, style = tiny_pair
     data = tmp_path / "data"
     with TestClient(create_app(data)) as client:
@@ -363,7 +363,7 @@ def test_a_database_locked_by_another_program_does_not_stop_the_worker(tiny_pair
 
 def test_a_submission_while_the_records_are_locked_gets_one_line_and_leaves_nothing(client, tiny_pair, tmp_path,
                                                                                       monkeypatch):
-    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)
     content, style = tiny_pair
     data = tmp_path / "data"
     other = hold(data / "jobs.sqlite")
@@ -404,7 +404,7 @@ def test_a_submission_the_disk_refuses_gets_one_line_and_leaves_nothing(client, 
 
 @pytest.mark.parametrize("case", ["damaged", "not ours", "locked"])
 def test_serve_refuses_a_damaged_foreign_or_locked_jobs_file_in_one_line(tmp_path, capsys, monkeypatch, case):
-    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)
     data = tmp_path / "data"
     data.mkdir()
     database = data / "jobs.sqlite"
@@ -476,3 +476,30 @@ def test_a_finished_jobs_steps_leave_memory_and_are_still_streamed(client, tiny_
     with sqlite3.connect(tmp_path / "data" / "jobs.sqlite") as db:
         kept = json.loads(db.execute("SELECT steps FROM jobs WHERE id = ?", (job["id"],)).fetchone()[0])
     assert [r["step"] for r in kept] == [0, 1, 2, 3]
+
+
+def test_a_full_disk_during_a_job_fails_that_job_in_one_line_and_the_worker_goes_on(client, tiny_pair, tmp_path):
+    """No file may grow while a job runs (RLIMIT_FSIZE on this process: the kernel refuses the bytes, as a full disk
+    does, with EFBIG): its image, its report and jobs.sqlite are refused. The job fails saying so; once the disk
+    takes bytes again the records are written and the next job runs."""
+    import resource
+
+    content, style = tiny_pair
+    running = client.post("/api/jobs", files=files(content, style), data=LONG).json()
+    wait(client, running["id"], {"running"}, until=lambda job: job["result"])
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, before[1]))
+    try:
+        failed = wait(client, running["id"], FINISHED, 120)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert failed["state"] == "failed" and "File too large" in failed["message"], failed
+    assert "\n" not in failed["message"] and str(tmp_path) not in failed["message"], failed["message"]
+    deadline = time.monotonic() + 120
+    while saved_states(tmp_path / "data").get(running["id"]) != "failed":
+        assert time.monotonic() < deadline, saved_states(tmp_path / "data")
+        time.sleep(0.1)
+    later = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+    assert wait(client, later["id"], FINISHED)["state"] == "completed"

@@ -50,7 +50,8 @@ from .. import images
 from ..images import demo_pair
 from ..errors import InputImageError, PainterlyError, SettingsError
 from . import forms, videos
-from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull, StoreError, storage_error
+from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull
+from .store import StoreError, storage_error
 
 STATIC = Path(__file__).resolve().parent / "static"
 JOB_ID = r"^[0-9a-f]{32}$"
