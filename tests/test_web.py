@@ -361,25 +361,25 @@ def test_a_database_locked_by_another_program_does_not_stop_the_worker(tiny_pair
         assert wait(client, again["id"], FINISHED)["state"] == "completed"
 
 
-def test_a_submission_while_the_records_are_locked_gets_one_line_and_leaves_nothing(client, tiny_pair, tmp_path,
-                                                                                      monkeypatch):
+def test_a_submission_while_the_records_are_locked_gets_one_line_and_leaves_nothing(tiny_pair, tmp_path, monkeypatch):
     monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)
     content, style = tiny_pair
     data = tmp_path / "data"
-    other = hold(data / "jobs.sqlite")
-    try:
-        response = client.post("/api/jobs", files=files(content, style), data=TINY)
-    finally:
-        other.rollback()
-        other.close()
-    assert response.status_code == 503, response.text
-    detail = response.json()["detail"]
-    assert "jobs.sqlite" in detail and "locked by another program" in detail and "\n" not in detail, detail
-    assert str(data) not in detail
-    assert client.get("/api/jobs").json() == []
-    assert list((data / "jobs").iterdir()) == []  # no job folder holding the uploads
-    assert [p.name for p in data.iterdir() if p.name.startswith(".")] == []
-    assert client.post("/api/jobs", files=files(content, style), data=TINY).status_code == 201  # released: fine
+    with TestClient(create_app(data, limits=LIMITS)) as client:
+        other = hold(data / "jobs.sqlite")
+        try:
+            response = client.post("/api/jobs", files=files(content, style), data=TINY)
+        finally:
+            other.rollback()
+            other.close()
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert "jobs.sqlite is locked by another program" in detail and "over 1 s" in detail, detail
+        assert "\n" not in detail and str(data) not in detail, detail
+        assert client.get("/api/jobs").json() == []
+        assert list((data / "jobs").iterdir()) == []  # no job folder holding the uploads
+        assert [p.name for p in data.iterdir() if p.name.startswith(".")] == []
+        assert client.post("/api/jobs", files=files(content, style), data=TINY).status_code == 201  # released: fine
 
 
 def test_a_submission_the_disk_refuses_gets_one_line_and_leaves_nothing(client, tmp_path):
