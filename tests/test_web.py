@@ -503,3 +503,13 @@ def test_a_full_disk_during_a_job_fails_that_job_in_one_line_and_the_worker_goes
         time.sleep(0.1)
     later = client.post("/api/jobs", files=files(content, style), data=TINY).json()
     assert wait(client, later["id"], FINISHED)["state"] == "completed"
+
+
+def test_serve_refuses_a_data_folder_whose_jobs_is_not_a_folder_in_one_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "jobs").write_text("my notes")  # the user's file, where the job folders would go
+    assert main(["serve", "--port", str(free_port()), "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{data / 'jobs'} is not a folder" in err and "--data-dir" in err, err
+    assert (data / "jobs").read_text() == "my notes" and not (data / "jobs.sqlite").exists()

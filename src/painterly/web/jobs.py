@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PainterlyError
+from ..errors import OutputError, PainterlyError
 from ..settings import Settings
 from . import videos
 from .store import JSON_COLUMNS, Store, StoreError, storage_error
@@ -69,7 +69,11 @@ class Jobs:
 
     def __init__(self, folder: str | Path, *, workers: int = 1):
         self.folder = Path(folder)
-        (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
+        try:
+            (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            why = "is not a folder" if isinstance(error, FileExistsError) else f"cannot be made ({error.strerror})"
+            raise OutputError(f"{self.folder / 'jobs'} {why}: choose another --data-dir") from None
         self._lockfile = _lock(self.folder / "jobs.lock")  # one server per data folder
         try:
             self.store = Store(self.folder / "jobs.sqlite")
