@@ -24,7 +24,7 @@ httpx = pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from painterly.web.app import create_app  # noqa: E402
-from painterly.web import jobs as jobs_module  # noqa: E402
+from painterly.web import store as store_module  # noqa: E402
 from painterly.web.forms import Limits  # noqa: E402
 from tests.conftest import events, free_port, killed_server, wait  # noqa: E402
 
@@ -333,7 +333,7 @@ def hold(database):
 
 
 def test_a_database_locked_by_another_program_does_not_stop_the_worker(tiny_pair, tmp_path, monkeypatch):
-    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)  # a write waits this long (30 s served)
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)  # a write waits this long (30 s served)
     content, style = tiny_pair
     data = tmp_path / "data"
     with TestClient(create_app(data)) as client:
@@ -361,25 +361,25 @@ def test_a_database_locked_by_another_program_does_not_stop_the_worker(tiny_pair
         assert wait(client, again["id"], FINISHED)["state"] == "completed"
 
 
-def test_a_submission_while_the_records_are_locked_gets_one_line_and_leaves_nothing(client, tiny_pair, tmp_path,
-                                                                                      monkeypatch):
-    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)
+def test_a_submission_while_the_records_are_locked_gets_one_line_and_leaves_nothing(tiny_pair, tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)
     content, style = tiny_pair
     data = tmp_path / "data"
-    other = hold(data / "jobs.sqlite")
-    try:
-        response = client.post("/api/jobs", files=files(content, style), data=TINY)
-    finally:
-        other.rollback()
-        other.close()
-    assert response.status_code == 503, response.text
-    detail = response.json()["detail"]
-    assert "jobs.sqlite" in detail and "locked by another program" in detail and "\n" not in detail, detail
-    assert str(data) not in detail
-    assert client.get("/api/jobs").json() == []
-    assert list((data / "jobs").iterdir()) == []  # no job folder holding the uploads
-    assert [p.name for p in data.iterdir() if p.name.startswith(".")] == []
-    assert client.post("/api/jobs", files=files(content, style), data=TINY).status_code == 201  # released: fine
+    with TestClient(create_app(data, limits=LIMITS)) as client:
+        other = hold(data / "jobs.sqlite")
+        try:
+            response = client.post("/api/jobs", files=files(content, style), data=TINY)
+        finally:
+            other.rollback()
+            other.close()
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert "jobs.sqlite is locked by another program" in detail and "over 1 s" in detail, detail
+        assert "\n" not in detail and str(data) not in detail, detail
+        assert client.get("/api/jobs").json() == []
+        assert list((data / "jobs").iterdir()) == []  # no job folder holding the uploads
+        assert [p.name for p in data.iterdir() if p.name.startswith(".")] == []
+        assert client.post("/api/jobs", files=files(content, style), data=TINY).status_code == 201  # released: fine
 
 
 def test_a_submission_the_disk_refuses_gets_one_line_and_leaves_nothing(client, tmp_path):
@@ -404,7 +404,7 @@ def test_a_submission_the_disk_refuses_gets_one_line_and_leaves_nothing(client, 
 
 @pytest.mark.parametrize("case", ["damaged", "not ours", "locked"])
 def test_serve_refuses_a_damaged_foreign_or_locked_jobs_file_in_one_line(tmp_path, capsys, monkeypatch, case):
-    monkeypatch.setattr(jobs_module, "WAIT_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(store_module, "WAIT_SECONDS", 1.0)
     data = tmp_path / "data"
     data.mkdir()
     database = data / "jobs.sqlite"
@@ -459,3 +459,57 @@ def test_an_upload_cut_before_its_closing_boundary_is_refused(client, tiny_pair)
     ok = client.post("/api/jobs", content=whole, headers=headers)
     assert ok.status_code == 201, ok.text
     assert ok.json()["settings"]["save_every"] == 1  # the last field arrived
+
+
+def test_a_finished_jobs_steps_leave_memory_and_are_still_streamed(client, tiny_pair, tmp_path):
+    """The server holds a job's step records in memory while it runs only (issue 21, seam 5): then jobs.sqlite."""
+    content, style = tiny_pair
+    job = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+    wait(client, job["id"], {"completed"})
+    jobs = client.app.state.jobs
+    deadline = time.monotonic() + 60  # they move right after the state is written
+    while job["id"] in jobs._live:
+        assert time.monotonic() < deadline, "the finished job's step records are still in memory"
+        time.sleep(0.05)
+    assert [d["step"] for kind, d in events(client, job["id"]) if kind == "progress"] == [0, 1, 2, 3]
+    assert [r["step"] for r in jobs.records(job["id"], 2)] == [2, 3]
+    with sqlite3.connect(tmp_path / "data" / "jobs.sqlite") as db:
+        kept = json.loads(db.execute("SELECT steps FROM jobs WHERE id = ?", (job["id"],)).fetchone()[0])
+    assert [r["step"] for r in kept] == [0, 1, 2, 3]
+
+
+def test_a_full_disk_during_a_job_fails_that_job_in_one_line_and_the_worker_goes_on(client, tiny_pair, tmp_path):
+    """No file may grow while a job runs (RLIMIT_FSIZE on this process: the kernel refuses the bytes, as a full disk
+    does, with EFBIG): its image, its report and jobs.sqlite are refused. The job fails saying so; once the disk
+    takes bytes again the records are written and the next job runs."""
+    import resource
+
+    content, style = tiny_pair
+    running = client.post("/api/jobs", files=files(content, style), data=LONG).json()
+    wait(client, running["id"], {"running"}, until=lambda job: job["result"])
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1, before[1]))
+    try:
+        failed = wait(client, running["id"], FINISHED, 120)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, before)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert failed["state"] == "failed" and "File too large" in failed["message"], failed
+    assert "\n" not in failed["message"] and str(tmp_path) not in failed["message"], failed["message"]
+    deadline = time.monotonic() + 120
+    while saved_states(tmp_path / "data").get(running["id"]) != "failed":
+        assert time.monotonic() < deadline, saved_states(tmp_path / "data")
+        time.sleep(0.1)
+    later = client.post("/api/jobs", files=files(content, style), data=TINY).json()
+    assert wait(client, later["id"], FINISHED)["state"] == "completed"
+
+
+def test_serve_refuses_a_data_folder_whose_jobs_is_not_a_folder_in_one_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "jobs").write_text("my notes")  # the user's file, where the job folders would go
+    assert main(["serve", "--port", str(free_port()), "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{data / 'jobs'} is not a folder" in err and "--data-dir" in err, err
+    assert (data / "jobs").read_text() == "my notes" and not (data / "jobs.sqlite").exists()

@@ -54,7 +54,8 @@ from .. import images
 from ..images import demo_pair
 from ..errors import InputImageError, PainterlyError, SettingsError
 from . import forms, videos
-from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull, StoreError, storage_error
+from .jobs import FINISHED, RESULTS, Jobs, JobStateError, QueueFull
+from .store import StoreError, storage_error
 
 STATIC = Path(__file__).resolve().parent / "static"
 JOB_ID = r"^[0-9a-f]{32}$"
@@ -288,9 +289,10 @@ def _check_closed(request: Request) -> None:
     the parser drops it without a word (python-multipart keeps no part it did not see end)."""
     from python_multipart.multipart import parse_options_header
 
-    _, options = parse_options_header(request.headers.get("content-type", ""))
+    kind, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary", b"")
-    if not request.scope.get(TAIL, bytearray()).rstrip().endswith(b"--" + boundary + b"--"):
+    closed = request.scope.get(TAIL, b"").rstrip().endswith(b"--" + boundary + b"--")
+    if kind == b"multipart/form-data" and not closed:
         raise PainterlyError("the upload ended before its closing boundary (the connection was cut?): send it again")
 
 

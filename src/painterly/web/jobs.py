@@ -16,7 +16,6 @@ No FastAPI here: this module is the Python side, `app.py` the HTTP side.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import fcntl
 import json
@@ -24,7 +23,6 @@ import logging
 import math
 import queue
 import shutil
-import sqlite3
 import threading
 import time
 import uuid
@@ -32,35 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import PainterlyError
+from ..errors import OutputError, PainterlyError
 from ..settings import Settings
 from . import videos
+from .store import JSON_COLUMNS, Store, StoreError, storage_error
 
 STATES = ("queued", "running", "completed", "cancelled", "interrupted", "failed")
 FINISHED = frozenset(STATES[2:])
 SAVE_SECONDS = 2.0  # a running job's best image so far is written at most this often
-WAIT_SECONDS = 30.0  # how long a write to jobs.sqlite waits for another program holding it
 RETRY_SECONDS = 2.0  # how often an idle worker tries again to write the records jobs.sqlite refused
 RESULTS = {"image": "result.png", "video": videos.RESULT}  # a job's result file, by its kind
-RECORDS = "records.jsonl"  # a finished job's step records, one JSON a line (the event stream's, kept on disk)
 _LOG = logging.getLogger("painterly.web")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    state TEXT NOT NULL,
-    preset TEXT NOT NULL,
-    settings TEXT NOT NULL,      -- JSON: Settings.to_dict()
-    inputs TEXT NOT NULL,        -- JSON: {"content": name, "styles": [names]}, for display only
-    started REAL,
-    finished REAL,
-    message TEXT,                -- why it failed or stopped, or a notice (e.g. the backbone fallback)
-    progress TEXT,               -- JSON: the latest step's numbers (a video's: the latest frame's)
-    video TEXT                   -- JSON: a video job's options and its clip's numbers; NULL for a photo
-)"""
-COLUMNS_ADDED = {"video": "TEXT"}  # to a jobs.sqlite made before they existed
-
 
 class JobStateError(PainterlyError):
     """The job is not in a state that allows the request (e.g. cancelling a finished job)."""
@@ -68,120 +48,6 @@ class JobStateError(PainterlyError):
 
 class QueueFull(PainterlyError):
     """As many jobs as allowed are already waiting (HTTP 503)."""
-
-
-class StoreError(PainterlyError):
-    """The job records (jobs.sqlite) cannot be read or written: held by another program, damaged, not
-    painterly's, or on a full disk (HTTP 503). The message names the file, not the server's paths."""
-
-
-_BUSY, _LOCKED, _READONLY, _CORRUPT, _FULL, _NOTADB = 5, 6, 8, 11, 13, 26  # SQLite's primary result codes
-_OURS = {"id", "created", "state", "preset", "settings", "inputs"}  # the columns every jobs.sqlite of ours has
-
-
-class Store:
-    """Job records in one SQLite file, safe to use from any thread. A write waits up to WAIT_SECONDS for
-    another program holding the file (an sqlite3 shell, a backup); then, as for a damaged file or a full
-    disk, StoreError in one line."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.wait = WAIT_SECONDS
-        self.shown = str(self.path)  # the file in messages: at start they are the operator's (see Jobs)
-        self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(path, timeout=self.wait, check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as error:
-            raise self._error(error) from None
-        self._db.row_factory = sqlite3.Row
-        try:
-            with self._using() as db:
-                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-                if tables and not _OURS <= present:  # someone else's database: never written to
-                    raise StoreError(f"{self.shown} was not made by painterly (it holds "
-                                     f"{', '.join(sorted(tables))[:80]}): choose another data folder")
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute(_SCHEMA)
-                present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-                for name, kind in COLUMNS_ADDED.items():
-                    if name not in present:
-                        db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
-        except BaseException:
-            self._db.close()
-            raise
-
-    @contextlib.contextmanager
-    def _using(self):
-        """The connection, to this thread alone; SQLite's errors as one line (StoreError)."""
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.Error as error:
-                raise self._error(error) from None
-
-    def _error(self, error: sqlite3.Error) -> StoreError:
-        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-        name = self.shown
-        if code in (_BUSY, _LOCKED):
-            return StoreError(f"{name} is locked by another program (an sqlite3 shell, a backup?) for over "
-                              f"{self.wait:g} s: close it, then try again")
-        if code == _FULL:
-            return StoreError(f"{name} cannot be written: the disk is full: free some space, then try again")
-        if code in (_CORRUPT, _NOTADB):
-            return StoreError(f"{name} is damaged ({error}): move it aside (painterly then starts an empty job list) "
-                              f"or put back a copy from a backup")
-        if code == _READONLY:
-            return StoreError(f"{name} is read-only: give the server write access to it and its folder")
-        return StoreError(f"{name} cannot be used ({error}): check the data folder's disk and permissions")
-
-    def add(self, **fields) -> None:
-        names = ", ".join(fields)
-        with self._using() as db:
-            db.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(fields))})", list(fields.values()))
-
-    def update(self, job_id: str, **fields) -> None:
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self._using() as db:
-            db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*fields.values(), job_id])
-
-    def get(self, job_id: str) -> dict | None:
-        with self._using() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _row(row) if row else None
-
-    def count(self, state: str) -> int:
-        with self._using() as db:
-            return db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
-
-    def all(self, state: str | None = None, limit: int = -1) -> list[dict]:
-        """Jobs newest first (oldest first when filtered by state: the queue's order)."""
-        with self._using() as db:
-            if state is None:
-                rows = db.execute("SELECT * FROM jobs ORDER BY created DESC, rowid DESC LIMIT ?", (limit,))
-            else:
-                rows = db.execute("SELECT * FROM jobs WHERE state = ? ORDER BY created, rowid", (state,))
-            return [_row(r) for r in rows.fetchall()]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-_JSON = ("settings", "inputs", "progress", "video")  # the columns holding JSON
-
-
-def storage_error(error: OSError) -> StoreError:
-    """A file the server could not write (a full disk, a read-only folder), as the one line a browser sees."""
-    return StoreError(f"the server could not store the job's files ({error.strerror or type(error).__name__}): "
-                      f"try again later, or tell the server's owner")
-
-
-def _row(row: sqlite3.Row) -> dict:
-    job = dict(row)
-    for name in _JSON:
-        job[name] = json.loads(job[name]) if job[name] else None
-    return job
 
 
 @dataclasses.dataclass
@@ -203,7 +69,11 @@ class Jobs:
 
     def __init__(self, folder: str | Path, *, workers: int = 1):
         self.folder = Path(folder)
-        (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
+        try:
+            (self.folder / "jobs").mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            why = "is not a folder" if isinstance(error, FileExistsError) else f"cannot be made ({error.strerror})"
+            raise OutputError(f"{self.folder / 'jobs'} {why}: choose another --data-dir") from None
         self._lockfile = _lock(self.folder / "jobs.lock")  # one server per data folder
         try:
             self.store = Store(self.folder / "jobs.sqlite")
@@ -215,7 +85,7 @@ class Jobs:
         self.workers = workers
         self._queue: queue.Queue = queue.Queue()
         self._live: dict[str, _Live] = {}  # jobs queued or running in this process; dropped when they end
-        self._ran: set[str] = set()  # jobs this process ran: their step records are in their folders
+        self._ran: set[str] = set()  # jobs this process ran: it streams their step records (from jobs.sqlite)
         self._lock = threading.Lock()  # state transitions: queued -> running / cancelled
         self._unsaved: dict[str, dict] = {}  # record fields jobs.sqlite refused, by job: shown, written later
         self._unsaved_lock = threading.Lock()
@@ -229,7 +99,7 @@ class Jobs:
         for job in self.store.all("running"):
             folder = self.job_folder(job["id"])
             if job["video"]:
-                kept = videos.salvage(folder, job["inputs"]["content"])
+                kept = videos.salvage(folder)
             else:
                 kept = ": the best image so far is kept" if (folder / "result.png").is_file() else ""
             self.store.update(job["id"], state="interrupted", finished=time.time(),
@@ -303,12 +173,14 @@ class Jobs:
         with self._lock:
             job = self._get(job_id)
             if job["state"] == "queued":
-                self.store.update(job_id, state="cancelled", finished=time.time(), message="cancelled before it started")
+                self.store.update(job_id, state="cancelled", finished=time.time(),
+                                  message="cancelled before it started")
                 self._live.pop(job_id, None)
             elif job["state"] == "running" and job_id in self._live:
                 self._live[job_id].stop.set()
             else:
-                raise JobStateError(f"job {job_id} is already {job['state']}: only queued or running jobs can be cancelled")
+                raise JobStateError(f"job {job_id} is already {job['state']}: only queued or running jobs can be "
+                                    f"cancelled")
         return self.status(job_id)
 
     # -- the records jobs.sqlite refused --------------------------------------------------------
@@ -369,17 +241,14 @@ class Jobs:
 
     def records(self, job_id: str, since: int = 0) -> list[dict]:
         """The progress records of a job run by this server process, from index `since` on: in memory while
-        it runs, then from its folder's records file."""
+        it runs, then from jobs.sqlite."""
         live = self._live.get(job_id)
         if live is not None:
             return live.records[since:]
         if job_id not in self._ran:
             return []
-        try:
-            lines = (self.job_folder(job_id) / RECORDS).read_text().splitlines()
-        except OSError:
-            return []
-        return [json.loads(line) for line in lines[since:]]
+        pending = self._unsaved.get(job_id, {})
+        return (json.loads(pending["steps"]) if "steps" in pending else self.store.steps(job_id))[since:]
 
     def latest_image(self, job_id: str) -> np.ndarray | None:
         live = self._live.get(job_id)
@@ -392,7 +261,7 @@ class Jobs:
             raise KeyError(job_id)
         pending = self._unsaved.get(job_id)
         if pending:
-            job.update({k: json.loads(v) if k in _JSON and v else v for k, v in pending.items()})
+            job.update({k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in pending.items() if k != "steps"})
             note = f"not saved yet: {self._refusal}"
             job["message"] = f"{job['message']}; {note}" if job["message"] else note
         return job
@@ -438,17 +307,13 @@ class Jobs:
         (self._run_video if job["video"] else self._run)(job, live, cache)
 
     def _finished(self, job_id: str) -> None:
-        """A job has ended: its step records go to its folder, out of memory (an open event stream reads them
+        """A job has ended: its step records go to jobs.sqlite, out of memory (an open event stream reads them
         there from now on)."""
         live = self._live.get(job_id)
         if live is None or job_id not in self._ran:
             self._live.pop(job_id, None)
             return
-        try:  # read only by this process, after this: a crash mid-write leaves nothing that is read
-            (self.job_folder(job_id) / RECORDS).write_text("".join(json.dumps(r) + "\n" for r in live.records))
-        except OSError as error:
-            _LOG.error("job %s: its step records could not be kept: %s", job_id, error)
-            self._ran.discard(job_id)
+        self._record(job_id, now=False, steps=json.dumps(live.records))  # refused: kept, with the rest, until written
         self._live.pop(job_id, None)
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
@@ -500,7 +365,9 @@ class Jobs:
         if state in ("cancelled", "interrupted"):
             message = ("cancelled" if state == "cancelled" else "the server stopped") + (
                 ": the best image so far is kept" if kept else "")
-        self._record(job["id"], state=state, finished=time.time(), message=message or "; ".join(notices) or None)
+        message = message or "; ".join(notices) or None
+        self._record(job["id"], state=state, finished=time.time(),
+                     message=message and videos.shown_message(message, folder, job["inputs"]["content"]))
 
     def _run_video(self, job: dict, live: _Live, cache: dict) -> None:
         settings = _settings(job)

@@ -212,7 +212,7 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
         outcome = run_video(job, listen=listen, notice=notices.append, backbone=backbone, on_start=on_start,
                             stop=live.stop.is_set)
     except PainterlyError as error:  # refused before the first frame: bad settings for this clip, no frames
-        return "failed", _shown(str(error), folder, shown)
+        return "failed", shown_message(str(error), folder, shown)
     finally:
         shutil.rmtree(folder / WORK, ignore_errors=True)  # no resume from the web: the video holds the frames
     if live.image is not None:
@@ -252,7 +252,8 @@ def salvage(folder: Path) -> str:
                 out.write(sinks.read_frame(path))
         images.save_image(folder / PREVIEW, sinks.read_frame(frames[-1]))
     except (OSError, PainterlyError) as error:
-        return f": {done} are kept in its work folder (the video could not be written: {_shown(str(error), folder, 'the clip')})"
+        why = shown_message(str(error), folder, "the clip")
+        return f": {done} are kept in its work folder (the video could not be written: {why})"
     shutil.rmtree(work, ignore_errors=True)
     return f": {done} are kept in the video"
 
@@ -263,9 +264,9 @@ def _ending(outcome, live, folder: Path, shown: str, notices: list[str]) -> tupl
     done = ((f"the {outcome.frames} frames done are kept" if outcome.frames != 1 else "the 1 frame done is kept")
             + " in the video") if kept else "no frame was finished"
     if outcome.failure is not None:
-        return "failed", _shown(str(outcome.failure), folder, shown) + (f" ({done})" if kept else "")
+        return "failed", shown_message(str(outcome.failure), folder, shown) + (f" ({done})" if kept else "")
     if outcome.stopped == "completed":
-        return "completed", "; ".join(_shown(n, folder, shown) for n in notices) or None
+        return "completed", "; ".join(shown_message(n, folder, shown) for n in notices) or None
     state = live.stop_as if outcome.stopped == "cancelled" else "interrupted"
     return state, ("cancelled" if state == "cancelled" else "the server stopped") + f": {done}"
 
@@ -283,7 +284,7 @@ def frame_progress(frame, errors: list[float]) -> dict:
             "reliable": frame.reliable, "terms": dict(frame.terms)}
 
 
-def _shown(message: str, folder: Path, shown: str) -> str:
-    """A message as the user may see it: the clip by its user name, no server paths."""
+def shown_message(message: str, folder: Path, shown: str) -> str:
+    """A message as the user may see it: the job's input by its user name, no server paths."""
     message = message.replace(str(folder / "content"), shown)
     return message.replace(str(folder) + "/", "").replace(str(folder), "the job's folder")
