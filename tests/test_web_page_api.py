@@ -159,3 +159,20 @@ def decoded_png() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_a_duration_of_the_limit_is_taken_at_any_frame_rate(tmp_path):
+    """29.97 frames/s: 1 s is 30 frames, 1.001 s; the page's duration (the limit) must not be refused for it."""
+    from fractions import Fraction
+
+    pytest.importorskip("av")
+    from tests.test_web_video import make_clip
+
+    clip = make_clip(tmp_path / "ntsc.mp4", 45, fps=Fraction(30000, 1001)).read_bytes()  # 1.5 s
+    style = ("starry.png", decoded_png(), "image/png")
+    with TestClient(create_app(tmp_path / "data", limits=Limits(video_seconds=1.0))) as client:
+        job = client.post("/api/videos", files=[("video", ("ntsc.mp4", clip, "video/mp4")), ("style", style)],
+                          data={"size": "32", "duration": "1"})
+        assert job.status_code == 201, job.json()
+        assert job.json()["video"]["clip"]["frames"] == 30
+        wait(client, job.json()["id"], FINISHED)

@@ -271,7 +271,11 @@ class Jobs:
     def _work(self) -> None:
         cache: dict = {}  # the last feature network built, reused while jobs ask for exactly the same one
         try:
-            from .. import engine  # noqa: F401  (TensorFlow now, not when the first job waits on it)
+            from .. import engine, feedforward  # noqa: F401
+            from ..backbones import import_tensorflow_quietly
+
+            import_tensorflow_quietly()  # TensorFlow now (10 s on two busy cores), not when the first job waits on it
+            feedforward.network()  # the fast network too: the first job's fast picture then comes in about a second
         except Exception:  # a broken install: each job then fails with the import's error
             pass
         while True:

@@ -115,7 +115,7 @@ def probe(path: Path, shown: str, limits: Limits, *, start: float = 0.0, duratio
                                f"before uploading, or paint it with `painterly video`, which has no such limit")
         frames = info.frames if info.frames is not None else _count_frames(path, limits.video_frames + 1)
         seconds = frames / float(info.fps)
-        if seconds > limits.video_seconds:
+        if seconds > limits.video_seconds + 0.5 / float(info.fps):  # within half a frame: 10 s at 29.97/s is 300
             raise VideoRefused(f"video '{shown}'{part} is {seconds:.1f} s long, over this server's limit of "
                                f"{limits.video_seconds:g} s per video: cut it shorter with a duration of at most "
                                f"{limits.video_seconds:g} s (and a start, to skip the beginning); no other tool "

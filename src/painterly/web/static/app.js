@@ -324,7 +324,6 @@ async function submit(event) {
     const job = await api(video ? "/api/videos" : "/api/jobs", { method: "POST", body: data });
     location.hash = job.id;  // shows it (hashchange), and a reload comes back to it
     refreshList();
-    if ($("job").getBoundingClientRect().top > window.innerHeight / 2) $("job").scrollIntoView({ block: "start" });
     $("job-title").focus({ preventScroll: true });
   } catch (error) {
     say(error.message);
@@ -358,6 +357,8 @@ async function show(id) {
   $("clip").removeAttribute("src");
   $("size-note").textContent = "";
   render(job);
+  const top = $("job").getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight / 2) $("job").scrollIntoView({ block: "start" });  // the picture in view
   if (job.preview || job.result) setImage(id);
   if (job.kind === "video" && job.result && FINISHED.includes(job.state)) showClip(job);
   markCurrent();
@@ -620,6 +621,8 @@ async function refreshList() {
       img.loading = "lazy";
       img.src = `/api/jobs/${job.id}/preview?v=${job.finished || job.progress?.step || ""}`;
       picture.append(img);
+    } else {
+      picture.textContent = job.state === "running" || job.state === "queued" ? "painting…" : "no picture";
     }
     const title = document.createElement("span");
     title.className = "title";
