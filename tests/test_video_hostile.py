@@ -308,6 +308,7 @@ def test_bad_start_duration_and_fps_are_refused_in_one_line(tmp_path, capsys, fl
 def test_resume_refuses_an_input_replaced_by_another_clip(tmp_path, network, capsys):
     clip = tmp_path / "in.mp4"
     make_clip(clip, moving_frames(6), fps=6)
+    original = clip.read_bytes()
     out = tmp_path / "out.mp4"
     run_video(fast_job(clip, out), network=network, listen=lambda frame: frame.index < 1)
     work = tmp_path / "out.mp4.work"
@@ -318,7 +319,7 @@ def test_resume_refuses_an_input_replaced_by_another_clip(tmp_path, network, cap
     line = one_error_line(err)
     assert code == 2 and "in.mp4" in line and "not the input" in line and "--overwrite" in line, line
     assert user_files(work) == before
-    make_clip(clip, moving_frames(6), fps=6)  # the same clip again (written anew): resumed
+    clip.write_bytes(original)  # the same clip again, put back (a new file of the same bytes): resumed
     code, err = run_cli(capsys, clip, STYLE, "-o", out, "--size", 64, "--resume", "--quiet")
     assert code == 0, err
 
