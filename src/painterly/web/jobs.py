@@ -261,7 +261,8 @@ class Jobs:
             raise KeyError(job_id)
         pending = self._unsaved.get(job_id)
         if pending:
-            job.update({k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in pending.items() if k != "steps"})
+            shown = {name: value for name, value in pending.items() if name != "steps"}
+            job.update({k: json.loads(v) if k in JSON_COLUMNS and v else v for k, v in shown.items()})
             note = f"not saved yet: {self._refusal}"
             job["message"] = f"{job['message']}; {note}" if job["message"] else note
         return job
@@ -297,7 +298,10 @@ class Jobs:
                 except Exception:
                     _LOG.exception("job %s: its failure could not be recorded", job_id)
             finally:
-                self._finished(job_id)
+                try:
+                    self._finished(job_id)
+                except Exception:
+                    _LOG.exception("job %s: its step records could not be put away", job_id)
 
     def _take(self, job_id: str, cache: dict) -> None:
         """Run one job from the queue, unless it was cancelled while it waited."""
@@ -317,7 +321,7 @@ class Jobs:
         if live is None or job_id not in self._ran:
             self._live.pop(job_id, None)
             return
-        self._record(job_id, now=False, steps=json.dumps(live.records))  # refused: kept, with the rest, until written
+        self._record(job_id, now=False, steps=json.dumps(live.records))  # refused: kept with the rest till written
         self._live.pop(job_id, None)
 
     def _run(self, job: dict, live: _Live, cache: dict) -> None:
