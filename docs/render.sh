@@ -58,7 +58,7 @@ run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
 
-# the web app mid-run (headless Chromium)
+# the web page before, during and after a job at 390 and 1280 px (docs/web/; headless Chromium)
 python docs/web_screenshot.py
 
 # the paper's preset for 10 iterations: Tables II-III and figures 10-19

@@ -56,6 +56,8 @@ def main(size: str = "512") -> None:
         for name, page in pages.items():
             page.goto(address)
             expect(page.locator(".painting").first).to_be_visible()
+            page.wait_for_function("[...document.querySelectorAll('.painting img')].every((i) => i.naturalWidth)",
+                                   timeout=60_000)  # every thumbnail of the shelf loaded
             page.set_input_files("#content", str(IMAGES / "content" / "tubingen.jpg"))
             page.click(".painting[data-name=great_wave]")
             expect(page.locator("#content-thumb")).to_be_visible()

@@ -102,8 +102,8 @@ def test_upload_watch_it_paint_compare_and_download(server, tmp_path):
             watch_status(page)
             page.click("#start")
             expect(page.locator("#message")).to_have_text("")
-            expect(page.locator("#download")).to_be_visible(timeout=120_000)
-            expect(page.locator("#status")).to_contain_text("Done")
+            expect(page.locator("#status")).to_contain_text("Done", timeout=120_000)
+            expect(page.locator("#download")).to_have_text("Download")
             expect(page.locator("#job-inputs")).to_contain_text("model vgg16-hed")
 
             seen = page.evaluate("window.seen")

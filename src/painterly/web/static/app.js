@@ -224,7 +224,6 @@ async function buildShelf() {
     const img = document.createElement("img");
     img.src = `${painting.image}?size=192`;
     img.alt = "";
-    img.loading = "lazy";
     const caption = document.createElement("span");
     caption.textContent = painting.title;
     button.setAttribute("aria-label", button.title);
