@@ -3,6 +3,15 @@
     python -m bench.video [--frames 60] [--size 384] [--clips box.mp4 vtest.avi]
                           [--optimise-frames 8] [--optimise-size 256] [--optimise-iterations 50]
                           [--optimise-frame-iterations 20] [--no-write]
+    python -m bench.video --temporal-table [--frames 60] [--strips docs/]   # the steady mode's table
+
+`--temporal-table`: each clip of ../shared/videos and two tripod shots made here (`tripod_clip`: a still
+photo with a card crossing it, and the same card before a blank wall) painted once frame by frame with
+the fast network, then made consistent by each temporal combination (none, blend, the old flow blend,
+the steady flow mode) from the same paintings; for each, the honest flicker measures
+(`video.measure.Flicker`: the warping error with a flow the painting did not use, the frame-by-frame
+baseline, the still-region flicker) and the style loss on every 10th frame. `--strips DIR` also writes
+six consecutive frames of blend, old flow and steady for the tripod shots and box.mp4 (docs/video_strip_*.jpg).
 
 Every case runs the real pipeline (`painterly.video.run_video`: decoding, DIS flow, painting, the temporal
 mode, PNG frames) on the first N frames of each clip of ../shared/videos, with The Starry Night (the demo
@@ -35,6 +44,7 @@ from painterly import Settings
 from painterly.images import demo_pair, load_image
 from painterly.video import VideoJob, run_video
 from painterly.video.flow import Flow, warp, warping_error
+from painterly.video.measure import Flicker, summarise
 from painterly.video.run import _resized
 from painterly.video.sink import read_frame
 from painterly.video.source import open_source
@@ -81,6 +91,7 @@ def run_case(clip: Path, style: Path, settings: Settings, frames: int, temporal:
     steady = seconds[1:] if len(seconds) > 1 else seconds  # the first frame loads the network
     return {"temporal": temporal, "weight": outcome.metadata["temporal_weight"], "frames": outcome.frames,
             "size": list(outcome.size), "warping_error": outcome.warping_error,
+            "flicker": outcome.metadata.get("flicker"),
             "style_loss": float(np.mean(styles)), "seconds_per_frame": float(np.mean(steady)),
             "frames_per_second": 1.0 / float(np.mean(steady)), "cpu_seconds_per_frame": float(np.mean(cpu)),
             "wall_s": wall,
@@ -106,12 +117,17 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-fast", action="store_true")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {DOC.relative_to(ROOT)}")
     parser.add_argument("--out", type=Path, help="results file (default bench/results/video-<date>.json)")
+    parser.add_argument("--temporal-table", action="store_true", help="only the temporal combinations' table "
+                        "(see the module's text), results in bench/results/video-temporal-<date>.json")
+    parser.add_argument("--strips", type=Path, metavar="DIR", help="with --temporal-table: write the strips there")
     parser.add_argument("--modes-sheet", type=Path, metavar="JPG", help="only write the 2×2 sheet of vtest.avi's "
                         "frame 19: the photo, frame by frame, blended, along the flow (docs/video_vtest_modes.jpg)")
     args = parser.parse_args(argv)
     if args.modes_sheet:
         modes_sheet(VIDEOS / "vtest.avi", 20, (384, 288), args.modes_sheet)
         return 0
+    if args.temporal_table:
+        return temporal_main(args)
 
     from painterly import backbones
     from painterly.video.measure import StyleMeter
@@ -270,6 +286,148 @@ def modes_sheet(clip: Path, frames: int, size: tuple[int, int], out: Path) -> No
     sheet.save(out, quality=85)
 
 
+def _g(value) -> str:
+    return "–" if value is None else f"{value:.2g}"
+
+
+def tripod_clip(path: Path, frames: int = 60, wall: bool = False, size=(512, 384), fps: int = 25) -> Path:
+    """A tripod shot written with PyAV (H.264, crf 18): tubingen.jpg from ../shared/images/content held
+    still (or, with `wall`, a blank pale wall with a soft gradient) with a 120×90 crop of golden_gate.jpg
+    crossing it left to right on a gentle wave, and a little sensor noise (σ = 1 grey level)."""
+    import av
+    from PIL import Image
+
+    width, height = size
+    if wall:
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        background = np.stack([232 - 0.04 * xs, 228 - 0.05 * ys, 218 - 0.03 * (xs + ys)], -1)
+    else:
+        photo = Image.open(ROOT.parent / "shared" / "images" / "content" / "tubingen.jpg").convert("RGB")
+        crop = int(photo.height * width / height)
+        photo = photo.crop(((photo.width - crop) // 2, 0, (photo.width - crop) // 2 + crop, photo.height))
+        background = np.asarray(photo.resize(size, Image.LANCZOS), np.float32)
+    card = Image.open(ROOT.parent / "shared" / "images" / "content" / "golden_gate.jpg").convert("RGB")
+    side = card.width // 4
+    card = np.asarray(card.crop((card.width // 3, card.height // 4, card.width // 3 + side,
+                                 card.height // 4 + side * 3 // 4)).resize((120, 90), Image.LANCZOS), np.float32)
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"crf": "18"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for t in range(frames):
+            frame = background.copy()
+            x, y = int(round(-60 + t * width / frames)), int(round(150 + 30 * np.sin(t / 8)))
+            left, right = max(x, 0), min(x + 120, width)
+            if right > left:
+                frame[y:y + 90, left:right] = card[:, left - x:right - x]
+            frame += rng.normal(0, 1.0, frame.shape)
+            picture = av.VideoFrame.from_ndarray(np.clip(np.rint(frame), 0, 255).astype(np.uint8), format="rgb24")
+            for packet in stream.encode(picture):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def temporal_combinations() -> dict:
+    from painterly.video.temporal import TEMPORAL, flow_blend
+
+    return {"none": TEMPORAL["none"](0.0), "blend": TEMPORAL["blend"](0.8), "old flow": flow_blend(0.8),
+            "steady (flow)": TEMPORAL["flow"](0.9)}
+
+
+def temporal_rows(clip: Path, style_rgb, frames: int, size: int, meter_for, keep=None) -> dict:
+    """Each temporal combination on the same frame-by-frame paintings of `clip` (see the module's text);
+    `keep`: a dict that receives each combination's uint8 frames."""
+    from painterly import images
+    from painterly.video.temporal import FastFrames
+
+    source = open_source(clip, max_frames=frames)
+    at = images.output_size(source.info.display_size, size)
+    raws, inputs, painted, painter = [], [], [], None
+    for raw in source:
+        frame = _resized(raw, at)
+        painter = painter or FastFrames([style_rgb], Settings(method="fast"), at, frame)
+        raws.append(raw)
+        inputs.append(frame)
+        painted.append(painter.paint(frame))
+    flow = Flow("medium")
+    pairs = [None] + [flow.pair(inputs[t - 1], inputs[t]) for t in range(1, len(inputs))]
+    rows, meter = {}, meter_for(at)
+    for name, combine in temporal_combinations().items():
+        flicker, previous, outputs = Flicker("medium"), None, []
+        records = []
+        for t in range(len(inputs)):
+            out = images.to_uint8(combine(painted[t], previous, pairs[t]))
+            records.append(flicker.add(raws[t], out, painted[t]))
+            outputs.append(out)
+            previous = out.astype(np.float32)
+        row = summarise(records)
+        row["style_loss"] = float(np.mean([meter(o.astype(np.float32)) for o in outputs[5::10]]))
+        rows[name] = row
+        if keep is not None:
+            keep[name] = outputs
+        print(clip.name, name, f"still {row['still_flicker']:.3g}", f"independent {row['independent_warping_error']:.3g}",
+              f"style {row['style_loss']:.3g}", flush=True)
+    return {"size": list(at), "frames": len(inputs), "rows": rows}
+
+
+def strip(outputs: dict, names, start: int, out: Path, count: int = 6) -> None:
+    """`count` consecutive frames from `start`, one row per combination, labelled, as a JPEG."""
+    from PIL import Image, ImageDraw
+
+    rows = [np.concatenate(outputs[name][start:start + count], axis=1) for name in names]
+    picture = Image.fromarray(np.concatenate(rows, axis=0))
+    draw, height = ImageDraw.Draw(picture), rows[0].shape[0]
+    for k, name in enumerate(names):
+        draw.rectangle((0, k * height, 8 * len(name) + 70, k * height + 16), fill="black")
+        draw.text((4, k * height + 3), f"{name}, frames {start}-{start + count - 1}", fill="white")
+    picture.save(out, quality=82)
+
+
+def temporal_main(args) -> int:
+    from painterly.video.measure import StyleMeter
+
+    style_rgb = load_image(demo_pair()[1]).rgb
+    meters = {}
+
+    def meter_for(size):
+        if max(size) not in meters:
+            meters[max(size)] = StyleMeter([style_rgb], Settings(model="vgg16-hed"), max(size),
+                                           backbone=meters.get("backbone"))
+            meters["backbone"] = meters[max(size)].backbone
+        return meters[max(size)]
+
+    made = Path(tempfile.mkdtemp(prefix="painterly-bench-tripod-"))
+    clips = {"tripod (made here)": tripod_clip(made / "tripod.mp4", args.frames),
+             "tripod before a blank wall (made here)": tripod_clip(made / "wall.mp4", args.frames, wall=True),
+             **{name: VIDEOS / name for name in ("box.mp4", "vtest.avi", "tree.avi")}}
+    starts = {"tripod (made here)": 30, "tripod before a blank wall (made here)": 30, "box.mp4": 50}
+    results = {"date": datetime.date.today().isoformat(), "style": demo_pair()[1].name, "clips": {}}
+    for label, clip in clips.items():
+        keep = {} if args.strips and label in starts else None
+        results["clips"][label] = temporal_rows(clip, style_rgb, args.frames, args.size, meter_for, keep)
+        if keep:
+            name = {"box.mp4": "box"}.get(label, "wall" if "wall" in label else "tripod")
+            strip(keep, ("blend", "old flow", "steady (flow)"), starts[label], args.strips / f"video_strip_{name}.jpg")
+        path = args.out or RESULTS / f"video-temporal-{results['date']}.json"
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=1))
+    print(temporal_table(results))
+    return 0
+
+
+def temporal_table(results: dict) -> str:
+    lines = ["| clip | mode | still-region flicker | independent warping error | frame by frame | ratio | "
+             "style loss |", "|---|---|---|---|---|---|---|"]
+    for label, entry in results["clips"].items():
+        for name, r in entry["rows"].items():
+            ratio = r["independent_warping_error"] / r["frame_by_frame_warping_error"]
+            lines.append(f"| {label} | {name} | {r['still_flicker']:.2g} | {r['independent_warping_error']:.2g} | "
+                         f"{r['frame_by_frame_warping_error']:.2g} | 1/{1 / ratio:.1f} | {r['style_loss']:.3g} |")
+    return "\n".join(lines)
+
+
 def _save(results: dict, out: Path | None) -> Path:
     path = out or RESULTS / f"video-{results['date']}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -292,12 +450,17 @@ def table(results: dict) -> str:
             base = rows[0]["warping_error"]
             w, h = rows[0]["size"]
             lines += [f"### {name}, fast method, {rows[0]['frames']} frames at {w}×{h}", "",
-                      f"The input video's own warping error: {entry['input_warping_error']:.2g}.", "",
-                      "| mode | a | warping error | ratio | style loss | s/frame | frames/s | CPU s/frame | load |",
-                      "|---|---|---|---|---|---|---|---|---|"]
+                      f"The input video's own warping error: {entry['input_warping_error']:.2g}. Independent: "
+                      f"with a flow the painting did not use (`video.measure.Flicker`); still: the still-region "
+                      f"flicker (no flow).", "",
+                      "| mode | a | warping error (own flow) | ratio | independent | still | style loss | s/frame | "
+                      "frames/s | CPU s/frame | load |",
+                      "|---|---|---|---|---|---|---|---|---|---|---|"]
             for r in rows:
+                honest = r.get("flicker") or {}
                 lines.append(f"| {r['temporal']} | {r['weight']:g} | {r['warping_error']:.3g} | "
-                             f"{r['warping_error'] / base:.3f} | {r['style_loss']:.3g} | "
+                             f"{r['warping_error'] / base:.3f} | {_g(honest.get('independent_warping_error'))} | "
+                             f"{_g(honest.get('still_flicker'))} | {r['style_loss']:.3g} | "
                              f"{r['seconds_per_frame']:.3f} | {r['frames_per_second']:.1f} | "
                              f"{r['cpu_seconds_per_frame']:.3f} | {r['load_average']:.1f} |")
             lines.append("")

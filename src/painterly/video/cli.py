@@ -43,11 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--frames", type=int, metavar="N", help="paint at most N frames")
     group.add_argument("--fps", type=float, metavar="F", help="frame rate of a folder of frames (default 25)")
     group.add_argument("--temporal", choices=MODES, default="flow",
-                       help="flow: the previous output warped along the optical flow and blended in where the flow "
-                            "is reliable (optimisation: also its start and a temporal loss term); blend: plain "
+                       help="flow: the previous output held where the input did not change and warped along the "
+                            "optical flow elsewhere, blended in as far as it can be trusted (optimisation: also its "
+                            "start and a temporal loss term; docs/VIDEO.md); blend: plain "
                             "blending with the previous output; none: frame by frame (default: flow)")
     group.add_argument("--temporal-weight", type=float, metavar="W",
-                       help="fast: the previous output's share a, 0..1 (default 0.8); optimise: the temporal "
+                       help="fast: the previous output's share a, 0..1 (default 0.9 along the flow, 0.8 blended); optimise: the temporal "
                             "term's weight (default 100)")
     group.add_argument("--frame-iterations", type=int, metavar="N",
                        help="optimise: steps for each frame after the first (default 10); the first gets --iterations")

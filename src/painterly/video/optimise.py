@@ -8,8 +8,8 @@ reliable.
 * The first frame is a still: `settings.iterations` steps from `settings.init`.
 * ``flow`` (the default): frame t > 0 starts from the previous output carried as the fast method's steady
   mode carries it (`temporal.carry`: not moved where the input did not change, warped along the flow
-  elsewhere) where its confidence C is high and, where C is low (disoccluded, motion boundaries, flow
-  the input's own pixels contradict), from the photo (or, with ``--init fast``, the fast network's
+  elsewhere) where its confidence C is high and, where C is low (disoccluded, motion boundaries), from
+  the photo (or, with ``--init fast``, the fast network's
   picture of the frame); `frame_iterations` steps (default 10) with the `TemporalTerm`, weighted by C,
   added to the objective. The still background is held where it was instead of dragged along DIS's
   noise on textureless walls. (The long-term terms keep Ruder et al.'s masks and flows.)
@@ -159,7 +159,7 @@ class OptimisePainter:
         temporal = self.job.temporal == "flow" and previous_output is not None and pair is not None
         start, extra = None, ()
         if temporal:
-            carried = carry(pair, 1.0)  # zero flow where the input did not change; soft, photometric confidence
+            carried = carry(pair, 1.0)  # zero flow where the input did not change; a soft confidence elsewhere
             warped = warp(previous_output, carried.flow, cubic=True)
             fill = self._fill(frame, settings)
             start = np.clip(fill + carried.confidence[..., None] * (warped - fill), 0.0, 255.0)

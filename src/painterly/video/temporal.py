@@ -16,17 +16,17 @@ The modes (`TEMPORAL`, by name):
 
   - where the input itself did not change (its blurred grey moves by less than `STILL_LEVEL` — no flow
     asked), the flow F is zero and the previous output is carried as it is, with a share of
-    `STILL_WEIGHT` far from anything that moves and `NEAR_WEIGHT` within `NEAR` of it (the painting's
-    halo around a moving thing changes though its pixels do not: held hard it would stay behind as a
-    ghost). DIS flow on a blank wall is noise of a pixel or more: followed, it makes the wall boil;
+    `STILL_WEIGHT` far from anything that moves and `NEAR_WEIGHT` within `NEAR` of a strong change
+    (over `NEAR_LEVEL`): the painting's halo around a moving thing changes though the pixels under it
+    do not, and held hard it would stay behind as a comb of stripes in the thing's wake. DIS flow on a
+    blank wall is noise of a pixel or more: followed, it makes the wall boil;
   - elsewhere, F is the input's DIS flow and the share is a·C: a (the weight) times a soft confidence C,
-    Ruder et al.'s two tests made soft (`flow.confidence`) times a photometric test — the previous
-    input warped along F must match the current one (exp(−(e/`PHOTOMETRIC`)²) of the grey error e),
-    which drops the flow that leaks from a moving thing onto the blank wall behind it (followed, it
-    drags a smear after the thing);
-  - the weights blend smoothly between the two (a soft stillness, no all-or-nothing mask edges).
+    Ruder et al.'s two tests made soft (`flow.confidence`), so a pixel just past a threshold keeps most
+    of its weight and no hard-edged fragments of the new frame punch through;
+  - the two blend smoothly by how still the input is (no all-or-nothing mask edges).
 
-  Nothing is kept between frames but the previous output, so a resumed run gives the same frames.
+  Nothing is kept between frames but the previous output, so a resumed run gives the same frames. The
+  candidates measured on the way (longer memory, a photometric test, other radii) are in docs/VIDEO.md.
 * `flow_blend`, the previous ``flow`` (kept for the benchmark): the previous output warped along the
   flow and blended in where Ruder et al.'s mask is 1: out = new + a·M·(warp(prev) − new), the new frame
   as it is where the mask is 0. It boils on textureless still regions (see docs/VIDEO.md).
@@ -50,11 +50,11 @@ from .flow import FlowPair, confidence, warp
 
 STILL_LEVEL = 3.0  # grey levels: the blurred input changing by under half of it is still, by over 1.5× moving
 STILL_BLUR = 1.5  # sigma (px) of the blur on the grey input before the frame difference (noise, codec)
-NEAR = 1 / 12  # share of the frame's long side within which a still pixel is "near" something moving
+NEAR_LEVEL = 12.0  # grey levels: a change this strong makes the pixels around it "near" something moving
+NEAR = 1 / 12  # share of the frame's long side within which a still pixel is near something moving
 STILL_WEIGHT = 0.95  # the previous output's share on still pixels far from motion
-NEAR_WEIGHT = 0.5  # … on still pixels right beside motion (rising to STILL_WEIGHT at NEAR)
-PHOTOMETRIC = 10.0  # grey levels: the warped previous input's mismatch at which the flow keeps 1/e of its weight
-SOFTNESS = 0.2  # of the soft Ruder tests (`flow.confidence`)
+NEAR_WEIGHT = 0.6  # … on still pixels right beside a strong change (rising to STILL_WEIGHT at NEAR)
+SOFTNESS = 0.1  # of the soft Ruder tests (`flow.confidence`)
 
 
 class FastFrames:
@@ -142,17 +142,16 @@ def carry(pair: FlowPair, weight: float) -> Carried:
     if pair.previous is None or pair.current is None:
         return Carried(pair.backward, pair.mask, weight * pair.mask, np.zeros_like(pair.mask))
     previous, current = _blurred(pair.previous), _blurred(pair.current)
-    still = np.clip(1.5 - np.abs(current - previous) / STILL_LEVEL, 0.0, 1.0).astype(np.float32)
-    moving = (still < 0.5).astype(np.uint8)
+    change = np.abs(current - previous)
+    still = np.clip(1.5 - change / STILL_LEVEL, 0.0, 1.0).astype(np.float32)
+    moving = (change > NEAR_LEVEL).astype(np.uint8)
     near = max(1.0, NEAR * max(still.shape))
     if moving.any():
         far = np.clip(cv2.distanceTransform(1 - moving, cv2.DIST_L2, 3) / near, 0.0, 1.0).astype(np.float32)
     else:
         far = np.ones_like(still)
     flow = pair.backward * (1.0 - still)[..., None]
-    mismatch = np.abs(current - warp(previous, flow))
-    trusted = confidence(pair.backward, pair.forward, SOFTNESS) * np.exp(-np.square(mismatch / PHOTOMETRIC))
-    trusted = np.maximum(trusted, still)
+    trusted = np.maximum(confidence(pair.backward, pair.forward, SOFTNESS), still)
     held = NEAR_WEIGHT + (STILL_WEIGHT - NEAR_WEIGHT) * far
     share = (weight * (1.0 - still) + held * still) * trusted
     return Carried(flow.astype(np.float32), trusted.astype(np.float32), share.astype(np.float32), still)
