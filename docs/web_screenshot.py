@@ -64,6 +64,10 @@ def main(size: str = "512") -> None:
             shoot(page, OUT / f"before_{name}.png")
         page = pages["1280"]
         page.select_option("#size", size)
+        from painterly import feedforward
+
+        while not feedforward._SHARED:  # the server warms up when it starts (TensorFlow, the fast network)
+            time.sleep(0.1)             # as it has long done by the time someone uses it
         clicked = time.perf_counter()
         page.click("#start")
         expect(page.locator("#job-title")).to_contain_text("tubingen.jpg × The Great Wave", timeout=60_000)
@@ -87,6 +91,9 @@ def main(size: str = "512") -> None:
         for name, shot in pages.items():
             expect(shot.locator("#compare")).to_be_visible(timeout=60_000)
             shoot(shot, OUT / f"after_{name}.png")
+        phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the cards' thumbnails load when near
+        phone.wait_for_function("[...document.querySelectorAll('#jobs img')].every((i) => i.naturalWidth)",
+                                timeout=60_000)
         shoot(phone, OUT / "after_390_full.png", full_page=True)
         print(f"{size} px: the fast picture {fast:.1f} s after Paint, step 1 at {first:.1f} s, done at {done:.1f} s")
         browser.close()
