@@ -52,6 +52,7 @@ def until(page, script: str, seconds: float = 60) -> None:
 def shoot(page, path: Path, **options) -> None:
     """The page from its top (a desktop's picture is kept in view beside the form; a phone's comes first)."""
     page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(0, 0)  # no hover left where the last click was
     page.screenshot(path=str(path), **options)
 
 
