@@ -39,9 +39,20 @@ def serve(folder: Path):
     return server, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
 
 
+def until(page, script: str, seconds: float = 60) -> None:
+    """Wait until `script` is true in the page (evaluated from outside: the page's policy allows no eval, which
+    Playwright's wait_for_function uses)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {seconds} s: {script}")
+        time.sleep(0.2)
+
+
 def shoot(page, path: Path, **options) -> None:
     """The page from its top (a desktop's picture is kept in view beside the form; a phone's comes first)."""
     page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(0, 0)  # no hover left where the last click was
     page.screenshot(path=str(path), **options)
 
 
@@ -51,13 +62,16 @@ def main(size: str = "512") -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         server, address = serve(Path(folder))
+        from painterly import feedforward
+
+        while not feedforward._SHARED:  # the server warms up when it starts (TensorFlow, the fast network), as
+            time.sleep(0.1)             # it has long done by the time someone uses it; its stderr is off meanwhile
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pages = {name: browser.new_page(viewport=viewport) for name, viewport in SIZES.items()}
         for name, page in pages.items():
             page.goto(address)
             expect(page.locator(".painting").first).to_be_visible()
-            page.wait_for_function("[...document.querySelectorAll('.painting img')].every((i) => i.naturalWidth)",
-                                   timeout=60_000)  # every thumbnail of the shelf loaded
+            until(page, "[...document.querySelectorAll('.painting img')].every((i) => i.naturalWidth)")  # the shelf
             page.set_input_files("#content", str(IMAGES / "content" / "tubingen.jpg"))
             page.click(".painting[data-name=great_wave]")
             expect(page.locator("#content-thumb")).to_be_visible()
@@ -87,6 +101,8 @@ def main(size: str = "512") -> None:
         for name, shot in pages.items():
             expect(shot.locator("#compare")).to_be_visible(timeout=60_000)
             shoot(shot, OUT / f"after_{name}.png")
+        phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the cards' thumbnails load when near
+        until(phone, "[...document.querySelectorAll('#jobs img')].every((i) => i.naturalWidth)")
         shoot(phone, OUT / "after_390_full.png", full_page=True)
         print(f"{size} px: the fast picture {fast:.1f} s after Paint, step 1 at {first:.1f} s, done at {done:.1f} s")
         browser.close()

@@ -39,6 +39,15 @@ def server(tmp_path):
     thread.join(30)
 
 
+def until(page, script: str, seconds: float = 60) -> None:
+    """Wait until `script` is true in the page, evaluated from outside (the page's policy allows no eval,
+    which Playwright's wait_for_function uses when its first try is false)."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"not true after {seconds} s: {script}"
+        time.sleep(0.1)
+
+
 def watch_status(page):
     """Keep every status line the page shows, in window.seen."""
     page.evaluate("""() => {
@@ -235,7 +244,7 @@ def test_a_video_clip_is_painted_frame_by_frame_and_played_in_the_page(server, t
             seen = page.evaluate("window.seen")
             assert any(re.match(r"Frame \d+ of 12 \(32×24\) · [\d.]+ frames/s", line) for line in seen), seen
             assert page.evaluate("points.length") == 12  # every frame came as an event
-            page.wait_for_function("document.getElementById('clip').readyState >= 1", timeout=30_000)
+            until(page, "document.getElementById('clip').readyState >= 1")
             assert page.evaluate("document.getElementById('clip').videoWidth") == 32
             assert abs(page.evaluate("document.getElementById('clip').duration") - 1.0) < 0.1
             expect(page.locator("#download")).to_have_text("Download the video (MP4)")

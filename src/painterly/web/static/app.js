@@ -7,8 +7,9 @@ const JOB_ID = /^[0-9a-f]{32}$/;
 const QUALITY = {  // the page's words for the settings they set (see setQuality)
   fast: "One pass of the fast network: about a second. (method fast)",
   balanced: "The fast picture at once, then refined step by step: a minute or a few at medium size. " +
-    "(method optimise, {iterations} iterations)",
-  best: "Refined longer, coarse to fine: several minutes. (method optimise, 100 iterations, multiscale on)",
+    "(method optimise, {iterations} iterations{fine})",
+  best: "Refined longer: several minutes. (method optimise, 100 iterations, 40 at each finer scale, " +
+    "multiscale on)",
   custom: "Custom: as set under More settings.",
 };
 
@@ -140,9 +141,11 @@ function setQuality(name, quiet) {
   field("method").value = name === "fast" ? "fast" : "optimise";
   if (name === "balanced") {
     field("iterations").value = String(values.iterations);
+    field("fine_iterations").value = values.fine_iterations === null ? "" : String(values.fine_iterations);
     field("multiscale").value = values.multiscale;
   } else if (name === "best") {
     field("iterations").value = String(Math.max(100, values.iterations));
+    field("fine_iterations").value = "40";
     field("multiscale").value = "on";
   }
   if (!quiet) fromFields();
@@ -151,12 +154,14 @@ function setQuality(name, quiet) {
 // ... and show what the settings say when one is changed under "More settings"
 function fromFields() {
   const values = preset(), method = field("method").value, iterations = Number(field("iterations").value);
-  const multiscale = field("multiscale").value;
+  const multiscale = field("multiscale").value, fine = field("fine_iterations").value.trim();
+  const presetFine = values.fine_iterations === null ? "" : String(values.fine_iterations);
   const quality = method === "fast" ? "fast"
-    : iterations === values.iterations && multiscale === values.multiscale ? "balanced"
-      : iterations === Math.max(100, values.iterations) && multiscale === "on" ? "best" : "custom";
+    : iterations === values.iterations && multiscale === values.multiscale && fine === presetFine ? "balanced"
+      : iterations === Math.max(100, values.iterations) && multiscale === "on" && fine === "40" ? "best" : "custom";
   for (const radio of document.querySelectorAll("input[name=quality]")) radio.checked = radio.value === quality;
-  $("quality-help").textContent = QUALITY[quality].replace("{iterations}", values.iterations);
+  $("quality-help").textContent = QUALITY[quality].replace("{iterations}", values.iterations)
+    .replace("{fine}", values.multiscale === "off" ? "" : `, ${presetFine || "half as many"} at each finer scale`);
   const strength = Number(field("style_strength").value);
   if (Number.isFinite(strength) && strength >= 0 && strength <= 1) $("strength").value = String(Math.round(strength * 100));
   $("strength-value").textContent = `${$("strength").value}%`;
@@ -389,7 +394,7 @@ function showClip(job) {  // the finished video, played in the page in place of 
 
 function qualityWords(settings) {
   if (settings.method === "fast") return "fast";
-  return `${settings.iterations} steps${settings.multiscale === "on" ? ", coarse to fine" : ""}`;
+  return `${settings.iterations} steps${settings.multiscale === "on" ? `, ${settings.fine_iterations ?? "half as many"} at each finer scale` : ""}`;
 }
 
 function render(job) {
@@ -411,7 +416,7 @@ function render(job) {
   $("download").textContent = video ? (job.state === "completed" ? "Download the video (MP4)" : "Download the frames done (MP4)")
     : job.state === "completed" ? "Download" : running ? "Download the best so far" : "Download the best image so far";
   const notice = job.message && running ? job.message : "";
-  $("notice").textContent = notice ? capital(notice) + "." : "";
+  withFlags($("notice"), notice ? capital(notice) + "." : "");
   $("notice").hidden = !notice;
   const status = $("status");
   status.className = `state-${job.state}`;
@@ -424,7 +429,7 @@ function render(job) {
         : job.preview ? "Starting: the first step takes longest…" : "Starting: reading the pictures…";
   } else if (job.state === "completed") {
     const took = job.started && job.finished ? ` in ${duration(job.finished - job.started)}` : "";
-    status.textContent = `Done${took}${video ? framesText(job.progress) : ""}.` + (job.message ? ` ${capital(job.message)}.` : "");
+    withFlags(status, `Done${took}${video ? framesText(job.progress) : ""}.` + (job.message ? ` ${capital(job.message)}.` : ""));
   } else if (job.state !== "running") {
     const told = job.message && job.message.startsWith(job.state);  // "cancelled: the best image so far is kept"
     status.textContent = `${capital(told ? job.message : `${job.state}: ${job.message || "no details"}`)}.`;
@@ -656,6 +661,15 @@ function framesText(record, running) {  // a video's frames done and the warping
   const error = record.mean_warping_error === null ? "" : `warping error ${record.mean_warping_error.toPrecision(3)}`;
   if (running) return error ? ` · ${error}` : "";
   return `: ${record.frame + 1} frames` + (error ? ` · ${error}` : "");
+}
+function withFlags(element, text) {  // a message's --flags kept whole on one line ("see --model", not "see --" "model")
+  element.replaceChildren(...text.split(/(--[a-z][a-z0-9-]*)/).map((part, i) => {
+    if (i % 2 === 0) return document.createTextNode(part);
+    const flag = document.createElement("span");
+    flag.className = "flag";
+    flag.textContent = part;
+    return flag;
+  }));
 }
 function capital(text) { return text[0].toUpperCase() + text.slice(1); }
 function duration(seconds) {
