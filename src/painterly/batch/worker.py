@@ -3,7 +3,7 @@
 It runs in the batch's own process (``ray="off"``) or as a Ray actor (`painterly.cluster`). Other
 workers that paint with painterly's networks (video's Ray chunks) hold a `Painter` for its networks:
 `Painter.network()` (the fast method's) and `Painter.backbone(settings)` (the feature network, cached
-under `backbone_key`, the one key for "the same feature network").
+under `backbones.backbone_key`, the one key for "the same feature network").
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..backbones import backbone_key
 from ..errors import PainterlyError
 from ..settings import INITS, Settings
 
@@ -110,6 +111,8 @@ class Painter:
             self._fast = feedforward.network(self.threads)
         return self._fast
 
+    _network, _backbone = network, backbone  # video/chunked.py's calls until it takes the public names: then remove
+
     def _threads_for_tensorflow(self) -> None:
         from ..backbones import import_tensorflow_quietly
 
@@ -122,14 +125,6 @@ class Painter:
                 tf.config.threading.set_inter_op_parallelism_threads(self.threads)
             except RuntimeError:  # TensorFlow already ran something in this process: it keeps its threads
                 pass
-
-
-def backbone_key(s: Settings) -> tuple:
-    """Everything the feature network depends on (as backbones.build takes it): random weights are drawn
-    from the seed."""
-    return (s.model, s.weights, s.pooling, s.border, s.precision,
-            tuple(sorted(set(s.content_layers) | set(s.style_layers))),
-            s.seed if s.model.endswith("-random") else None)
 
 
 def _materialise(files: list[tuple[str, bytes | None]], scratch: Path) -> list[Path]:
