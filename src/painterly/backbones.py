@@ -99,6 +99,15 @@ def preprocess(rgb):
 
 
 
+def backbone_key(s) -> tuple:
+    """The cache key of the feature network `Settings` `s` paint with: everything `build` takes from them
+    (random weights are drawn from the seed). A network built for one key serves any settings with the same
+    key; the batch's workers, the video's Ray chunks and the web server cache under it."""
+    return (s.model, s.weights, s.pooling, s.border, s.precision,
+            tuple(sorted(set(s.content_layers) | set(s.style_layers))),
+            s.seed if s.model.endswith("-random") else None)
+
+
 def build(
     model: str,
     layers: Sequence[str],

@@ -8,7 +8,7 @@ for the batch's largest item (plus RAY_WORKER_BYTES), so a node is never promise
 and, once they are all up (or START_GRACE_S after the first), hands each actor two items at a time (one
 painting, one waiting, so the round trip is hidden). An actor builds its network
 once and keeps it for every item. The input files travel as bytes (the machines need not share a disk)
-and the pixels come back to the driver, which writes them (`batch._Finisher`). A worker lost mid-item
+and the pixels come back to the driver, which writes them (`batch.Finisher`). A worker lost mid-item
 (its process killed: Ray says so; its node gone: Ray's node table says so, checked every NODE_CHECK_S)
 has its items sent to the other actors, each up to MAX_ATTEMPTS times; Ray restarts the lost actor
 where there is room, and it takes items again once it answers.

@@ -10,7 +10,7 @@ import difflib
 from typing import Any, Mapping
 
 from .errors import SettingsError
-from .settings import METHODS, OPTIMISE, PRESETS, Settings, _did_you_mean, applies, preset
+from .settings import METHODS, OPTIMISE, PRESETS, Settings, applies, did_you_mean, preset
 
 BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "1": True,
                  "false": False, "no": False, "off": False, "0": False}
@@ -90,7 +90,7 @@ def text_to_argv(values: Mapping[str, Any]) -> list[str]:
     for key, value in values.items():
         name = str(key).lstrip("-").replace("-", "_")
         if name not in fields:
-            raise SettingsError(f"unknown setting '{key}': {_did_you_mean(name, fields)}see --help for the settings")
+            raise SettingsError(f"unknown setting '{key}': {did_you_mean(name, fields)}see --help for the settings")
         meta = fields[name].metadata
         flag = meta["flag"]
         if meta.get("boolean"):
