@@ -13,6 +13,11 @@ C=$IMG/content/tubingen.jpg; S=$IMG/style/starry_night.jpg
 run $C $S -o docs/tubingen_starry_night_384.png --size 384 --report "$REPORTS/report_tubingen_384" --save-every 10
 keep report_tubingen_384
 run --demo -o docs/demo.png
+
+# the README's picture: one photo in four paintings from the shelf, with the default
+GRID=$(mktemp -d); mkdir "$GRID/photo" "$GRID/paintings"; cp $C "$GRID/photo/"
+for p in starry_night great_wave the_scream composition_vii; do cp src/painterly/data/paintings/$p.jpg "$GRID/paintings/"; done
+run gallery "$GRID/photo" "$GRID/paintings" -o docs/readme_grid.jpg --size 384 --cell 256
 run styles $IMG/content/golden_gate.jpg -o docs/styles_sheet.jpg   # the shelf: docs/PAINTINGS.md
 
 # the old default (--preset classic: from the photo, 100 iterations) beside the new on two pairs, with the measures

@@ -221,7 +221,6 @@ def did_you_mean(name: str, choices) -> str:
     return f"did you mean {close[0]}? " if close else ""
 
 
-_did_you_mean = did_you_mean  # web/forms.py's import until it takes `did_you_mean` (issue 21): then remove this line
 
 
 def _size_value(text: str) -> int | str:

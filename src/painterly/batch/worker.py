@@ -111,7 +111,6 @@ class Painter:
             self._fast = feedforward.network(self.threads)
         return self._fast
 
-    _network, _backbone = network, backbone  # video/chunked.py's calls until it takes the public names: then remove
 
     def _threads_for_tensorflow(self) -> None:
         from ..backbones import import_tensorflow_quietly

@@ -391,9 +391,9 @@ class ChunkPainter:
                     styles.append(images.load_image(path, role="style image"))
             network = backbone = None
             if job.settings.method == "fast":
-                network = self.still._network()
+                network = self.still.network()
             else:
-                backbone = self.still._backbone(job.settings)
+                backbone = self.still.backbone(job.settings)
             painter = make_painter(job, styles, tuple(spec["size"]), network=network, backbone=backbone)
             painter.seen(_decode(spec["anchor"]))  # the fast method's style vector from the video's first frame
             self.painters[spec["key"]] = painter

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Mapping
 
 from ..errors import SettingsError
-from ..settings import INITS, PRESETS, Settings, _did_you_mean, preset
+from ..settings import INITS, PRESETS, Settings, did_you_mean, preset
 
 MAIN = {  # the controls shown up front, with the page's words for them; the rest go under "More settings"
     "method": "Method",
@@ -77,7 +77,7 @@ def parse_settings(preset_name: str, form: Mapping[str, str], limits: Limits) ->
             raise SettingsError(f"setting '{name}' names a file on the server, which the web app does not take: "
                                 f"leave it out")
         if name not in names:
-            raise SettingsError(f"unknown setting '{name}': {_did_you_mean(name, names)}"
+            raise SettingsError(f"unknown setting '{name}': {did_you_mean(name, names)}"
                                 f"see GET /api/settings for the fields")
         if value.strip():  # empty: the preset's value stands
             given[name] = value.strip()

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError, PainterlyError
+from ..backbones import backbone_key
 from ..settings import Settings
 from . import videos
 from .store import JSON_COLUMNS, Store, StoreError, storage_error
@@ -331,7 +332,7 @@ class Jobs:
         folder = self.job_folder(job["id"])
         styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
         notices: list[str] = []
-        key = _backbone_key(settings)
+        key = backbone_key(settings)
         saved = [0.0]
 
         def started(run) -> None:
@@ -379,7 +380,7 @@ class Jobs:
 
     def _run_video(self, job: dict, live: _Live, cache: dict) -> None:
         settings = _settings(job)
-        key = _backbone_key(settings)
+        key = backbone_key(settings)
 
         def started(run) -> None:  # the optimisation's feature network, kept for the next job that asks for it
             if settings.method == "optimise":
@@ -408,13 +409,6 @@ class Jobs:
 def _settings(job: dict) -> Settings:
     return Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["settings"].items()})
 
-
-def _backbone_key(s: Settings) -> tuple:
-    """Everything the feature network `Transfer` builds depends on (see backbones.build): a cached one
-    serves a later job only when all of it is the same."""
-    return (s.model, s.weights, s.pooling, s.border, s.precision,
-            tuple(sorted(set(s.content_layers) | set(s.style_layers))),
-            s.seed if s.model.endswith("-random") else None)  # random weights are drawn from the seed
 
 
 def _lock(path: Path):
