@@ -74,8 +74,8 @@ def run(args) -> int:
     base = preset(args.preset, model=MODEL, size=args.size, seed=0)
     backbone = backbones.build(MODEL, list(dict.fromkeys(base.content_layers + base.style_layers)))
     times_file = args.out / "times.json"
-    times = json.loads(times_file.read_text()) if times_file.is_file() else {}
-    for content, style, scale in pairs(args.pairs):
+    todo = pairs(args.pairs)
+    for content, style, scale in reversed(todo) if args.reverse else todo:  # two processes can share a list
         out = args.out / f"{name(content, style, scale)}.png"
         if out.is_file():
             continue
@@ -85,6 +85,7 @@ def run(args) -> int:
         for _ in transfer:
             pass
         images.save_image(out, transfer.result().image)
+        times = json.loads(times_file.read_text()) if times_file.is_file() else {}
         times[out.stem] = {"seconds": round(time.perf_counter() - started, 1),
                            "load_average": round(os.getloadavg()[0], 2)}
         times_file.write_text(json.dumps(times, indent=1))
@@ -167,6 +168,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--pairs", choices=("reference", "held_out"), default="held_out")
+    p.add_argument("--reverse", action="store_true", help="the pairs in reverse order")
     for command in ("compare", "reference"):
         p = sub.add_parser(command)
         p.add_argument("folders", nargs=2, type=Path)
