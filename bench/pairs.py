@@ -127,14 +127,18 @@ def compare(args) -> int:
     print("|---|---|---|---|---|---|")
     for content, style, scale in pairs(args.pairs):
         photo_file, painting_file = find(content, "content"), find(style, "style")
-        pictures = [images.load_image(folder / f"{name(content, style, scale)}.png").rgb for folder in args.folders]
+        files = [folder / f"{name(content, style, scale)}.png" for folder in args.folders]
+        if not all(f.is_file() for f in files):
+            print(f"| {content} × {style} | not rendered in both folders | | | | |")
+            continue
+        pictures = [images.load_image(f).rgb for f in files]
         photo = images.resize(images.load_image(photo_file).rgb, (pictures[0].shape[1], pictures[0].shape[0]))
         painting = images.load_image(painting_file).rgb
         row = [colour_ratio(p, photo, painting) for p in pictures] + [stroke_size(p) for p in pictures]
         measures.append(row)
         painting_stroke = stroke_size(images.resize(painting, images.fit_size(
             (painting.shape[1], painting.shape[0]), max(pictures[0].shape[:2]))))
-        print(f"| {content} × {style} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} | "
+        print(f"| {name(content, style, scale).replace('_' + style, ' × ' + style)} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} | "
               f"{painting_stroke:.1f} |")
         rows.append([(photo, content), (painting, style),
                      (pictures[0], f"{args.names[0]}: colour {row[0]:.2f}, stroke {row[2]:.1f} px"),
@@ -148,14 +152,23 @@ def compare(args) -> int:
 
 def reference(args) -> int:
     rows = []
+    print(f"| pair | colour ratio {' | '.join(args.names)} | jcjohnson | stroke px {' | '.join(args.names)} | jcjohnson |")
+    print("|---|---|---|---|---|---|---|")
     for content, style, scale, published in PAIRS_REFERENCE:
         photo = images.load_image(find(content, "content")).rgb
         painting = images.load_image(find(style, "style")).rgb
         label = name(content, style, scale)
         pictures = [images.load_image(folder / f"{label}.png").rgb for folder in args.folders]
+        pictures.append(images.load_image(REFERENCE / published).rgb)
+        shown = [images.resize(photo, (p.shape[1], p.shape[0])) for p in pictures]
+        colour = [colour_ratio(p, s, painting) for p, s in zip(pictures, shown)]
+        stroke = [stroke_size(p) for p in pictures]
+        print(f"| {label} | " + " | ".join(f"{c:.2f}" for c in colour) + " | "
+              + " | ".join(f"{x:.1f}" for x in stroke) + " |")
+        names = [*args.names, "jcjohnson/neural-style"]
         rows.append([(photo, content), (painting, f"{style}" + ("" if scale == 1 else f", style scale {scale:g}")),
-                     (pictures[0], args.names[0]), (pictures[1], args.names[1]),
-                     (images.load_image(REFERENCE / published).rgb, "jcjohnson/neural-style")])
+                     *[(p, f"{n}: colour {c:.2f}, stroke {x:.1f} px")
+                       for p, n, c, x in zip(pictures, names, colour, stroke)]])
     write_sheet(rows, args.sheet)
     return 0
 
