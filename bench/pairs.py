@@ -74,8 +74,8 @@ def run(args) -> int:
     base = preset(args.preset, model=MODEL, size=args.size, seed=0)
     backbone = backbones.build(MODEL, list(dict.fromkeys(base.content_layers + base.style_layers)))
     times_file = args.out / "times.json"
-    times = json.loads(times_file.read_text()) if times_file.is_file() else {}
-    for content, style, scale in pairs(args.pairs):
+    todo = pairs(args.pairs)
+    for content, style, scale in reversed(todo) if args.reverse else todo:  # two processes can share a list
         out = args.out / f"{name(content, style, scale)}.png"
         if out.is_file():
             continue
@@ -85,6 +85,7 @@ def run(args) -> int:
         for _ in transfer:
             pass
         images.save_image(out, transfer.result().image)
+        times = json.loads(times_file.read_text()) if times_file.is_file() else {}
         times[out.stem] = {"seconds": round(time.perf_counter() - started, 1),
                            "load_average": round(os.getloadavg()[0], 2)}
         times_file.write_text(json.dumps(times, indent=1))
@@ -126,14 +127,18 @@ def compare(args) -> int:
     print("|---|---|---|---|---|---|")
     for content, style, scale in pairs(args.pairs):
         photo_file, painting_file = find(content, "content"), find(style, "style")
-        pictures = [images.load_image(folder / f"{name(content, style, scale)}.png").rgb for folder in args.folders]
+        files = [folder / f"{name(content, style, scale)}.png" for folder in args.folders]
+        if not all(f.is_file() for f in files):
+            print(f"| {content} × {style} | not rendered in both folders | | | | |")
+            continue
+        pictures = [images.load_image(f).rgb for f in files]
         photo = images.resize(images.load_image(photo_file).rgb, (pictures[0].shape[1], pictures[0].shape[0]))
         painting = images.load_image(painting_file).rgb
         row = [colour_ratio(p, photo, painting) for p in pictures] + [stroke_size(p) for p in pictures]
         measures.append(row)
         painting_stroke = stroke_size(images.resize(painting, images.fit_size(
             (painting.shape[1], painting.shape[0]), max(pictures[0].shape[:2]))))
-        print(f"| {content} × {style} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} | "
+        print(f"| {name(content, style, scale).replace('_' + style, ' × ' + style)} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} | "
               f"{painting_stroke:.1f} |")
         rows.append([(photo, content), (painting, style),
                      (pictures[0], f"{args.names[0]}: colour {row[0]:.2f}, stroke {row[2]:.1f} px"),
@@ -147,14 +152,23 @@ def compare(args) -> int:
 
 def reference(args) -> int:
     rows = []
+    print(f"| pair | colour ratio {' | '.join(args.names)} | jcjohnson | stroke px {' | '.join(args.names)} | jcjohnson |")
+    print("|---|---|---|---|---|---|---|")
     for content, style, scale, published in PAIRS_REFERENCE:
         photo = images.load_image(find(content, "content")).rgb
         painting = images.load_image(find(style, "style")).rgb
         label = name(content, style, scale)
         pictures = [images.load_image(folder / f"{label}.png").rgb for folder in args.folders]
+        pictures.append(images.load_image(REFERENCE / published).rgb)
+        shown = [images.resize(photo, (p.shape[1], p.shape[0])) for p in pictures]
+        colour = [colour_ratio(p, s, painting) for p, s in zip(pictures, shown)]
+        stroke = [stroke_size(p) for p in pictures]
+        print(f"| {label} | " + " | ".join(f"{c:.2f}" for c in colour) + " | "
+              + " | ".join(f"{x:.1f}" for x in stroke) + " |")
+        names = [*args.names, "jcjohnson/neural-style"]
         rows.append([(photo, content), (painting, f"{style}" + ("" if scale == 1 else f", style scale {scale:g}")),
-                     (pictures[0], args.names[0]), (pictures[1], args.names[1]),
-                     (images.load_image(REFERENCE / published).rgb, "jcjohnson/neural-style")])
+                     *[(p, f"{n}: colour {c:.2f}, stroke {x:.1f} px")
+                       for p, n, c, x in zip(pictures, names, colour, stroke)]])
     write_sheet(rows, args.sheet)
     return 0
 
@@ -167,6 +181,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--pairs", choices=("reference", "held_out"), default="held_out")
+    p.add_argument("--reverse", action="store_true", help="the pairs in reverse order")
     for command in ("compare", "reference"):
         p = sub.add_parser(command)
         p.add_argument("folders", nargs=2, type=Path)
