@@ -367,8 +367,8 @@ def temporal_rows(clip: Path, style_rgb, frames: int, size: int, meter_for, keep
         rows[name] = row
         if keep is not None:
             keep[name] = outputs
-        print(clip.name, name, f"still {row['still_flicker']:.3g}", f"independent {row['independent_warping_error']:.3g}",
-              f"style {row['style_loss']:.3g}", flush=True)
+        print(clip.name, name, f"still {row['still_flicker']:.3g}",
+              f"independent {row['independent_warping_error']:.3g}", f"style {row['style_loss']:.3g}", flush=True)
     return {"size": list(at), "frames": len(inputs), "rows": rows}
 
 

@@ -48,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "start and a temporal loss term; docs/VIDEO.md); blend: plain "
                             "blending with the previous output; none: frame by frame (default: flow)")
     group.add_argument("--temporal-weight", type=float, metavar="W",
-                       help="fast: the previous output's share a, 0..1 (default 0.9 along the flow, 0.8 blended); optimise: the temporal "
-                            "term's weight (default 100)")
+                       help="fast: the previous output's share a, 0..1 (default 0.9 along the flow, 0.8 blended); "
+                            "optimise: the temporal term's weight (default 100)")
     group.add_argument("--frame-iterations", type=int, metavar="N",
                        help="optimise: steps for each frame after the first (default 10); the first gets --iterations")
     group.add_argument("--long-term", type=int, nargs="+", metavar="K",

@@ -160,15 +160,17 @@ def pace(seconds_per_frame: float | None) -> str:
 
 
 def headline(flicker: dict, own: float | None = None) -> str:
-    """The flicker in one sentence: the independent warping error against frame by frame's, the
-    still-region flicker (and the painting's own-flow number, said to be that)."""
+    """The flicker in one phrase: the independent warping error against frame by frame's (and the number
+    with the painting's own flow, said to be that), then the still-region flicker."""
     parts = []
     error, base = flicker.get("independent_warping_error"), flicker.get("frame_by_frame_warping_error")
     if error is not None:
-        ratio = f" (frame by frame {base:.3g}: {error / base:.2f}×)" if base else ""
-        parts.append(f"warping error {error:.3g} with an independent flow{ratio}")
+        notes = [f"frame by frame {base:.3g}: {error / base:.2f}×"] if base else []
+        notes += [f"the painting's own flow says {own:.3g}"] if own is not None else []
+        said = f" ({'; '.join(notes)})" if notes else ""
+        parts.append(f"warping error {error:.3g} with an independent flow{said}")
+    elif own is not None:
+        parts.append(f"warping error {own:.3g} with the painting's own flow")
     if flicker.get("still_flicker") is not None:
         parts.append(f"still-region flicker {flicker['still_flicker']:.3g}")
-    if own is not None:
-        parts.append(f"{own:.3g} with the painting's own flow")
     return ", ".join(parts)

@@ -123,7 +123,7 @@ def write_report(folder: Path, run, metadata: dict) -> Path:
         "still_flicker.png": _plot([("where the input is still", series("still_flicker"), "#8e44ad")],
                                    "still-region flicker (no flow)"),
         "reliable.png": _plot([("independent flow", series("independent_reliable"), "#27ae60"),
-                               ("the painting's flow", series("reliable"), "#16a085"),
+                               ("the painting's flow", series("reliable"), "#e67e22"),
                                ("still input", series("still_share"), "#2980b9")], "share of pixels",
                               limits=(0.0, 1.0)),
         "style_loss.png": _plot([("style loss", series("style_loss"), "#2c3e50")], summary["style_loss_kind"]
@@ -162,6 +162,7 @@ def _plot(lines, label: str, colour: str | None = None, *, limits=None) -> bytes
     list of points with `colour`. Drawn on its own Figure and Agg canvas (no pyplot: thread-safe)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if colour is not None:
         lines = [(None, lines, colour)]
@@ -182,6 +183,7 @@ def _plot(lines, label: str, colour: str | None = None, *, limits=None) -> bytes
         axes.legend(frameon=False, fontsize=8)
     if limits is not None:
         axes.set_ylim(*limits)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("frame")
     axes.set_ylabel(label)
     axes.grid(color="#dddddd", linewidth=0.6)
