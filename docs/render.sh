@@ -40,7 +40,7 @@ run $C $S -o docs/controls/init_photo_0.5.png --size 256 --init-photo 0.5
 run $C $S -o docs/controls/classic.png --size 256 --preset classic
 
 # the style weight β = 1, 10 (the default), 100
-for beta in 1 10 100; do
+for beta in 1e3 1e4 1e5; do
   run $IMG/content/chicago.jpg $IMG/style/woman_with_hat.jpg -o docs/chicago_woman_with_hat_beta$beta.png \
       --size 256 --style-weight $beta
 done
