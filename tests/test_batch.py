@@ -350,3 +350,19 @@ def test_a_corrupt_picture_fails_alone_in_a_gallery_and_the_sheet_is_written(pic
     assert len(failed) == 2 and all("broken.png" in line for line in failed), err  # one per style
     assert "6 of 8 pairs" in err and "2 failed" in err
     assert decode(sheet).shape[1] == 8 + 3 * (32 + 8)  # the two styles and the row labels
+
+
+def test_a_painter_builds_each_network_once_for_the_settings_that_make_it():
+    """Other workers (video's Ray chunks) take a batch Painter's networks through `network()` and
+    `backbone(settings)`: one feature network per `backbone_key`, and random weights drawn from the seed."""
+    from painterly.backbones import backbone_key
+
+    painter = batch.Painter(threads=1)
+    first = Settings(model="vgg19-random", seed=1, size=32, iterations=2)
+    network = painter.backbone(first)
+    assert painter.backbone(first.replace(size=64, iterations=5, style_weight=3.0)) is network
+    assert backbone_key(Settings(seed=1)) == backbone_key(Settings(seed=2))  # real weights: the seed changes nothing
+    assert backbone_key(first) != backbone_key(first.replace(seed=2))
+    assert painter.backbone(first.replace(seed=2)) is not network
+    assert list(painter.backbones) == [backbone_key(first.replace(seed=2))]  # one network held at a time
+    assert painter.network() is painter.network()
