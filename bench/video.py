@@ -45,7 +45,7 @@ from painterly.images import demo_pair, load_image
 from painterly.video import VideoJob, run_video
 from painterly.video.flow import Flow, warp, warping_error
 from painterly.video.measure import Flicker, summarise
-from painterly.video.run import _resized
+from painterly.video.run import resized
 from painterly.video.sink import read_frame
 from painterly.video.source import open_source
 
@@ -67,7 +67,7 @@ def input_error(clip: Path, frames: int, size: int) -> float:
     at = output_size(source.info.display_size, size)
     flow, previous, errors = Flow("medium"), None, []
     for raw in source:
-        frame = _resized(raw, at)
+        frame = resized(raw, at)
         if previous is not None:
             pair = flow.pair(previous, frame)
             errors.append(warping_error(frame, warp(previous, pair.backward), pair.mask))
@@ -226,7 +226,7 @@ def far_error(clip: Path, pngs: list[Path], size: tuple[int, int], k: int) -> fl
     """The warping error between frames k apart (O_t against O_{t−k} warped along the input's direct flow,
     with its mask): what long-term terms aim at; None when the run is shorter than k + 1 frames."""
     source = open_source(clip, max_frames=len(pngs))
-    inputs = [_resized(raw, size) for raw in source]
+    inputs = [resized(raw, size) for raw in source]
     flow, errors = Flow("medium"), []
     for t in range(k, min(len(inputs), len(pngs))):
         pair = flow.pair(inputs[t - k], inputs[t])
@@ -244,7 +244,7 @@ def _blend_of(frame_by_frame: dict, weight: float, meter_for) -> dict:
     source = open_source(Path(frame_by_frame["clip"]), max_frames=len(pngs))
     size = tuple(frame_by_frame["size"])
     for raw, png in zip(source, pngs):
-        frame = _resized(raw, size)
+        frame = resized(raw, size)
         new = read_frame(png).astype(np.float32)
         out = np.clip(np.rint(combine(new, previous, None)), 0, 255).astype(np.uint8)
         if previous_input is not None:
@@ -272,7 +272,7 @@ def modes_sheet(clip: Path, frames: int, size: tuple[int, int], out: Path) -> No
     previous = dict.fromkeys(modes)
     flow, painter, previous_input = Flow("medium"), None, None
     for raw in open_source(clip, max_frames=frames):
-        frame = _resized(raw, size)
+        frame = resized(raw, size)
         painter = painter or FastFrames([style], Settings(method="fast"), size, frame)
         pair = flow.pair(previous_input, frame) if previous_input is not None else None
         new = painter.paint(frame)
@@ -346,7 +346,7 @@ def temporal_rows(clip: Path, style_rgb, frames: int, size: int, meter_for, keep
     at = images.output_size(source.info.display_size, size)
     raws, inputs, painted, painter = [], [], [], None
     for raw in source:
-        frame = _resized(raw, at)
+        frame = resized(raw, at)
         painter = painter or FastFrames([style_rgb], Settings(method="fast"), at, frame)
         raws.append(raw)
         inputs.append(frame)

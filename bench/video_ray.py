@@ -47,7 +47,7 @@ from painterly.video import VideoJob, run_video
 from painterly.video.chunked import ChunkPainter, _decode, _encode
 from painterly.video.chunks import OVERLAP, CutDetector, plan
 from painterly.video.flow import Flow, warp, warping_error
-from painterly.video.run import _resized
+from painterly.video.run import resized
 from painterly.video.sink import read_frame
 from painterly.video.source import open_source
 
@@ -64,7 +64,7 @@ def inputs_of(clip: Path, frames: int, size: int) -> tuple[list[np.ndarray], lis
     flow, detector = Flow("medium"), CutDetector()
     frames_, pairs, differences = [], [None], []
     for raw in source:
-        frame = _resized(raw, at)
+        frame = resized(raw, at)
         difference = detector.add(frame)
         if difference is not None:
             differences.append(difference)
@@ -212,7 +212,7 @@ def main(argv=None) -> int:
     if len(splice) == 2:
         detector = CutDetector()
         detector.add(splice[0][-1])
-        results["cut_detector_at_splice"] = detector.add(_resized(splice[1][0], entry["size"]))
+        results["cut_detector_at_splice"] = detector.add(resized(splice[1][0], entry["size"]))
     _save(results, args.out)
     print(table(results))
     return 0

@@ -47,7 +47,7 @@ import numpy as np
 from ..errors import PainterlyError, SettingsError
 from .chunks import CHUNK_FRAMES, OVERLAP, Chunk, CutDetector, plan
 from .flow import Flow, warp, warping_error
-from .run import FrameDone, VideoRun, _resized, make_painter, paint_frame
+from .run import FrameDone, VideoRun, resized, make_painter, paint_frame
 from .sink import read_frame, write_png, write_png_bytes
 from .source import BrokenStream
 from .work import RECORDS, append_record, read_records, write_text
@@ -152,7 +152,7 @@ class ChunkedRun(VideoRun):
             try:
                 for at, raw in self.source.timed():
                     self.times.append(at)
-                    frame = _resized(raw, self.size)
+                    frame = resized(raw, self.size)
                     detector.add(frame)
                     if writing is not None:
                         writing.result()
@@ -168,11 +168,11 @@ class ChunkedRun(VideoRun):
 
     def _memory(self) -> int:
         """What an actor asks Ray for: painterly's estimate for one frame, plus a piece's frames and flows."""
-        from ..batch import Item, estimate_bytes
+        from ..batch import estimate_peak
 
-        item = Item("video", self.input_path(0), tuple(self.job.styles), self.job.settings)
+        frame = estimate_peak(self.input_path(0), tuple(self.job.styles), self.job.settings)
         pixels = self.size[0] * self.size[1]
-        return estimate_bytes(item) + PIECE * pixels * 3 * 3 + pixels * 4 * 2 * 3
+        return frame + PIECE * pixels * 3 * 3 + pixels * 4 * 2 * 3
 
     def _first_piece(self, chunk: Chunk, memory: int) -> Piece | None:
         """The chunk's first piece still to paint: from its warm-up, or after the frames a resumed run has."""

@@ -373,7 +373,7 @@ class VideoRun:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="painterly-video")
         try:
             for index, (at, raw) in enumerate(self.source.timed()):
-                frame = _resized(raw, self.size)
+                frame = resized(raw, self.size)
                 if index < self.done:  # resuming: the last frames done are the chain's start
                     if index >= self.done - history.maxlen:
                         history.append((frame, read_frame(self.frame_path(index))))
@@ -570,7 +570,7 @@ def _painter(job: VideoJob, styles, size, *, network, backbone, notice, stop=Non
 # -- small helpers
 
 
-def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """uint8 RGB at `size`: area averaging to shrink, bicubic to enlarge."""
     import cv2
 

@@ -546,7 +546,7 @@ class _Guard:
         self.most = limits.upload_bytes * (limits.styles + 1) + 2**20
         self.most_video = limits.video_bytes + limits.upload_bytes * limits.styles + 2**20  # POST /api/videos
         self.per_image, self.per_video = limits.upload_bytes, limits.video_bytes
-        self.hosts = None if hosts is None else {_host_name(h) for h in hosts}
+        self.hosts = None if hosts is None else {host_name(h) for h in hosts}
         self.any_address = bool(self.hosts and self.hosts & {"0.0.0.0", "::"})
 
     async def __call__(self, scope, receive, send):
@@ -601,7 +601,7 @@ class _Guard:
         headers = Headers(scope=scope)
         host = headers.get("host", "")
         if self.hosts is not None:
-            name = _host_name(host)
+            name = host_name(host)
             if not name:
                 return 400, "no Host header: send the server's name, as a browser does"
             if name not in self.hosts and not (self.any_address and _is_address(name)):
@@ -618,7 +618,7 @@ class _Guard:
         return None
 
 
-def _host_name(host: str) -> str:
+def host_name(host: str) -> str:
     """The name in a Host header (or a --host value), lower case, without port, brackets or final dot;
     "" when it is not a well-formed host[:port]."""
     host = host.strip().lower()

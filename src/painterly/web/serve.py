@@ -116,13 +116,13 @@ def main(argv: Sequence[str]) -> int:
 def allowed_hosts(host: str, extra: Sequence[str]) -> list[str]:
     """The names the Host header of a request may give: the bound address, the loopback names for a local
     or wildcard one, and the --allowed-host names (checked: a bare host name or address, no port)."""
-    from .app import LOOPBACK_NAMES, _host_name
+    from .app import LOOPBACK_NAMES, host_name
 
     names = [host]
     if _is_loopback(host) or host in ("0.0.0.0", "::", ""):
         names += LOOPBACK_NAMES
     for name in extra:
-        plain = _host_name(name)
+        plain = host_name(name)
         if not plain or "/" in plain or name.strip().lower().rstrip(".") not in (plain, f"[{plain}]"):
             raise SettingsError(f"--allowed-host '{name[:80]}' is not a host name: give a name or address without "
                                 f"scheme or port, e.g. --allowed-host mybox.local")
