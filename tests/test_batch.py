@@ -349,7 +349,9 @@ def test_a_corrupt_picture_fails_alone_in_a_gallery_and_the_sheet_is_written(pic
     failed = [line for line in err.splitlines() if line.startswith("painterly: failed: ")]
     assert len(failed) == 2 and all("broken.png" in line for line in failed), err  # one per style
     assert "6 of 8 pairs" in err and "2 failed" in err
-    assert decode(sheet).shape[1] == 8 + 3 * (32 + 8)  # the two styles and the row labels
+    picture = decode(sheet)
+    assert picture.shape[1] >= 3 * 32  # the two styles and the row labels
+    assert (picture == 128).all(axis=2).sum() >= 32 * 32  # the unreadable photo's grey place in its row
 
 
 def test_a_painter_builds_each_network_once_for_the_settings_that_make_it():
