@@ -6,7 +6,8 @@ Each run is the CLI (`painterly CONTENT STYLE -o OUT.png --model vgg16-hed --see
 process, wall time from start to the saved picture, for the default and for `--preset relative` (the
 default before issue 22: relative style errors, content at block5_conv2, 40 L-BFGS steps at 512 px
 from the fast picture), alternating so that both see the same load. The machine's load average is kept
-beside each time (two cores shared: a time with a load above 2 is not an idle-core time). FLOPs per
+beside each time, and the CPU seconds the process used (less sensitive to the load than the wall time)
+(two cores shared: a time with a load above 2 is not an idle-core time). FLOPs per
 step are counted from the layer shapes (bench/flops.py) at each scale the run optimises at, times the
 steps planned there. Results: bench/results/quality-<date>-<size>px.json.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 from painterly import architectures, images, preset
 
 from .flops import step_flops
-from .suite import CONTENT, MODEL, STYLE, machine
+from .suite import CONTENT, MODEL, STYLE, _children_cpu_s, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SETTINGS = {"default": [], "relative": ["--preset", "relative"]}
@@ -58,12 +59,12 @@ def run_cli(content: Path, style: Path, size: int, options: list[str], out: Path
     command = [sys.executable, "-m", "painterly", str(content), str(style), "-o", str(out), "--model", MODEL,
                "--size", str(size), "--seed", "0", "--quiet", *options]
     load_before = os.getloadavg()[0]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu_s()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu_s() - cpu
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
-    return {"seconds": round(seconds, 1), "load_average_before": round(load_before, 2),
+    return {"seconds": round(seconds, 1), "cpu_s": round(cpu, 1), "load_average_before": round(load_before, 2),
             "load_average_after": round(os.getloadavg()[0], 2)}
 
 
@@ -86,13 +87,15 @@ def main(argv=None) -> int:
             for name, options in SETTINGS.items():
                 row = run_cli(content, style, args.size, options, Path(folder) / f"{name}_{r}.png")
                 runs[name].append(row)
-                print(f"{name}: {row['seconds']} s (load average {row['load_average_before']} → "
+                print(f"{name}: {row['seconds']} s, {row['cpu_s']} s CPU (load average {row['load_average_before']} → "
                       f"{row['load_average_after']})", flush=True)
     best = {name: min(r["seconds"] for r in rows) for name, rows in runs.items()}
+    cpu = {name: min(r["cpu_s"] for r in rows) for name, rows in runs.items()}
     result = {
         "machine": machine(), "size": args.size, "model": MODEL, "content": content.name, "style": style.name,
         "runs": runs, "work": work, "best_seconds": best,
         "ratio_default_to_relative": round(best["default"] / best["relative"], 3),
+        "best_cpu_s": cpu, "cpu_ratio_default_to_relative": round(cpu["default"] / cpu["relative"], 3),
     }
     print(f"default {best['default']} s, relative (before issue 22) {best['relative']} s: ratio "
           f"{result['ratio_default_to_relative']}; GFLOPs planned {work['default']['gflops']:.0f} vs "
