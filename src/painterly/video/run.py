@@ -46,6 +46,7 @@ from ..version import __version__
 from . import sink as sinks
 from .sink import read_frame
 from .flow import Flow, FlowPair, warp, warping_error
+from .measure import Flicker, summarise
 from .source import BrokenStream, open_source
 from .work import RECORDS, append_record, clear, read_records, read_state, write_records, write_text
 
@@ -361,8 +362,6 @@ class VideoRun:
 
     def _frames(self) -> Iterator[FrameDone]:
         """Paint the frames not done yet, each saved before the next is started."""
-        from .measure import Flicker
-
         flow, meter = Flow(self.job.flow_preset), Flicker(self.job.flow_preset)
         started = time.perf_counter()
         writing = None
@@ -464,8 +463,6 @@ class VideoRun:
         return self.output
 
     def metadata(self, mean_error: float | None) -> dict:
-        from .measure import summarise
-
         job = self.job
         seconds = [r["seconds"] for r in self.records]
         return {
