@@ -117,7 +117,7 @@ def test_upload_watch_it_paint_compare_and_download(server, tmp_path):
 
             seen = page.evaluate("window.seen")
             assert any(line.startswith("Step 2 of 5 (64×48)") for line in seen), seen  # it showed progress
-            assert page.evaluate("points.length") == 6  # steps 0..5 on the chart
+            assert page.get_attribute("#chart", "data-points") == "6"  # steps 0..5 on the chart
             # the result at its own size, never enlarged; the photo over it left of the line, moved by keyboard
             assert page.evaluate("[live.naturalWidth, live.clientWidth, live.clientHeight]") == [64, 64, 48]
             expect(page.locator("#compare")).to_be_visible()
@@ -243,7 +243,7 @@ def test_a_video_clip_is_painted_frame_by_frame_and_played_in_the_page(server, t
             expect(page.locator("#live")).to_be_hidden()
             seen = page.evaluate("window.seen")
             assert any(re.match(r"Frame \d+ of 12 \(32×24\) · [\d.]+ frames/s", line) for line in seen), seen
-            assert page.evaluate("points.length") == 12  # every frame came as an event
+            assert page.get_attribute("#chart", "data-points") == "12"  # every frame came as an event
             until(page, "document.getElementById('clip').readyState >= 1")
             assert page.evaluate("document.getElementById('clip').videoWidth") == 32
             assert abs(page.evaluate("document.getElementById('clip').duration") - 1.0) < 0.1

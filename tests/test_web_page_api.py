@@ -176,3 +176,17 @@ def test_a_duration_of_the_limit_is_taken_at_any_frame_rate(tmp_path):
         assert job.status_code == 201, job.json()
         assert job.json()["video"]["clip"]["frames"] == 30
         wait(client, job.json()["id"], FINISHED)
+
+
+def test_every_script_of_the_page_needs_nothing_the_policy_forbids():
+    """test_web_security checks app.js; the page's other modules are held to the same."""
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[1] / "src" / "painterly" / "web" / "static"
+    scripts = sorted(static.glob("*.js"))
+    assert {p.name for p in scripts} >= {"app.js", "form.js", "job.js", "util.js"}
+    for path in scripts:
+        text = path.read_text()
+        for forbidden in ("eval(", "new Function", "innerHTML", ".style.", "setAttribute(\"style", "javascript:"):
+            assert forbidden not in text, (path.name, forbidden)
+        assert len(text.splitlines()) < 500, path.name
