@@ -34,7 +34,8 @@ needs_ray = pytest.mark.skipif(ray is None, reason="Ray is not installed: pip in
 
 FAST = Settings(method="fast", size=64)
 JOIN_FACTOR = 1.5  # the joins' mean warping error at the default overlap is at most this times the inside's
-# (measured here: 0.98 at the default 16 frames, 1.5 at 8; 1.0 and 1.05 at 384 px, docs/PERFORMANCE.md)
+# (with the old flow mode: 0.98 at 16 frames, 1.5 at 8; the steady mode holds still pixels longer, so the default
+# warm-up is 59 frames: chunks.OVERLAP)
 
 
 # -- the plan, by hand

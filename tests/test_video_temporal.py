@@ -209,3 +209,12 @@ def test_report_plots_drawn_from_threads_at_once_are_each_whole():
     with ThreadPoolExecutor(8) as pool:
         pngs = list(pool.map(draw, range(16)))
     assert {Image.open(io.BytesIO(png)).size for png in pngs} == {(800, 300)}
+
+
+def test_a_chunks_warm_up_outlasts_the_steady_carrys_memory():
+    """Ray chunks start apart: the warm-up must let the held still pixels of two chains meet (to 5 %)."""
+    from painterly.video.chunks import CHUNK_FRAMES, OVERLAP
+    from painterly.video.temporal import STILL_WEIGHT
+
+    assert STILL_WEIGHT ** OVERLAP <= 0.05 < STILL_WEIGHT ** (OVERLAP - 1)
+    assert OVERLAP <= CHUNK_FRAMES / 4  # the warm-up costs at most a quarter of a chunk's painting

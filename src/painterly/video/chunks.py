@@ -29,8 +29,12 @@ import numpy as np
 
 from ..errors import SettingsError
 
-CHUNK_FRAMES = 150  # frames a chunk keeps: 6 s at 25 frames/s (the warm-up adds 11 % to the painting)
-OVERLAP = 16  # warm-up frames before each chunk's own: the joins as consistent as the inside (measured)
+CHUNK_FRAMES = 300  # frames a chunk keeps: 12 s at 25 frames/s (the warm-up adds 20 % to the painting)
+# warm-up frames before each chunk's own. The steady carry (`temporal.STILL_WEIGHT`, 0.95) holds a still
+# pixel's previous output: two chains that start apart differ there by 0.95^K after K frames, so the
+# warm-up is as long as it takes that to fall to 5 % (16 frames, enough for the old flow mode, left the
+# joins 22× the inside's warping error in tests/test_video_ray.py)
+OVERLAP = 59
 CUT_THRESHOLD = 20.0  # mean absolute difference of 32×24 grey thumbnails, 0..255, that counts as a cut
 THUMBNAIL = (32, 24)
 
