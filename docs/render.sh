@@ -20,10 +20,13 @@ for p in starry_night great_wave the_scream composition_vii; do cp src/painterly
 run gallery "$GRID/photo" "$GRID/paintings" -o docs/readme_grid.jpg --size 384 --cell 256
 run styles $IMG/content/golden_gate.jpg -o docs/styles_sheet.jpg   # the shelf: docs/PAINTINGS.md
 
-# the old default (--preset classic: from the photo, 100 iterations) beside the new on two pairs, with the measures
-python -m bench.defaults --size 384 --pair tubingen starry_night --pair golden_gate the_scream \
-    --setting classic init=content,init_photo=0,iterations=100 --setting default "" \
-    --images "$REPORTS/defaults" --sheet docs/defaults_classic_vs_default.jpg
+# the default beside the default before it (--preset relative) and jcjohnson's published outputs (docs/QUALITY.md)
+python -m bench.pairs run --preset relative --out "$REPORTS/ref_old" --pairs reference --size 512
+python -m bench.pairs run --preset default --out "$REPORTS/ref_new" --pairs reference --size 512
+python -m bench.pairs reference "$REPORTS/ref_old" "$REPORTS/ref_new" --sheet docs/quality/reference_sheet.jpg
+python -m bench.pairs run --preset relative --out "$REPORTS/old384" --pairs held_out --size 384
+python -m bench.pairs run --preset default --out "$REPORTS/new384" --pairs held_out --size 384
+python -m bench.pairs compare "$REPORTS/old384" "$REPORTS/new384" --sheet docs/quality/held_out_384.jpg
 
 # quality controls: Tübingen × Starry Night at 256 px with the defaults, each beside the plain run
 mkdir -p docs/controls
@@ -46,19 +49,14 @@ for beta in 1e3 1e4 1e5; do
 done
 
 # multi-scale (on by default above 512 px): 256 -> 512 -> 1024
-run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --report "$REPORTS/multiscale_1024" --save-every 0
+run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --preset relative --report "$REPORTS/multiscale_1024" --save-every 0
 cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
 
-# every content × style pair of ../shared/images on one sheet, with the defaults, and with --preset classic
-# (the old default: from the photo) beside it, compared pair by pair with the measures
-run gallery $IMG/content $IMG/style -o docs/gallery.png --model vgg16-hed --size 256
-run gallery $IMG/content $IMG/style -o docs/gallery_classic.png --model vgg16-hed --size 256 --iterations 30 \
-    --preset classic
-python -m bench.gallery_looks docs/gallery_classic.png docs/gallery.png --names classic default \
-    --sheet docs/defaults_48_pairs.jpg
+# every content × style pair of ../shared/images on one sheet, with the fast method (seconds)
+run gallery $IMG/content $IMG/style -o docs/gallery.png --size 256 --method fast
 
 # 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --preset relative --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
     --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
@@ -73,7 +71,7 @@ keep report_paper_preset
 # 16 MP in bounded memory (docs/PERFORMANCE.md): 256 -> ... -> 4096 px with Adam, tiled in 1024 px tiles at 2048 and 4096
 BIG=$(mktemp -d)
 run $IMG/content/sailboat.jpg $S -o "$BIG/sailboat_starry_4096.png" --model vgg16-hed --size 4096 --multiscale on \
-    --min-size 256 --optimizer adam --iterations 100 --fine-iterations 8 --tile 1024 --seed 0 --init content \
+    --min-size 256 --optimizer adam --iterations 100 --fine-iterations 8 --tile 1024 --seed 0 --init content --preset relative \
     --report "$REPORTS/tiled_4096" --save-every 0
 cp "$REPORTS/tiled_4096/metadata.json" docs/tiled_4096.json
 python - "$BIG/sailboat_starry_4096.png" <<'PY'
