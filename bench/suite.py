@@ -103,7 +103,7 @@ def inputs(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def objective(backbone, content: np.ndarray, style: np.ndarray) -> Objective:
-    """The objective of painterly's default before issue 22 (normalised, relative, α 1, β 10, TV 1), the reference loop's."""
+    """The reference loop's objective: the default before issue 22 (normalised, relative, α 1, β 10, TV 1)."""
     s = preset("relative", model=MODEL)  # the reference loop's objective (relative errors, α 1, β 10, TV 1)
     return Objective(backbone, content[None], [style[None]], content_layers=s.content_layers,
                      style_layers=s.style_layers, content_weight=s.content_weight, style_weight=s.style_weight,
