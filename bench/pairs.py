@@ -138,8 +138,8 @@ def compare(args) -> int:
         measures.append(row)
         painting_stroke = stroke_size(images.resize(painting, images.fit_size(
             (painting.shape[1], painting.shape[0]), max(pictures[0].shape[:2]))))
-        print(f"| {name(content, style, scale).replace('_' + style, ' × ' + style)} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} | "
-              f"{painting_stroke:.1f} |")
+        pair = name(content, style, scale).replace("_" + style, " × " + style)
+        print(f"| {pair} | {row[0]:.2f} | {row[1]:.2f} | {row[2]:.1f} | {row[3]:.1f} | {painting_stroke:.1f} |")
         rows.append([(photo, content), (painting, style),
                      (pictures[0], f"{args.names[0]}: colour {row[0]:.2f}, stroke {row[2]:.1f} px"),
                      (pictures[1], f"{args.names[1]}: colour {row[1]:.2f}, stroke {row[3]:.1f} px")])
@@ -152,7 +152,8 @@ def compare(args) -> int:
 
 def reference(args) -> int:
     rows = []
-    print(f"| pair | colour ratio {' | '.join(args.names)} | jcjohnson | stroke px {' | '.join(args.names)} | jcjohnson |")
+    names = " | ".join(args.names)
+    print(f"| pair | colour ratio {names} | jcjohnson | stroke px {names} | jcjohnson |")
     print("|---|---|---|---|---|---|---|")
     for content, style, scale, published in PAIRS_REFERENCE:
         photo = images.load_image(find(content, "content")).rgb
@@ -165,10 +166,9 @@ def reference(args) -> int:
         stroke = [stroke_size(p) for p in pictures]
         print(f"| {label} | " + " | ".join(f"{c:.2f}" for c in colour) + " | "
               + " | ".join(f"{x:.1f}" for x in stroke) + " |")
-        names = [*args.names, "jcjohnson/neural-style"]
         rows.append([(photo, content), (painting, f"{style}" + ("" if scale == 1 else f", style scale {scale:g}")),
                      *[(p, f"{n}: colour {c:.2f}, stroke {x:.1f} px")
-                       for p, n, c, x in zip(pictures, names, colour, stroke)]])
+                       for p, n, c, x in zip(pictures, [*args.names, "jcjohnson/neural-style"], colour, stroke)]])
     write_sheet(rows, args.sheet)
     return 0
 

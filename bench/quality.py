@@ -87,7 +87,8 @@ def main(argv=None) -> int:
             for name, options in SETTINGS.items():
                 row = run_cli(content, style, args.size, options, Path(folder) / f"{name}_{r}.png")
                 runs[name].append(row)
-                print(f"{name}: {row['seconds']} s, {row['cpu_s']} s CPU (load average {row['load_average_before']} → "
+                print(f"{name}: {row['seconds']} s, {row['cpu_s']} s CPU "
+                      f"(load average {row['load_average_before']} → "
                       f"{row['load_average_after']})", flush=True)
     best = {name: min(r["seconds"] for r in rows) for name, rows in runs.items()}
     cpu = {name: min(r["cpu_s"] for r in rows) for name, rows in runs.items()}

@@ -43,7 +43,7 @@ class ReferenceLoop:
     """keras.io's loop: `for loss in loop.steps(n)` runs n SGD steps; `loop.image()` is the RGB result."""
 
     def __init__(self, content: np.ndarray, style: np.ndarray, *, model=None,
-                 content_layers: Sequence[str] = settings.CONTENT_LAYERS,
+                 content_layers: Sequence[str] = settings.RELATIVE["content_layers"],
                  style_layers: Sequence[str] = settings.STYLE_LAYERS,
                  content_weight: float = 1.0, style_weight: float = 10.0, tv_weight: float = 1.0,
                  normalize: bool = True, learning_rate: float = LEARNING_RATE):

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from painterly import Settings, backbones, images
+from painterly import Settings, backbones, images, preset
 from painterly.engine import Transfer
 from painterly.losses import Objective
-from painterly.settings import CONTENT_LAYERS, STYLE_LAYERS
+from painterly.settings import CONTENT_LAYERS, RELATIVE, STYLE_LAYERS
 
 from . import flops
 from .reference import ReferenceLoop
@@ -32,7 +32,7 @@ SHARED = ROOT.parent / "shared" / "images"
 CONTENT = SHARED / "content" / "tubingen.jpg"
 STYLE = SHARED / "style" / "starry_night.jpg"
 MODEL = "vgg16-hed"
-LAYERS = list(dict.fromkeys(CONTENT_LAYERS + STYLE_LAYERS))
+LAYERS = list(dict.fromkeys(CONTENT_LAYERS + RELATIVE["content_layers"] + STYLE_LAYERS))
 DEEPEST = "block5_conv2"  # the deepest layer the default losses use
 
 
@@ -103,8 +103,8 @@ def inputs(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def objective(backbone, content: np.ndarray, style: np.ndarray) -> Objective:
-    """painterly's default objective (normalised, α 1, β 10, TV 1) on this backbone."""
-    s = Settings(model=MODEL)
+    """The reference loop's objective: the default before issue 22 (normalised, relative, α 1, β 10, TV 1)."""
+    s = preset("relative", model=MODEL)  # the reference loop's objective (relative errors, α 1, β 10, TV 1)
     return Objective(backbone, content[None], [style[None]], content_layers=s.content_layers,
                      style_layers=s.style_layers, content_weight=s.content_weight, style_weight=s.style_weight,
                      tv_weight=s.tv_weight, normalize=s.normalize)
