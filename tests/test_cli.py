@@ -189,12 +189,17 @@ def test_ctrl_c_saves_the_best_image_and_the_report(tiny_pair, tmp_path):
         [sys.executable, "-m", "painterly", content, style, "-o", out, "--model", "vgg16-hed", "--size", "48",
          "--iterations", "100000", "--report", report, "--save-every", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 300  # generous: CI machines can be busy
-    while time.monotonic() < deadline and len(list((report / "iterations").glob("*.png"))) < 3:
-        time.sleep(0.2)
-    assert len(list((report / "iterations").glob("*.png"))) >= 3, "the run saved no steps in 300 s"
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=300)
+    try:
+        deadline = time.monotonic() + 300  # generous: CI machines can be busy
+        while time.monotonic() < deadline and len(list((report / "iterations").glob("*.png"))) < 3:
+            time.sleep(0.2)
+        assert len(list((report / "iterations").glob("*.png"))) >= 3, "the run saved no steps in 300 s"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=300)
+    finally:  # a run that failed the test is not left painting its 100000 steps
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert process.returncode == 130, err.decode()
     assert b"Traceback" not in err and b"interrupted" in err
     assert decode(out).shape == (32, 48, 3)
