@@ -130,18 +130,10 @@ def main(argv=None) -> int:
         return temporal_main(args)
 
     from painterly import backbones
-    from painterly.video.measure import StyleMeter
 
     style = demo_pair()[1]
     style_rgb = load_image(style).rgb
-    meters = {}
-
-    def meter_for(size):
-        if max(size) not in meters:
-            meters[max(size)] = StyleMeter([style_rgb], Settings(model="vgg16-hed"), max(size),
-                                           backbone=meters.get("backbone"))
-            meters["backbone"] = meters[max(size)].backbone
-        return meters[max(size)]
+    meter_for = style_meters(style_rgb)
 
     results = {"date": datetime.date.today().isoformat(), "style": style.name, "cpus": os.cpu_count(),
                "clips": {}}
@@ -385,10 +377,12 @@ def strip(outputs: dict, names, start: int, out: Path, count: int = 6) -> None:
     picture.save(out, quality=82)
 
 
-def temporal_main(args) -> int:
+
+def style_meters(style_rgb):
+    """meter_for(size): a `StyleMeter` of the painting at the longest side of `size`, one a size, all on one
+    vgg16-hed network."""
     from painterly.video.measure import StyleMeter
 
-    style_rgb = load_image(demo_pair()[1]).rgb
     meters = {}
 
     def meter_for(size):
@@ -397,6 +391,13 @@ def temporal_main(args) -> int:
                                            backbone=meters.get("backbone"))
             meters["backbone"] = meters[max(size)].backbone
         return meters[max(size)]
+
+    return meter_for
+
+
+def temporal_main(args) -> int:
+    style_rgb = load_image(demo_pair()[1]).rgb
+    meter_for = style_meters(style_rgb)
 
     made = Path(tempfile.mkdtemp(prefix="painterly-bench-tripod-"))
     clips = {"tripod (made here)": tripod_clip(made / "tripod.mp4", args.frames),
