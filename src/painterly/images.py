@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from painterly.errors import InputImageError, OutputError
+from painterly.files import same_file
 
 DEFAULT_MAX_PIXELS = 100_000_000  # refuse inputs larger than this (decompression-bomb guard)
 
@@ -451,15 +452,6 @@ def _writes_rgb(file_format: str) -> bool:
         return False
     return True
 
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file: the same resolved path, or one file through hard links."""
-    if a == b.resolve():
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist
-        return False
 
 
 def demo_pair() -> tuple[Path, Path]:

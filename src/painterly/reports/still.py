@@ -17,7 +17,7 @@ import numpy as np
 from .. import images
 from ..errors import OutputError
 from ..events import Iterate, Result
-from ..files import write_atomic
+from ..files import same_file, write_atomic
 from .graphs import GRAPHS
 from .page import html_page
 from .sheets import MAX_TILES, contact_sheet, png_bytes, subsample, to_pil
@@ -145,7 +145,7 @@ def check_folder(folder: Path, names: Sequence[str], *, overwrite: bool, inputs:
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"Report path {folder} is a file, not a folder; choose another folder.")
     for name in names:
-        if any(images.same_file((folder / name).resolve(), Path(source)) for source in inputs):
+        if any(same_file(folder / name, source) for source in inputs):
             raise OutputError(f"Report folder {folder} holds the input {folder / name}, which a report would "
                               "replace and inputs are never overwritten: choose another folder.")
     existing = [name for name in REPORT_MARKERS if (folder / name).exists()]
