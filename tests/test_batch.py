@@ -355,16 +355,18 @@ def test_a_corrupt_picture_fails_alone_in_a_gallery_and_the_sheet_is_written(pic
 
 
 def test_a_painter_builds_each_network_once_for_the_settings_that_make_it():
-    """Other workers (video's Ray chunks) take a batch Painter's networks through `network()` and
-    `backbone(settings)`: one feature network per `backbone_key`, and random weights drawn from the seed."""
+    """A batch Painter's networks (`networks.Networks`): one feature network per `backbone_key`, one held at a
+    time, and random weights drawn from the seed."""
     from painterly.backbones import backbone_key
 
     painter = batch.Painter(threads=1)
     first = Settings(model="vgg19-random", seed=1, size=32, iterations=2)
-    network = painter.backbone(first)
-    assert painter.backbone(first.replace(size=64, iterations=5, style_weight=3.0)) is network
+    network = painter.networks.get(first)
+    assert painter.networks.get(first.replace(size=64, iterations=5, style_weight=3.0)) is network
     assert backbone_key(Settings(seed=1)) == backbone_key(Settings(seed=2))  # real weights: the seed changes nothing
     assert backbone_key(first) != backbone_key(first.replace(seed=2))
-    assert painter.backbone(first.replace(seed=2)) is not network
-    assert list(painter.backbones) == [backbone_key(first.replace(seed=2))]  # one network held at a time
-    assert painter.network() is painter.network()
+    assert painter.networks.get(first.replace(seed=2)) is not network
+    assert len(painter.networks) == 1 and painter.networks.get(first, build=False) is None  # one network held at a time
+    assert painter.networks.get(first.replace(seed=None)) is None  # unseeded random weights: the run draws its own
+    fast = Settings(method="fast")
+    assert painter.networks.get(fast) is painter.networks.get(fast)

@@ -94,8 +94,6 @@ def test_pieces_continued_from_their_state_give_the_frames_of_one_process(tmp_pa
 
 
 def test_the_optimisation_in_pieces_gives_the_frames_of_one_process(tmp_path, random_vgg19):
-    from painterly.batch import backbone_key
-
     clip = make_clip(tmp_path / "pan.mp4", moving_frames(4, 48, 32), fps=4)
     settings = Settings(size=48, iterations=3, seed=0, model="vgg19")  # the random network is given to both
     job = VideoJob(clip, (STYLE,), settings, output=tmp_path / "out", work=tmp_path / "work", keep_work=True,
@@ -106,7 +104,7 @@ def test_the_optimisation_in_pieces_gives_the_frames_of_one_process(tmp_path, ra
     spec = {"key": "k", "job": job, "size": single.size, "styles": [(STYLE.name, STYLE.read_bytes())],
             "anchor": inputs[0]}
     painter = ChunkPainter(1)
-    painter.still.backbones[backbone_key(settings)] = random_vgg19  # the network the single run had
+    painter.still.networks.put(settings, random_vgg19)  # the network the single run had
     first = painter.paint(spec, 0, 0, None, *inputs[:2])
     rest = painter.paint(spec, 2, 2, (inputs[1], first["frames"][-1]["png"]), *inputs[2:])
     painted = [decode_png(f["png"]) for f in first["frames"] + rest["frames"]]

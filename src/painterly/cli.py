@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from . import methods
 from .version import __version__
 from .errors import PainterlyError, SettingsError
 from .flags import Parser, add_settings_flags, ignored_flags, settings_from
@@ -180,7 +181,7 @@ def _run(argv) -> int:
 
 def _unused_with_init(args: argparse.Namespace, settings: Settings) -> list[str]:
     """One line for each flag given that only the fast start (--init fast) reads, when the run starts elsewhere."""
-    if settings.method != "optimise" or settings.init == "fast":
+    if not methods.get(settings.method).iterative or settings.init == "fast":
         return []
     return [f"painterly: {flag} applies to --method fast and --init fast only: ignored with --init {settings.init}"
             + (" (for less of the painting, lower --style-weight)" if name == "style_strength" else "")
@@ -190,12 +191,7 @@ def _unused_with_init(args: argparse.Namespace, settings: Settings) -> list[str]
 
 def _summary(result) -> str:
     """The end of the final line: what painted it, how long it took and, for an optimisation, the loss."""
-    if result.metadata["method"] == "fast":
-        return f"fast network) in {result.metadata['timings']['paint_s']:.2f} s"
-    best = result.best
-    first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
-    return (f"{result.metadata['backbone']['name']}) in {result.metadata['timings']['optimize_s']:.1f} s; "
-            f"loss {first.loss:.4g} → {best.loss:.4g}")
+    return methods.get(result.metadata["method"]).summary(result)
 
 
 def planned_evaluations(run, scale: int = 0, done: int = 0) -> float:

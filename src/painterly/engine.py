@@ -43,7 +43,7 @@ def stylize(
         if given is not None and not callable(given):
             raise SettingsError(f"{name} {given!r} cannot be called: give a function (or None)")
     settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
-    run = prepare(content, style, settings, backbone=backbone, notice=notice, on_tile=on_tile)
+    run = prepare(content, style, settings, network=backbone, notice=notice, on_tile=on_tile)
     for record in run:
         if callback is not None:
             callback(record)
@@ -53,4 +53,4 @@ def stylize(
 def iterate(content, style, settings: Settings | None = None, **options) -> Iterator[Iterate]:
     """The records of a run as a generator: `for record in iterate(...)`; leave the loop to stop."""
     settings = (settings or Settings()).replace(**options) if options else (settings or Settings())
-    return iter(prepare(content, style, settings))
+    return iter(prepare(content, style, settings or Settings()))

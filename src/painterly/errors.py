@@ -5,6 +5,9 @@ without TensorFlow being involved.
 """
 
 
+import difflib
+
+
 class PainterlyError(Exception):
     """A problem with the user's input or environment, told in one line with its fix."""
 
@@ -29,3 +32,10 @@ class BackboneError(PainterlyError):
 
 class NumericalError(PainterlyError):
     """The optimisation produced a NaN or infinite loss."""
+
+
+def did_you_mean(name: str, choices) -> str:
+    """"did you mean X? " for the choice closest to a mistyped `name`, or "" when none is close: the hint every
+    refusal of an unknown name (setting, preset, method, model, manifest column) puts before its list."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean {close[0]}? " if close else ""

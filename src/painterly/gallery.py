@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import methods
 from .errors import InputImageError, PainterlyError, SettingsError
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
@@ -68,20 +69,13 @@ def main(argv: Sequence[str]) -> int:
     output = images.check_output(args.output, overwrite=args.overwrite, inputs=[*contents, *styles])
     say = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
 
-    shared = {}  # the optimisation's feature network, built once for every pair
-    if settings.method == "optimise":
-        from . import backbones
+    from .networks import Networks
 
-        backbones.import_tensorflow_quietly()
-
-        layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
-        model = settings.model
-        if model == "auto":
-            model = backbones.resolve_auto(settings.weights, lambda m: say(f"painterly: {m}"))
-        shared["backbone"] = backbones.build(model, layers, weights=settings.weights, pooling=settings.pooling,
-                                             border=settings.border, precision=settings.precision,
-                                             seed=settings.seed)
-        settings = settings.replace(model=model)
+    # "auto" decided once, and the network built once, for every pair
+    method = methods.get(settings.method)
+    settings = method.resolve(settings, lambda m: say(f"painterly: {m}"))
+    method.load_libraries()
+    network = Networks().get(settings)
     from .runner import Job, run_job
 
     cells: dict[tuple[int, int], np.ndarray] = {}
@@ -92,7 +86,7 @@ def main(argv: Sequence[str]) -> int:
             for j, style in enumerate(styles):
                 pair = time.perf_counter()
                 try:
-                    outcome = run_job(Job(content, (style,), settings), **shared)
+                    outcome = run_job(Job(content, (style,), settings), network=network)
                 except PainterlyError as error:  # a bad picture fails its own pairs, as in a batch
                     failed.append(f"{content.name} × {style.name}")
                     print(f"painterly: failed: {content.name} × {style.name}: {error}", file=sys.stderr, flush=True)

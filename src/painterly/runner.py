@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import images
+from . import images, methods
 from .errors import OutputError, PainterlyError, SettingsError
 from .events import Iterate, Result
 from .interrupts import EXIT_INTERRUPTED, EXIT_OK, Terminated, deferred_stop, exit_code
@@ -57,11 +57,12 @@ Listener = Callable[[Iterate, object], "bool | None"]  # (record, run) -> False 
 
 
 def run_job(job: Job, *, listen: Listener | None = None, on_start: Callable[[object], None] | None = None,
-            notice: Callable[[str], None] | None = None, on_tile=None, backbone=None, network=None) -> Outcome:
-    """Run `job`; raises `PainterlyError` for anything refused before the first step."""
-    from .methods import prepare
+            notice: Callable[[str], None] | None = None, on_tile=None, network=None) -> Outcome:
+    """Run `job`; raises `PainterlyError` for anything refused before the first step. `network`: a network the
+    method paints with, to reuse (`networks.Networks`); None: the run makes its own."""
 
     settings = job.settings
+    method = methods.get(settings.method)
     inputs = [job.content, *job.styles]
     output = images.check_output(job.output, overwrite=job.overwrite, inputs=inputs) if job.output else None
     preview = None
@@ -69,26 +70,18 @@ def run_job(job: Job, *, listen: Listener | None = None, on_start: Callable[[obj
         if job.preview_every < 1:
             raise SettingsError(f"--preview-every {job.preview_every} must be at least 1")
         preview = images.check_output(job.preview, overwrite=job.overwrite, inputs=[*inputs, output])
-    options = {"notice": notice}
-    if settings.method == "optimise":
-        options.update(backbone=backbone, on_tile=on_tile)
-    else:
-        options.update(network=network)
     # every input file and number is checked here, before TensorFlow is imported and the network built
-    run = prepare(job.content, list(job.styles), settings, **options)
+    run = method.prepare(job.content, list(job.styles), settings, network=network, notice=notice, on_tile=on_tile)
     report = None  # its folder checked and made once the inputs are (a mistyped input leaves no folder behind)
     if job.report is not None:
         from .reports import Report
 
         init = [Path(settings.init)] if settings.init not in INITS else []
-        every = settings.save_every if settings.method == "optimise" else 0  # one picture: no snapshots
+        every = settings.save_every if method.iterative else 0  # one picture: no snapshots
         report = Report(job.report, save_every=every, overwrite=job.overwrite, styles=len(job.styles),
                         inputs=[*inputs, *init])
     images.check_space(_planned_bytes(run, output, preview, report))
-    if settings.method == "optimise":
-        from .backbones import import_tensorflow_quietly
-
-        import_tensorflow_quietly()
+    method.load_libraries()
     if on_start is not None:
         on_start(run)
     code, failure = EXIT_OK, None

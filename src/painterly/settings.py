@@ -7,19 +7,18 @@ the flag name and help), so the interfaces cannot drift apart. No heavy imports 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import architectures
-from .errors import SettingsError
+from .errors import SettingsError, did_you_mean  # noqa: F401 (did_you_mean: read from here too)
+from .methods import NAMES as METHODS, check_name as check_method, get as get_method
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
-METHODS = ("optimise", "fast")
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
 LEARNING_RATES = {"lbfgs": 1.0, "adam": 4.0, "sgd": 100.0}  # default per optimiser (pixel units)
@@ -214,15 +213,6 @@ def preset(name: str, **overrides) -> Settings:
     return Settings(**{**PRESETS[name], **overrides})
 
 
-def did_you_mean(name: str, choices) -> str:
-    """"did you mean X? " for the choice closest to a mistyped `name`, or "" when none is close: the hint every
-    refusal of an unknown name (setting, preset, method, model, manifest column) puts before its list."""
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"did you mean {close[0]}? " if close else ""
-
-
-
-
 def _size_value(text: str) -> int | str:
     """--size's value: a number of pixels or "auto"."""
     import argparse
@@ -317,13 +307,14 @@ def check_video_options(settings: Settings, temporal: str, temporal_weight: floa
     term's weight (0 to 10^6); frame iterations apply to the optimisation along the flow, 1 to `most_iterations`."""
     if temporal_weight is not None:
         _check_kind("temporal weight", temporal_weight, "float")
-        share = settings.method == "fast" or temporal == "blend"
+        stepping = get_method(settings.method).iterative
+        share = not stepping or temporal == "blend"
         if not 0 <= temporal_weight <= (1 if share else 1e6):
             most = "1 (the previous output's share)" if share else "10^6"
             raise SettingsError(f"temporal weight {temporal_weight:g} is out of range: give 0 to {most}")
     if frame_iterations is not None:
         _check_kind("frame iterations", frame_iterations, "int")
-        if settings.method != "optimise" or temporal != "flow":
+        if not get_method(settings.method).iterative or temporal != "flow":
             raise SettingsError(f"frame iterations apply to the optimise method along the flow only: leave them "
                                 f"out with method {settings.method} and temporal mode {temporal}")
         if not 1 <= frame_iterations <= most_iterations:
@@ -332,9 +323,7 @@ def check_video_options(settings: Settings, temporal: str, temporal_weight: floa
 
 def _check(s: Settings) -> None:
     """Refuse settings that cannot work, each with a one-line message that names the fix."""
-    if s.method not in METHODS:
-        raise SettingsError(f"unknown method '{s.method}': {did_you_mean(s.method, METHODS)}"
-                            f"choose {' or '.join(METHODS)}")
+    check_method(s.method)
     if not (isinstance(s.style_strength, (int, float)) and 0 <= s.style_strength <= 1):
         raise SettingsError(f"style strength {s.style_strength} is out of range: choose 0 (the photo's own style) "
                             f"to 1 (the painting's)")

@@ -27,13 +27,14 @@ The package, one job a module, in the order an item goes through:
 
 from .cli import Progress, build_parser, main
 from .items import EXTENSIONS, FORMATS, MANIFEST_COLUMNS, Item, expand, named, pairs, read_manifest, row_settings
-from .plan import (FAST_IMAGE_BYTES, FAST_PROCESS_BYTES, Task, estimate_bytes, estimate_peak, input_error, item_key,
+from .plan import (Task, estimate_bytes, estimate_peak, input_error, item_key,
                    plan, resolve_models, task_files)
 from .records import RECORD, RecordError, append_record, read_record
 from .run import Finisher, Summary, run_batch
-from .worker import Painter, backbone_key
+from ..backbones import backbone_key
+from .worker import Painter
 
-__all__ = ["EXTENSIONS", "FAST_IMAGE_BYTES", "FAST_PROCESS_BYTES", "FORMATS", "MANIFEST_COLUMNS", "RECORD", "Finisher",
+__all__ = ["EXTENSIONS", "FORMATS", "MANIFEST_COLUMNS", "RECORD", "Finisher",
            "Item", "Painter", "Progress", "RecordError", "Summary", "Task", "append_record", "backbone_key",
            "build_parser", "estimate_bytes", "estimate_peak", "expand", "input_error", "item_key", "main", "named",
            "pairs", "plan", "read_manifest", "read_record", "resolve_models", "row_settings", "run_batch",

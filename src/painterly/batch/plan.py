@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .. import methods
 from ..errors import InputImageError, OutputError, PainterlyError
 from ..settings import INITS, Settings
 from .items import Item
 from .records import read_record
 
-FAST_PROCESS_BYTES = 120_000_000  # a worker with NumPy and onnxruntime, besides the network (Ray worker's
-# peak with the network loaded, painting 32 px: 210 MB; at 512 px: 275 MB against 305 estimated: bench/batch.py)
-FAST_IMAGE_BYTES = 5 * 4 * 3  # float32 RGB copies the fast method holds beside its network (methods/fast.py)
 
 
 @dataclass
@@ -150,7 +148,7 @@ def estimate_peak(content: Path, styles: Sequence[Path], s: Settings) -> int:
     image is estimated as a square at `s.size`."""
     from PIL import Image
 
-    from .. import backbones, feedforward, images, memory
+    from .. import images
 
     def size_of(path: Path) -> tuple[int, int]:
         try:
@@ -165,34 +163,24 @@ def estimate_peak(content: Path, styles: Sequence[Path], s: Settings) -> int:
         width, height = shape
     else:
         width, height = images.output_size(shape, s.size, s.size_edge)
-    if s.method == "fast":
-        return int(FAST_PROCESS_BYTES + feedforward.estimate_peak_bytes(width, height)
-                   + FAST_IMAGE_BYTES * width * height)
-    layers = list(dict.fromkeys(s.content_layers + s.style_layers))
-    model = s.model if s.model != "auto" else "vgg19"
-    tile = s.tile if isinstance(s.tile, int) else None
-    halo = backbones.required_halo(memory.architecture(model), layers) if tile else 0
-    side = max(width, height)
-    sizes = [images.style_shape(size_of(p), side, s.style_scale, s.style_upscale) for p in styles]
-    estimate = memory.estimate_peak_bytes(width, height, model=model, layers=layers, optimizer=s.optimizer,
-                                          style_sizes=sizes, iterations=s.iterations, tile=tile, halo=halo)
-    if s.init == "fast":
-        estimate += feedforward.estimate_peak_bytes(width, height)
-    return int(estimate)
+    return methods.get(s.method).estimate_bytes(s, (width, height), [size_of(p) for p in styles])
 
 
 def resolve_models(items: Sequence[Item], notice: Callable[[str], None]) -> list[Item]:
-    """Items whose model is "auto" get the model it stands for here, decided once for the batch."""
-    from .. import backbones
-
-    chosen: dict = {}
+    """Items whose settings leave a choice to the machine (`Method.resolve`: --model auto) get what it stands for
+    here, decided once for the batch."""
+    chosen: dict = {}  # (method, model, weights) -> the settings fields the method's resolve changed
     resolved = []
     for item in items:
         s = item.settings
-        if s.method == "optimise" and s.model == "auto" and item.problem is None:
-            if s.weights not in chosen:
-                chosen[s.weights] = backbones.resolve_auto(s.weights, notice)
-            item = dataclasses.replace(item, settings=s.replace(model=chosen[s.weights]))
+        if item.problem is None:
+            key = (s.method, s.model, s.weights)
+            if key not in chosen:
+                decided = methods.get(s.method).resolve(s, notice)
+                chosen[key] = {f.name: getattr(decided, f.name) for f in dataclasses.fields(s)
+                               if getattr(decided, f.name) != getattr(s, f.name)}
+            if chosen[key]:
+                item = dataclasses.replace(item, settings=s.replace(**chosen[key]))
         resolved.append(item)
     return resolved
 

@@ -1,9 +1,7 @@
 """A batch's worker: `Painter` paints items one after another, keeping its network between them.
 
-It runs in the batch's own process (``ray="off"``) or as a Ray actor (`painterly.cluster`). Other
-workers that paint with painterly's networks (video's Ray chunks) hold a `Painter` for its networks:
-`Painter.network()` (the fast method's) and `Painter.backbone(settings)` (the feature network, cached
-under `backbones.backbone_key`, the one key for "the same feature network").
+It runs in the batch's own process (``ray="off"``) or as a Ray actor (`painterly.cluster`). Its networks are
+a `networks.Networks` (one held at a time, keyed by everything that changes the network).
 """
 
 from __future__ import annotations
@@ -14,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..backbones import backbone_key
 from ..errors import PainterlyError
+from ..networks import Networks
 from ..settings import INITS, Settings
 
 
@@ -29,8 +27,7 @@ class Painter:
 
     def __init__(self, threads: int | None = None):
         self.threads = threads
-        self.backbones: dict[tuple, object] = {}
-        self._fast = None  # the fast method's network, built on first use
+        self.networks = Networks(keep=1, threads=threads)  # the feature network or the fast one, kept between items
         self.where = {"node": _node_id(), "pid": os.getpid()}
 
     def ready(self) -> dict:
@@ -70,12 +67,8 @@ class Painter:
         if settings.init not in INITS:
             init, paths = paths[-1], paths[:-1]
             settings = settings.replace(init=str(init))
-        options = {}
-        if settings.method == "optimise" and not (settings.model.endswith("-random") and settings.seed is None):
-            options["backbone"] = self.backbone(settings)  # (without a seed the run draws one, and its weights)
-        else:
-            options["network"] = self.network()
-        outcome = run_job(Job(paths[0], tuple(paths[1:]), settings, report=report, report_paths=False), **options)
+        outcome = run_job(Job(paths[0], tuple(paths[1:]), settings, report=report, report_paths=False),
+                          network=self.networks.get(settings))
         if outcome.result is None or outcome.code in (130, 143):
             raise KeyboardInterrupt()
         if outcome.failure is not None:
@@ -87,43 +80,6 @@ class Painter:
             answer["report"] = {str(f.relative_to(report)): f.read_bytes() for f in sorted(report.rglob("*"))
                                 if f.is_file()}
         return answer
-
-    def backbone(self, settings: Settings):
-        """The feature network `settings` paint with (`backbones.build`), built once and kept while the
-        settings that make it (`backbone_key`) stay the same; one is held at a time."""
-        from .. import backbones
-
-        key = backbone_key(settings)
-        if key not in self.backbones:
-            self._threads_for_tensorflow()
-            layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
-            self.backbones.clear()  # one network held at a time
-            self.backbones[key] = backbones.build(settings.model, layers, weights=settings.weights,
-                                                  pooling=settings.pooling, border=settings.border,
-                                                  precision=settings.precision, seed=settings.seed)
-        return self.backbones[key]
-
-    def network(self):
-        """The fast method's network (`feedforward.network`, at this painter's threads), built once."""
-        if self._fast is None:
-            from .. import feedforward
-
-            self._fast = feedforward.network(self.threads)
-        return self._fast
-
-
-    def _threads_for_tensorflow(self) -> None:
-        from ..backbones import import_tensorflow_quietly
-
-        import_tensorflow_quietly()
-        if self.threads is not None:
-            import tensorflow as tf
-
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(self.threads)
-                tf.config.threading.set_inter_op_parallelism_threads(self.threads)
-            except RuntimeError:  # TensorFlow already ran something in this process: it keeps its threads
-                pass
 
 
 def _materialise(files: list[tuple[str, bytes | None]], scratch: Path) -> list[Path]:

@@ -29,9 +29,11 @@ from ..errors import PainterlyError, SettingsError
 from ..events import Iterate, Result
 from ..settings import Settings
 from ..version import __version__
-from . import describe_picture, load_inputs, shown_inputs, versions
+from .base import Method, describe_picture, load_inputs, shown_inputs, versions
 
 IMAGE_BYTES = 5 * 4 * 3  # float32 RGB copies held beside the network's own memory: input, output, resized, shown
+PROCESS_BYTES = 120_000_000  # a process with NumPy and onnxruntime, besides the network (a Ray worker's peak with
+# the network loaded, painting 32 px: 210 MB; at 512 px: 275 MB against 305 estimated: bench/batch.py)
 
 
 def painted_size(content_size: tuple[int, int], size: tuple[int, int], style_scale: float) -> tuple[int, int]:
@@ -114,6 +116,8 @@ class FastRun:
         self.stopped = "not started"
         self.timings = {"setup_s": time.perf_counter() - started}
 
+    network_name = None  # one network: nothing to choose or report
+
     @property
     def network(self) -> feedforward.FastNetwork:
         if self._network is None:
@@ -151,6 +155,10 @@ class FastRun:
         self.stopped = "completed"
         yield record
 
+    def first_picture(self) -> None:
+        """Nothing to show before the one pass (the optimisation's is its starting image)."""
+        return None
+
     def inputs(self) -> dict[str, np.ndarray]:
         """The content and style images at the output's size, as a report shows them (name -> RGB)."""
         return shown_inputs(self.content, self.styles, self.size)
@@ -178,3 +186,30 @@ class FastRun:
             "peak_memory_mb": memory.peak_rss_bytes() / 2**20,
             "versions": versions("onnxruntime", "onnx"),
         }
+
+
+class Fast(Method):
+    """The fast method in the registry (`painterly.methods`)."""
+
+    name = "fast"
+    title = "the fast network"
+    iterative = False
+
+    def prepare(self, content, style, settings, *, network=None, notice=None, on_tile=None) -> FastRun:
+        return FastRun(content, style, settings, network=network, notice=notice)
+
+    def build_network(self, settings, *, notice=None, threads=None) -> feedforward.FastNetwork:
+        return feedforward.network(threads)
+
+    def uses_fast_picture(self, settings) -> bool:
+        return True
+
+    def estimate_bytes(self, settings, size, style_sizes) -> int:
+        width, height = size
+        return int(PROCESS_BYTES + feedforward.estimate_peak_bytes(width, height) + IMAGE_BYTES * width * height)
+
+    def summary(self, result) -> str:
+        return f"fast network) in {result.metadata['timings']['paint_s']:.2f} s"
+
+
+METHOD = Fast()

@@ -28,7 +28,7 @@ from ..events import Iterate, Result, TileProgress
 from ..optimizers import OPTIMIZERS, OptimizerSettings
 from ..settings import INITS, Settings
 from ..version import __version__
-from . import describe_picture, load_inputs, shown_inputs, versions
+from .base import Method, describe_picture, load_inputs, shown_inputs, versions
 
 ImageInput = "str | os.PathLike | np.ndarray | images.Picture"
 AUTO_TILES = (1024, 512, 256, 128)  # --tile auto: the largest of these that fits (larger tiles waste less on halos)
@@ -46,10 +46,12 @@ class Transfer:
         backbone: backbones.Backbone | None = None,
         notice: Callable[[str], None] | None = None,
         on_tile: Callable[[TileProgress], None] | None = None,
+        network: backbones.Backbone | None = None,
     ):
         """content: a path, array or Picture; style: one of those or a list of them (blended).
 
-        backbone: a prebuilt feature network to reuse across runs (it must return the settings' layers).
+        backbone (or network, its name in every method): a prebuilt feature network to reuse across runs (it
+            must return the settings' layers).
         notice: called with one-line messages worth telling the user (e.g. the backbone fallback).
         on_tile: called after every tile of a tiled evaluation (large images; see --tile), possibly from
             the optimiser's worker thread.
@@ -70,6 +72,7 @@ class Transfer:
         self._notice = notice
         self._backbone = None
         self._first = None  # the first scale's starting image, once `first_picture` has made it
+        backbone = backbone if backbone is not None else network
         if backbone is not None:
             self._use(backbone)
         elif settings.model in backbones.KERAS_FILES and settings.weights is None:
@@ -92,6 +95,13 @@ class Transfer:
             self._use(backbones.build(s.model, self.layers, weights=s.weights, pooling=s.pooling, border=s.border,
                                       notice=self._notice, precision=s.precision, seed=self.seed))
         return self._backbone
+
+    network = backbone  # every method's run names the network it paints with `network`
+
+    @property
+    def network_name(self) -> str:
+        """The feature network's name (with --model auto: the one it chose)."""
+        return self.backbone.name
 
     @property
     def planned_steps(self) -> int:
@@ -375,3 +385,68 @@ def _check_small(scales: list[tuple[int, int]], layers) -> None:
                 f"a {width}×{height} image is too small for {deepest}, which needs at least {need} px on each side: "
                 f"use a --size{' and --min-size' if len(scales) > 1 else ''} of at least "
                 f"{math.ceil(max(width, height) * grow)} (or shallower layers)")
+
+
+class Optimise(Method):
+    """The optimisation in the registry (`painterly.methods`)."""
+
+    name = "optimise"
+    title = "the optimisation"
+    iterative = True
+
+    def prepare(self, content, style, settings, *, network=None, notice=None, on_tile=None) -> Transfer:
+        return Transfer(content, style, settings, network=network, notice=notice, on_tile=on_tile)
+
+    def network_key(self, settings) -> tuple | None:
+        if settings.model.endswith("-random") and settings.seed is None:
+            return None  # the run draws its seed, and its weights with it
+        return backbones.backbone_key(settings)
+
+    def build_network(self, settings, *, notice=None, threads=None) -> backbones.Backbone:
+        backbones.import_tensorflow_quietly()
+        if threads is not None:
+            import tensorflow as tf
+
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
+            except RuntimeError:  # TensorFlow already ran something in this process: it keeps its threads
+                pass
+        s = settings
+        layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+        return backbones.build(s.model, layers, weights=s.weights, pooling=s.pooling, border=s.border,
+                               notice=notice, precision=s.precision, seed=s.seed)
+
+    def load_libraries(self) -> None:
+        backbones.import_tensorflow_quietly()
+
+    def resolve(self, settings, notice=None):
+        if settings.model != "auto":
+            return settings
+        return settings.replace(model=backbones.resolve_auto(settings.weights, notice))
+
+    def estimate_bytes(self, settings, size, style_sizes) -> int:
+        s = settings
+        width, height = size
+        layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+        model = s.model if s.model != "auto" else "vgg19"
+        tile = s.tile if isinstance(s.tile, int) else None
+        halo = backbones.required_halo(architectures.architecture(model), layers) if tile else 0
+        side = max(width, height)
+        sizes = [images.style_shape(own, side, s.style_scale, s.style_upscale) for own in style_sizes]
+        estimate = memory.estimate_peak_bytes(width, height, model=model, layers=layers, optimizer=s.optimizer,
+                                              style_sizes=sizes, iterations=s.iterations, tile=tile, halo=halo)
+        if s.init == "fast":
+            from .. import feedforward
+
+            estimate += feedforward.estimate_peak_bytes(width, height)
+        return int(estimate)
+
+    def summary(self, result) -> str:
+        best = result.best
+        first = next(r for r in result.history if r.scale == best.scale)  # losses are comparable within a scale
+        return (f"{result.metadata['backbone']['name']}) in {result.metadata['timings']['optimize_s']:.1f} s; "
+                f"loss {first.loss:.4g} → {best.loss:.4g}")
+
+
+METHOD = Optimise()

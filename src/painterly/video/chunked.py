@@ -389,12 +389,8 @@ class ChunkPainter:
                     path = Path(scratch) / f"{i}-{name}"
                     path.write_bytes(data)
                     styles.append(images.load_image(path, role="style image"))
-            network = backbone = None
-            if job.settings.method == "fast":
-                network = self.still.network()
-            else:
-                backbone = self.still.backbone(job.settings)
-            painter = make_painter(job, styles, tuple(spec["size"]), network=network, backbone=backbone)
+            network = self.still.networks.get(job.settings)  # the fast network or the feature network
+            painter = make_painter(job, styles, tuple(spec["size"]), network=network, backbone=network)
             painter.seen(_decode(spec["anchor"]))  # the fast method's style vector from the video's first frame
             self.painters[spec["key"]] = painter
         return self.painters[spec["key"]]

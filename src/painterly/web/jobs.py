@@ -357,7 +357,7 @@ class Jobs:
                    report=folder / "report", overwrite=True, report_paths=False)
         state, message, kept = "completed", None, False
         try:
-            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, backbone=cache.get(key),
+            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, network=cache.get(key),
                               on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
             kept = outcome.result is not None
             if outcome.failure is not None:
