@@ -230,3 +230,52 @@ def test_the_default_objective_falls_on_a_tiny_image(tiny_pair, random_vgg19):
     records = list(run)
     assert set(records[0].terms) == {"content", "style", "tv"}
     assert run.result().best.loss < 0.9 * records[0].loss
+
+
+def test_the_registry_names_each_method_once_and_refuses_an_unknown_one():
+    from painterly import methods, settings
+
+    assert methods.NAMES == settings.METHODS == ("optimise", "fast")
+    assert [methods.get(name).name for name in methods.NAMES] == ["optimise", "fast"]
+    assert methods.get("fast").iterative is False and methods.get("optimise").iterative is True
+    with pytest.raises(SettingsError, match="unknown method 'optimize': did you mean optimise\\? choose optimise or fast"):
+        methods.get("optimize")
+
+
+def test_every_method_prepares_a_run_with_the_same_attributes(tiny_pair, random_vgg19):
+    """What the front ends read of a run, whatever the method: the network it paints with, its name, the first
+    picture (None before the fast method's one pass), and the CLI's last line from `Method.summary`."""
+    from painterly import methods
+
+    content, style = tiny_pair
+    for settings, network in ((Settings(method="fast", size=40), None),
+                              (Settings(size=40, iterations=2, model="vgg19", seed=0), random_vgg19)):
+        method = methods.get(settings.method)
+        run = method.prepare(content, style, settings, network=network)
+        if network is not None:
+            assert run.network is network and run.network_name == random_vgg19.name
+            assert run.first_picture().shape == (27, 40, 3)
+        else:
+            assert run.network_name is None and run.first_picture() is None
+        for _ in run:
+            pass
+        line = method.summary(run.result())
+        assert ("fast network) in " in line) if network is None else (" s; loss " in line and "→" in line)
+
+
+def test_networks_are_shared_exactly_when_their_key_matches(random_vgg19):
+    from painterly.backbones import backbone_key
+    from painterly.networks import Networks
+
+    networks = Networks(keep=2)
+    a = Settings(model="vgg19", seed=0)
+    networks.put(a, random_vgg19)
+    assert networks.get(a.replace(size=64, style_weight=3.0, iterations=9), build=False) is random_vgg19
+    assert networks.get(a.replace(pooling="avg"), build=False) is None  # another network
+    assert Networks.key(a) == ("optimise", backbone_key(a))
+    assert Networks.key(Settings(model="vgg19-random", seed=None)) is None  # the run draws its weights
+    networks.put(a.replace(pooling="avg"), "second")
+    networks.put(a.replace(border="zero"), "third")  # keep=2: the least recently used goes
+    assert len(networks) == 2 and networks.get(a, build=False) is None
+    fast = Settings(method="fast")
+    assert networks.get(fast) is networks.get(fast)  # the fast network, built once
