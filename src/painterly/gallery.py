@@ -104,8 +104,8 @@ def main(argv: Sequence[str]) -> int:
     title = None if code == EXIT_OK else f"interrupted: {len(cells)} of {pairs} pairs done"
     sheet = gallery_sheet(cells, _thumbs(contents), _thumbs(styles), tile=args.cell, title=title)
     images.save_image(output, sheet)
-    how = (f"{settings.iterations} iterations, {shared['backbone'].name}" if "backbone" in shared
-           else "the fast network")
+    how = (f"{settings.iterations} iterations, {getattr(network, 'name', settings.model)}" if method.iterative
+           else method.title)
     say(f"painterly: wrote {output}: {len(cells)} of {pairs} pairs" + (" (interrupted)" if title else "")
         + f" in {time.perf_counter() - started:.0f} s ({settings.size} px, {how})"
         + (f"; {len(failed)} failed" if failed else ""))
