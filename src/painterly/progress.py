@@ -11,7 +11,8 @@ What differs between the three is data, a `Look`: the columns after the bar's na
 event of its job moves the bar (`STEPS`: a bar per scale with the loss, speed, time left and the tile being
 evaluated, and above it the still's time estimate; `ITEMS`: one bar over a batch's items, done and failed,
 and a line per item when the bar is off; `FRAMES`: one bar over a video's frames, their pace and warping
-error). The bar is rich's; without a terminal (`enabled=False`) only the lines are said.
+error). The bar is rich's, on stderr with every other line; without a terminal (`enabled=False`) only the
+lines are said.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ class Progress:
         if total is not None:
             self.total = total
         if self.enabled and self.bar is None:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
 
             self.bar = Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                            *(TimeRemainingColumn() if column == TIME_LEFT else TextColumn(column)
-                             for column in self.look.columns))
+                             for column in self.look.columns),
+                           console=Console(stderr=True))  # on stderr: where `enabled` looked for a terminal
             self.bar.__enter__()
         if self.look.name is not None:
             self.begin(self.look.name, self.total, completed)
