@@ -222,21 +222,6 @@ def test_without_ray_the_message_says_what_to_install(monkeypatch):
         cluster.require_ray()
 
 
-def test_the_progress_bar_counts_items_and_leaves_out_the_skipped(capsys):
-    progress = batch.Progress(4, enabled=True, say=print)
-    with progress:
-        progress.update({"name": "a.png", "state": "skipped"})
-        progress.update({"name": "b.png", "state": "done", "seconds": 1.0})
-        progress.update({"name": "c.png", "state": "failed", "reason": "broken"})
-        assert progress.bar.tasks[0].total == 3 and progress.bar.tasks[0].completed == 2
-        assert progress.bar.tasks[0].fields["counts"] == "1 done, 1 failed"
-    lines = []
-    plain = batch.Progress(2, enabled=False, say=lines.append)
-    plain.update({"name": "b.png", "state": "done", "seconds": 1.25})
-    plain.update({"name": "c.png", "state": "failed", "reason": "broken"})
-    assert lines == ["painterly: 1/2 done b.png in 1.2 s", "painterly: 2/2 failed c.png: broken"]
-
-
 def test_a_batch_report_never_replaces_a_report_or_the_users_files_without_overwrite(pictures, tmp_path):
     """Issue 23 item 2: --report wrote into REPORT/<picture>/ without a check; now as the still command."""
     contents, styles = pictures

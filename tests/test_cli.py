@@ -285,13 +285,6 @@ def test_the_time_is_estimated_before_the_first_step_and_measured_at_the_second(
     assert any(line.startswith("painterly: about ") and "in all" in line for line in lines[first + 1:])
 
 
-def test_speeds_read_as_seconds_a_step_when_slow():
-    from painterly.cli import clock, speed
-
-    assert speed(33.2) == "33 s/it" and speed(2.5) == "2.5 s/it" and speed(0.4) == "2.5 it/s"
-    assert clock(75) == "1:15" and clock(3725) == "1:02:05" and clock(-3) == "0:00"
-
-
 def test_batch_runs_here_unless_ray_is_asked_for():
     from painterly.batch import build_parser
 
@@ -318,20 +311,3 @@ def test_an_interrupted_gallery_writes_a_sheet_that_says_so(tiny_pair, tmp_path)
     assert "(interrupted)" in last and "of 9 pairs" in last, rest
     grid = decode(sheet)
     assert (np.abs(grid[:20].astype(int) - [176, 0, 32]).sum(axis=2) < 60).any()  # the red title line
-
-
-def test_the_bar_shows_speed_and_time_left_from_the_first_step():
-    from painterly.cli import _Progress
-    from painterly.events import Iterate
-
-    progress = _Progress(enabled=True)
-    with progress:
-        for step in range(3):
-            progress.update(Iterate(step=step, steps=40, loss=10.0 - step, terms={}, elapsed=float(step),
-                                    evaluations=step + 1, size=(32, 21)))
-            fields = progress.bar.tasks[0].fields
-            if step == 0:
-                assert fields["rate"] == "" and fields["left"] == ""  # nothing measured yet
-            else:
-                assert fields["rate"].endswith(("s/it", "it/s")) and fields["left"].endswith(" left")
-                assert "-:--:--" not in fields["left"]

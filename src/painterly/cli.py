@@ -16,7 +16,6 @@ import argparse
 import difflib
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Sequence
 
@@ -25,13 +24,13 @@ from .version import __version__
 from .errors import PainterlyError, SettingsError
 from .flags import Parser, add_settings_flags, ignored_flags, settings_from
 from .images import demo_pair
+from .progress import STEPS, Progress
 from .interrupts import (EXIT_ERROR, exit_code,
                          terminate_as_interrupt)
 from .settings import PRESETS, Settings
 from .shelf import SHELF_ENV
 
 COMMANDS = ("gallery", "video", "batch", "serve", "styles")  # `painterly COMMAND ...`, each in its own module
-FAST_HINT_AFTER_S = 60  # an optimisation estimated longer than this gets a line about --method fast
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
@@ -152,18 +151,17 @@ def _run(argv) -> int:
         say(f"painterly: {name} applies to --method optimise only: ignored with --method {settings.method}")
     for line in _unused_with_init(args, settings):
         say(line)
-    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty(), say=say)
+    progress = Progress(STEPS, enabled=not args.quiet and sys.stderr.isatty(), say=say)
 
     def started(run) -> None:
         say(run.describe())
-        progress.planned(run)
-        progress.__enter__()
+        progress.open(run)
 
     try:
         outcome = run_job(job, listen=lambda record, run: progress.update(record), on_start=started,
-                          notice=lambda m: say(f"painterly: {m}"), on_tile=progress.tile)
+                          notice=lambda m: say(f"painterly: {m}"), on_tile=progress.update)
     finally:
-        progress.__exit__(None, None, None)
+        progress.close()
     result, written = outcome.result, outcome.written
     if result is None:
         print("painterly: stopped before the first step: nothing saved", file=sys.stderr)
@@ -192,127 +190,6 @@ def _unused_with_init(args: argparse.Namespace, settings: Settings) -> list[str]
 def _summary(result) -> str:
     """The end of the final line: what painted it, how long it took and, for an optimisation, the loss."""
     return methods.get(result.metadata["method"]).summary(result)
-
-
-def planned_evaluations(run, scale: int = 0, done: int = 0) -> float:
-    """The evaluations the optimisation has left after `done` steps of `scale`, each priced in evaluations of
-    the first scale's size (one per step: L-BFGS took 20 evaluations for 20 steps at 128 px and 3 for 3 at
-    512 px; and one to measure each scale's starting image)."""
-    first = run.scales[0][0] * run.scales[0][1]
-    return sum((run.settings.scale_iterations(i) - (done if i == scale else 0) + (i > scale)) * (w * h / first)
-               for i, (w, h) in enumerate(run.scales) if i >= scale)
-
-
-def clock(seconds: float) -> str:
-    """h:mm:ss, or m:ss under an hour."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def speed(seconds_per_step: float) -> str:
-    """`33 s/it` for slow steps, `2.5 it/s` for fast ones."""
-    if seconds_per_step >= 1:
-        return f"{seconds_per_step:.0f} s/it" if seconds_per_step >= 10 else f"{seconds_per_step:.1f} s/it"
-    return f"{1 / seconds_per_step:.1f} it/s"
-
-
-def estimate_lines(run, record, previous=None) -> list[str]:
-    """What to say of the optimisation's time at `record` (`previous`: the record before it).
-
-    At the starting image's record, before the first step: at most the planned evaluations times the one just
-    measured, which includes building the network's graph (at 512 px 24 s against 8 s for a later step), and
-    when that is over a minute, the fast method. At the second step, the first one free of that: the time in
-    all, measured."""
-    if not run.planned_steps or record.scale != 0:
-        return []
-    if record.step == 0:
-        measured = record.elapsed - getattr(run, "timings", {}).get("fast_start_s", 0.0)
-        seconds = planned_evaluations(run) * measured / max(1, record.evaluations)
-        lines = [f"painterly: at most {clock(seconds)} for {run.planned_steps} steps (from the first evaluation, "
-                 f"{measured:.1f} s, which includes building the network's graph; later ones are quicker)"]
-        if seconds > FAST_HINT_AFTER_S:
-            lines.append("painterly: --method fast paints a similar picture in about a second")
-        return lines
-    if record.step == 2 and previous is not None and record.evaluations > previous.evaluations:
-        per_evaluation = (record.elapsed - previous.elapsed) / (record.evaluations - previous.evaluations)
-        seconds = record.elapsed + planned_evaluations(run, done=2) * per_evaluation
-        return [f"painterly: about {clock(seconds)} in all ({per_evaluation:.1f} s an evaluation, measured)"]
-    return []
-
-
-class _Progress:
-    """A rich progress bar per scale: step, loss, speed (`it/s`, or `s/it` for slow steps) and the time left
-    in the scale; the lines of `estimate_lines` above it (said through `say` when the bar is disabled)."""
-
-    def __init__(self, enabled: bool, say=lambda message: None):
-        self.enabled, self.say = enabled, say
-        self.bar = self.task = None
-        self.scale = None
-        self.run = self.previous = None
-        self.started = time.perf_counter()
-
-    def planned(self, run) -> None:
-        """The run about to start (for the estimate at its first record)."""
-        self.run = run
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.bar = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]}"),
-                TextColumn("{task.fields[left]}"), TextColumn("{task.fields[tiles]}"), transient=False,
-            )
-            self.bar.__enter__()
-        return self
-
-    def update(self, record) -> None:
-        if self.run is not None:
-            for line in estimate_lines(self.run, record, self.previous):
-                self._say(line)
-        self.previous = record
-        if self.bar is None:
-            return
-        if record.scale != self.scale:
-            self._start(record)
-        seconds = time.perf_counter() - self.started
-        rate = left = ""
-        if record.step and seconds > 0:
-            per_step = seconds / record.step
-            rate, left = speed(per_step), f"{clock(per_step * (record.steps - record.step))} left"
-        self.bar.update(self.task, total=record.steps, completed=record.step, loss=f"{record.loss:.4g}", rate=rate,
-                        left=left)
-
-    def _say(self, line: str) -> None:
-        if self.bar is not None:
-            self.bar.console.print(line, markup=False, highlight=False)
-        else:
-            self.say(line)
-
-    def tile(self, record) -> None:
-        """A tile of a tiled evaluation finished (called from the optimiser's thread, which rich allows)."""
-        if self.bar is None:
-            return
-        if record.scale != self.scale:  # the first evaluation of a scale comes before its first step
-            self._start(record)
-        self.bar.update(self.task, tiles=f"tile {record.done}/{record.total}")
-
-    def _start(self, record) -> None:
-        """A new bar for the scale of `record` (an Iterate or a TileProgress)."""
-        self.scale = record.scale
-        width, height = record.size
-        label = f"{width}×{height}" + (f" ({record.scale + 1}/{record.scales})" if record.scales > 1 else "")
-        self.task = self.bar.add_task(label, total=getattr(record, "steps", None), loss="", rate="", left="",
-                                      tiles="")
-        self.started = time.perf_counter()
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-            self.bar = None
-        return False
 
 
 if __name__ == "__main__":

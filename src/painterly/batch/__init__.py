@@ -22,10 +22,10 @@ The package, one job a module, in the order an item goes through:
     plan.py     Task; what to paint, skip or refuse (`plan`), input hashes (`item_key`), memory (`estimate_peak`)
     worker.py   Painter, the worker (here or a Ray actor), and its networks (`backbone_key`)
     run.py      `run_batch` and the Finisher that writes what the workers send back
-    cli.py      `painterly batch`: `build_parser`, `main`, `Progress`
+    cli.py      `painterly batch`: `build_parser`, `main` (its bar: `painterly.progress.ITEMS`)
 """
 
-from .cli import Progress, build_parser, main
+from .cli import build_parser, main
 from .items import EXTENSIONS, FORMATS, MANIFEST_COLUMNS, Item, expand, named, pairs, read_manifest, row_settings
 from .plan import (Task, estimate_bytes, estimate_peak, input_error, item_key,
                    plan, resolve_models, task_files)
@@ -35,7 +35,7 @@ from ..backbones import backbone_key
 from .worker import Painter
 
 __all__ = ["EXTENSIONS", "FORMATS", "MANIFEST_COLUMNS", "RECORD", "Finisher",
-           "Item", "Painter", "Progress", "RecordError", "Summary", "Task", "append_record", "backbone_key",
+           "Item", "Painter", "RecordError", "Summary", "Task", "append_record", "backbone_key",
            "build_parser", "estimate_bytes", "estimate_peak", "expand", "input_error", "item_key", "main", "named",
            "pairs", "plan", "read_manifest", "read_record", "resolve_models", "row_settings", "run_batch",
            "task_files"]

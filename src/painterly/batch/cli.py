@@ -1,4 +1,4 @@
-"""`painterly batch`: the command line — its flags, its output, and the progress bar over the items."""
+"""`painterly batch`: the command line — its flags and its output; the bar over the items is `progress.ITEMS`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from ..errors import SettingsError
+from ..progress import ITEMS, Progress
 from ..settings import Settings
 from .items import FORMATS, pairs, read_manifest, row_settings
 from .records import RECORD
@@ -81,7 +82,7 @@ def main(argv: Sequence[str]) -> int:
         check_address(where, args.ray_timeout)  # Ray itself would retry an address where nothing answers
         say("painterly: starting Ray on this machine (--ray local)" if where == "local" else
             f"painterly: joining the Ray cluster at {where}")
-    progress = Progress(len(items), enabled=not args.quiet and sys.stderr.isatty(), say=say)
+    progress = Progress(ITEMS, enabled=not args.quiet and sys.stderr.isatty(), say=say, total=len(items))
     with progress:
         summary = run_batch(items, args.output, ray=where, workers=args.workers, threads=args.threads,
                             overwrite=args.overwrite, report=args.report, listen=progress.update,
@@ -98,50 +99,3 @@ def main(argv: Sequence[str]) -> int:
     if summary.code:
         return summary.code
     return 2 if summary.failed else 0
-
-
-class Progress:
-    """A bar over the batch's items with the time left (rich); one line per item when disabled."""
-
-    def __init__(self, total: int, *, enabled: bool, say: Callable[[str], None]):
-        self.total, self.enabled, self._say = total, enabled, say
-        self.bar = self.task = None
-        self.counts = {"done": 0, "failed": 0}
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
-
-            self.bar = Bar(TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("{task.fields[counts]}"), TextColumn("left"), TimeRemainingColumn())
-            self.bar.__enter__()
-            self.task = self.bar.add_task("batch", total=self.total, counts="")
-        return self
-
-    def say(self, message: str) -> None:
-        if self.bar is not None:
-            self.bar.console.print(message, markup=False, highlight=False)
-        else:
-            self._say(message)
-
-    def update(self, entry: dict) -> None:
-        if entry["state"] == "skipped":  # done before: not counted in the bar, nor in its time left
-            self.total -= 1
-            if self.bar is not None:
-                self.bar.update(self.task, total=self.total)
-            return
-        self.counts[entry["state"]] = self.counts.get(entry["state"], 0) + 1
-        done = sum(self.counts.values())
-        if self.bar is not None:
-            self.bar.update(self.task, completed=done,
-                            counts=f"{self.counts['done']} done, {self.counts['failed']} failed")
-            return
-        took = f" in {entry['seconds']:.1f} s" if "seconds" in entry else ""
-        self._say(f"painterly: {done}/{self.total} {entry['state']} {entry['name']}{took}"
-                  + (f": {entry['reason']}" if entry["state"] != "done" else ""))
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-            self.bar = None
-        return False

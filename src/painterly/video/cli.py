@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import SettingsError
 from ..flags import Parser, add_settings_flags, ignored_flags, settings_from
+from ..progress import FRAMES, Progress
 from ..settings import PRESETS, check_video_options
 from .chunks import CHUNK_FRAMES, OVERLAP
 from .flow import PRESETS as FLOW_PRESETS
@@ -128,13 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if job.chunked:
         say("painterly: starting Ray on this machine (--ray local)" if job.ray == "local" else
             f"painterly: joining the Ray cluster at {job.ray}")
-    progress = _Progress(enabled=not args.quiet and sys.stderr.isatty())
+    progress = Progress(FRAMES, enabled=not args.quiet and sys.stderr.isatty(), say=say)
 
     def started(run) -> None:
         say(run.description)
         if run.frames_kept:
             say(f"painterly: resuming after {run.frames_kept} frames done in {run.work}")
-        progress.start(run)
+        progress.open(run, total=run.info.frames, completed=run.frames_kept)
 
     try:
         outcome = run_video(job, listen=progress.update, on_start=started, notice=lambda m: say(f"painterly: {m}"))
@@ -170,37 +170,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     if outcome.failure is not None:
         print(f"painterly: error: {outcome.failure}", file=sys.stderr)
     return outcome.code
-
-
-class _Progress:
-    """A rich bar: frame i/N, frames per second and per minute, time left; silent when disabled."""
-
-    def __init__(self, enabled: bool):
-        self.enabled, self.bar, self.task = enabled, None, None
-
-    def start(self, run) -> None:
-        if not self.enabled:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.bar = Progress(TextColumn("[bold]frame"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-                            TextColumn("{task.fields[error]}"))
-        self.bar.__enter__()
-        self.task = self.bar.add_task("frames", total=run.info.frames, completed=run.frames_kept, rate="", error="")
-        self.began, self.first, self.made = time.perf_counter(), run.frames_kept, 0
-
-    def update(self, frame) -> None:
-        if self.bar is None:
-            return
-        seconds = time.perf_counter() - self.began
-        self.made += 1  # frames may come out of order (chunks on Ray): counted, not read off the index
-        made = self.made
-        rate = f"{pace(seconds / made)} ({60 * made / seconds:.0f}/min)" if seconds > 0 else ""
-        error = f"warping error {frame.warping_error:.2g}" if frame.warping_error is not None else ""
-        self.bar.update(self.task, completed=self.first + made, rate=rate, error=error)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
