@@ -13,6 +13,20 @@ from typing import Any, Mapping
 import numpy as np
 
 
+# How a run ended: the one vocabulary of a still's `Result.stopped`, a video's `VideoOutcome.stopped` and the web
+# job's finished states (which add only "queued" and "running" before them). A run not yet ended is "not started".
+STOPS = {
+    "completed": "every planned step (or frame) ran",
+    "converged": "the optimiser ended before its planned steps: the loss no longer fell",
+    "unchanged": "no step lowered the loss from the starting image's: the output is the starting image",
+    "cancelled": "its caller asked it to stop (a listener said so, the web page's Cancel): the best so far is kept",
+    "interrupted": "Ctrl-C, or the server stopping: the best so far is kept",
+    "terminated": "SIGTERM: the best so far is kept",
+    "broken": "the input video ended in a damaged stream: the frames before it are kept",
+    "failed": "an error after the first step or frame: what was painted is kept, and the error said",
+}
+
+
 @dataclass(frozen=True)
 class Iterate:
     """The state of a run after one optimisation step."""
@@ -53,7 +67,7 @@ class Result:
     alpha: np.ndarray | None  # uint8 (height, width) alpha of the content image at output size, if it had one
     history: tuple[Iterate, ...]  # every step's record, without images
     metadata: Mapping[str, Any]  # settings, backbone, versions, timings: JSON-serialisable
-    stopped: str  # "completed", "converged", "interrupted", "terminated" or "unchanged" (no step lowered the loss)
+    stopped: str  # one of `STOPS`: completed, converged, unchanged, cancelled, interrupted or terminated
 
     @property
     def best(self) -> Iterate:
