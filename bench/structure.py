@@ -117,21 +117,14 @@ def method_branches(tree: ast.AST):
             yield node.lineno, ast.unparse(node)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1] / "src" / "painterly")
-    args = parser.parse_args(argv)
-    root = args.root.resolve()
+def measure(root: Path) -> dict:
+    """The four measures of the package at `root`: {"lines": {module: n}, "long": [(module, n)], "cycles":
+    [[modules]], "graph": {module: {imports}}, "private": [(path, line, what)], "branches": [(path, line, code)]}."""
     files = modules(root)
     trees = {name: ast.parse(path.read_text(encoding="utf-8"), str(path)) for name, path in files.items()}
     where = {name: path.relative_to(root.parent) for name, path in files.items()}
-
     lines = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in files.items()}
-    print(f"# {root}: {len(files)} modules, {sum(lines.values())} lines")
     long = sorted(((n, c) for n, c in lines.items() if c > LIMIT), key=lambda x: -x[1])
-    print(f"\n## modules over {LIMIT} lines: {len(long)}")
-    for name, count in long:
-        print(f"  {count:5d}  {where[name]}")
 
     graph: dict[str, set[str]] = {name: set() for name in files}
     private = []
@@ -154,22 +147,33 @@ def main(argv=None) -> int:
                     and node.attr.startswith("_") and not node.attr.startswith("__")
                     and aliases[node.value.id] != name):
                 private.append((where[name], node.lineno, f"{aliases[node.value.id]}.{node.attr}"))
+    branches = [(where[name], line, code) for name, tree in trees.items()
+                if not name.startswith("painterly.methods") for line, code in method_branches(tree)]
+    return {"lines": lines, "long": long, "graph": graph, "cycles": cycles(graph), "private": private,
+            "branches": branches}
 
-    found = cycles(graph)
-    print(f"\n## import cycles (module and function level): {len(found)}")
-    for component in found:
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1] / "src" / "painterly")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    found = measure(root)
+    lines, graph = found["lines"], found["graph"]
+    print(f"# {root}: {len(lines)} modules, {sum(lines.values())} lines")
+    print(f"\n## modules over {LIMIT} lines: {len(found['long'])}")
+    for name, count in found["long"]:
+        print(f"  {count:5d}  {name}")
+    print(f"\n## import cycles (module and function level): {len(found['cycles'])}")
+    for component in found["cycles"]:
         inside = [f"{a} -> {b}" for a in component for b in sorted(graph[a]) if b in component]
         print(f"  {' , '.join(component)}")
         print(f"      edges: {'; '.join(inside)}")
-
-    print(f"\n## private names imported across modules: {len(private)}")
-    for path, line, what in sorted(private, key=lambda p: (str(p[0]), p[1])):
+    print(f"\n## private names imported across modules: {len(found['private'])}")
+    for path, line, what in sorted(found["private"], key=lambda p: (str(p[0]), p[1])):
         print(f"  {path}:{line}  {what}")
-
-    branches = [(where[name], line, code) for name, tree in trees.items()
-                if not name.startswith("painterly.methods") for line, code in method_branches(tree)]
-    print(f"\n## branches on the method's name outside methods/: {len(branches)}")
-    for path, line, code in sorted(branches, key=lambda b: (str(b[0]), b[1])):
+    print(f"\n## branches on the method's name outside methods/: {len(found['branches'])}")
+    for path, line, code in sorted(found["branches"], key=lambda b: (str(b[0]), b[1])):
         print(f"  {path}:{line}  {code}")
     return 0
 
