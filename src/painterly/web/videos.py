@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Mapping
 
+from .. import methods
 from ..errors import PainterlyError, SettingsError
 from ..settings import Settings, check_video_options
 from ..video.optimise import FRAME_ITERATIONS  # neither pulls in OpenCV, PyAV or TensorFlow
@@ -166,7 +167,7 @@ def _count_frames(path: Path, most: int) -> int:
 def check_work(settings: Settings, options: dict, clip: dict, limits: Limits) -> None:
     """Refuse an optimised video whose work (the first frame's pixel-iterations, then each later frame's) is
     over the per-job limit; the fast method paints a frame in one pass."""
-    if settings.method != "optimise":
+    if not methods.get(settings.method).iterative:
         return
     # along the flow each later frame takes the frame iterations; frame by frame or blended, every frame is a still
     steps = (options["frame_iterations"] or FRAME_ITERATIONS) if options["temporal"] == "flow" else settings.iterations
@@ -182,9 +183,10 @@ def check_work(settings: Settings, options: dict, clip: dict, limits: Limits) ->
 
 
 def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, most_frames: int,
-        save_seconds: float, update: Callable[..., None], backbone=None, on_start=None) -> tuple[str, str | None]:
+        save_seconds: float, update: Callable[..., None], network=None, on_start=None) -> tuple[str, str | None]:
     """Paint the clip in `folder` into `folder/result.mp4`; (state, message) for the job's record.
-    live: the job's `_Live` (records, latest image, stop); update(**fields): the job's record."""
+    live: the job's `_Live` (records, latest image, stop); update(**fields): the job's record; network: the
+    optimisation's feature network to reuse (`networks.Networks`), None: the run builds its own."""
     from .. import images
     from ..video import VideoJob, run_video
 
@@ -209,7 +211,7 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
         return not live.stop.is_set()
 
     try:
-        outcome = run_video(job, listen=listen, notice=notices.append, backbone=backbone, on_start=on_start,
+        outcome = run_video(job, listen=listen, notice=notices.append, backbone=network, on_start=on_start,
                             stop=live.stop.is_set)
     except PainterlyError as error:  # refused before the first frame: bad settings for this clip, no frames
         return "failed", shown_message(str(error), folder, shown)
