@@ -1,5 +1,5 @@
-"""The web app's jobs: records in SQLite, results in files, worker threads running `Transfer` (a photo) or
-`run_video` (a clip, see `videos`).
+"""The web app's jobs: records in SQLite, results in files, worker threads running `runner.run_job` (a photo)
+or `video.run_video` (a clip, see `videos`), each worker reusing its last network (`networks.Networks`).
 
     jobs = Jobs(data_dir)      # opens data_dir/jobs.sqlite; jobs a crash cut off become "interrupted"
     jobs.start()               # the worker threads (one by default: the work is CPU bound)
@@ -11,7 +11,7 @@ A job's folder `data_dir/jobs/<id>/` holds its inputs under fixed names (`conten
 `result.png` (rewritten with the best image so far every few seconds while it runs, so a crash
 leaves it) and `report/`; a video job's `content` is the clip and its result `result.mp4` (see `videos`).
 User file names are kept for display only, never used as paths.
-No FastAPI here: this module is the Python side, `app.py` the HTTP side.
+No FastAPI here: this module is the Python side, `app` and its route modules the HTTP side.
 """
 
 from __future__ import annotations

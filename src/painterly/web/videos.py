@@ -10,7 +10,7 @@ A video job's folder holds the clip as `content` (our name, not the user's), `st
 (H.264, the clip's audio copied) and `preview.png` (the latest frame, rewritten every few seconds). The
 frames done wait in `work/` while it runs; that folder is removed when the job ends, the video holds them.
 After a crash the next server writes the frames found there into the video (`salvage`): they are kept.
-No FastAPI here: `app.py` is the HTTP side, `jobs.py` the queue.
+No FastAPI here: `app` and its route modules are the HTTP side, `jobs` the queue.
 """
 
 from __future__ import annotations
