@@ -91,8 +91,8 @@ class Guard:
 
     def _too_large(self, scope, size: str) -> str:
         video = f"{shown_size(self.per_video)} per video and " if scope.get("path") == "/api/videos" else ""
-        return f"the upload is {size}, over the upload limit of {video}{shown_size(self.per_image)} per image: choose " \
-               f"smaller files"
+        return (f"the upload is {size}, over the upload limit of {video}{shown_size(self.per_image)} per image: "
+                f"choose smaller files")
 
     def _refusal(self, scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)

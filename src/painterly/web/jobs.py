@@ -336,7 +336,7 @@ class Jobs:
         saved = [0.0]
 
         def started(run) -> None:
-            if methods.get(settings.method).iterative:  # (one picture: shown, and a cancel taken, when painted)
+            if methods.get(settings.method).iterative:  # (a one-picture run: shown, and cancelled, once painted)
                 live.image = run.first_picture()  # shown at once (the fast picture) while the network loads
                 _stop_if_asked(live)
                 networks.clear()  # the last job's network let go before this one's is built
@@ -356,8 +356,9 @@ class Jobs:
         work = Job(folder / "content", tuple(styles), settings, output=folder / "result.png",
                    report=folder / "report", overwrite=True, report_paths=False)
         state, message, kept = "completed", None, False
+        held = networks.get(settings, build=False)  # the last job's network, when this one paints with the same
         try:
-            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, network=networks.get(settings, build=False),
+            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, network=held,
                               on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
             kept = outcome.result is not None
             if outcome.failure is not None:
@@ -393,7 +394,8 @@ class Jobs:
 
         state, message = videos.run(self.job_folder(job["id"]), settings, options, live,
                                     shown=job["inputs"]["content"], most_frames=job["video"]["clip"]["frames"],
-                                    save_seconds=SAVE_SECONDS, update=update, network=networks.get(settings, build=False),
+                                    save_seconds=SAVE_SECONDS, update=update,
+                                    network=networks.get(settings, build=False),
                                     on_start=started)
         self._record(job["id"], state=state, finished=time.time(), message=message)
 
