@@ -509,6 +509,27 @@ def test_the_backbone_cache_is_keyed_by_everything_the_network_depends_on(tmp_pa
         jobs.close()
 
 
+def test_a_fast_job_after_an_optimised_one_is_not_handed_its_feature_network(tmp_path, tiny_pair):
+    """The worker keeps the optimisation's feature network for the next job; a fast job whose settings name the
+    same feature network (the fields it ignores) paints with the fast network, not with that one."""
+    jobs = Jobs(tmp_path / "data")
+    jobs.start()
+    try:
+        base = dict(size=48, iterations=2, model="vgg16-hed", optimizer="adam", save_every=0)
+        for n, settings in enumerate([preset("default", **base), preset("default", **base, method="fast")]):
+            copies = [tmp_path / f"content-{n}", tmp_path / f"style-{n}"]
+            for source, copy in zip(tiny_pair, copies):
+                shutil.copyfile(source, copy)
+            job = jobs.submit(settings, "default", ("c.png", copies[0]), [("s.png", copies[1])])
+            deadline = time.monotonic() + 120
+            while jobs.status(job["id"])["state"] not in ("completed", "failed") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            done = jobs.status(job["id"])
+            assert done["state"] == "completed" and done["result"], done
+    finally:
+        jobs.close()
+
+
 # -- duplicate layers ------------------------------------------------------------------------------------------
 
 

@@ -274,6 +274,22 @@ def test_the_form_and_the_api_document_describe_video_jobs(client, tmp_path):
     assert "media-src 'self'" in client.get("/").headers["content-security-policy"]  # the page may play the MP4
 
 
+def test_the_video_options_are_the_video_commands_flags(client):
+    """The form's video fields say what `painterly video --help` says of the same flags, and default alike."""
+    from painterly.video.cli import build_parser
+
+    parser = build_parser()
+    shown = " ".join(parser.format_help().split())
+    defaults = vars(parser.parse_args(["clip.mp4", "starry.png", "-o", "out.mp4"]))
+    described = client.get("/api/settings").json()
+    for option in described["video"] + described["trim"]:
+        assert f"{option['flag']} " in shown and " ".join(option["help"].split()) in shown, option
+        assert option["default"] == defaults[option["name"]], option
+        if option["type"] != "str":
+            given = vars(parser.parse_args(["clip.mp4", "starry.png", "-o", "out.mp4", option["flag"], "3"]))
+            assert type(given[option["name"]]).__name__ == option["type"], option
+
+
 def test_a_jobs_file_from_before_video_jobs_opens(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
+from .. import methods
 from ..errors import SettingsError
-from ..settings import INITS, PRESETS, Settings, did_you_mean, preset
+from ..settings import INITS, PRESETS, Settings, applies, did_you_mean, preset
 
 MAIN = {  # the controls shown up front, with the page's words for them; the rest go under "More settings"
     "method": "Method",
@@ -24,6 +25,7 @@ MAIN = {  # the controls shown up front, with the page's words for them; the res
     "model": "Model",
 }
 SERVER_FILES = {"weights"}  # settings that name a file on the server: never taken from a browser
+_STYLE_UPSCALE = next(f for f in dataclasses.fields(Settings) if f.name == "style_upscale")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,13 +108,13 @@ def check_scaled(s: Settings, styles: list[tuple[str, tuple[int, int]]], limits:
     from ..images import style_shape
 
     scale = f"style scale {s.style_scale:g} at size {s.size}"
-    if s.method == "fast" or s.init == "fast":
+    if methods.get(s.method).uses_fast_picture(s):
         painted = max(16, round(s.size / s.style_scale))
         if painted > limits.size:
             raise SettingsError(f"{scale}: the fast network paints at {painted} px, over this server's limit of "
                                 f"{limits.size} px: raise style scale to {s.size / limits.size:.2g} or more, or "
                                 f"lower size")
-    if s.method != "optimise":
+    if not applies(_STYLE_UPSCALE, s.method):  # a method that does not resize its style images (`style_shape`)
         return
     for name, own in styles:
         width, height = style_shape(own, s.size, s.style_scale, s.style_upscale)

@@ -1,5 +1,5 @@
-"""The web app's jobs: records in SQLite, results in files, worker threads running `Transfer` (a photo) or
-`run_video` (a clip, see `videos`).
+"""The web app's jobs: records in SQLite, results in files, worker threads running `runner.run_job` (a photo)
+or `video.run_video` (a clip, see `videos`), each worker reusing its last network (`networks.Networks`).
 
     jobs = Jobs(data_dir)      # opens data_dir/jobs.sqlite; jobs a crash cut off become "interrupted"
     jobs.start()               # the worker threads (one by default: the work is CPU bound)
@@ -11,7 +11,7 @@ A job's folder `data_dir/jobs/<id>/` holds its inputs under fixed names (`conten
 `result.png` (rewritten with the best image so far every few seconds while it runs, so a crash
 leaves it) and `report/`; a video job's `content` is the clip and its result `result.mp4` (see `videos`).
 User file names are kept for display only, never used as paths.
-No FastAPI here: this module is the Python side, `app.py` the HTTP side.
+No FastAPI here: this module is the Python side, `app` and its route modules the HTTP side.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import methods
 from ..errors import OutputError, PainterlyError
-from ..backbones import backbone_key
+from ..networks import Networks
 from ..settings import Settings
 from . import videos
 from .store import JSON_COLUMNS, Store, StoreError, storage_error
@@ -271,7 +272,7 @@ class Jobs:
     # -- the worker ---------------------------------------------------------------------------
 
     def _work(self) -> None:
-        cache: dict = {}  # the last feature network built, reused while jobs ask for exactly the same one
+        networks = Networks(keep=1)  # this worker's last network, reused while jobs ask for exactly the same one
         try:
             from .. import engine, feedforward  # noqa: F401
             from ..backbones import import_tensorflow_quietly
@@ -290,7 +291,7 @@ class Jobs:
                 return
             try:
                 self._flush()
-                self._take(job_id, cache)
+                self._take(job_id, networks)
             except Exception:  # a bug or a storage error must not kill the worker; the job says what happened
                 _LOG.exception("job %s failed", job_id)
                 try:
@@ -304,7 +305,7 @@ class Jobs:
                 except Exception:
                     _LOG.exception("job %s: its step records could not be put away", job_id)
 
-    def _take(self, job_id: str, cache: dict) -> None:
+    def _take(self, job_id: str, networks: Networks) -> None:
         """Run one job from the queue, unless it was cancelled while it waited."""
         with self._lock:
             job = self._get(job_id)
@@ -313,7 +314,7 @@ class Jobs:
             self._record(job_id, state="running", started=time.time())
         live = self._live.setdefault(job_id, _Live())
         self._ran.add(job_id)
-        (self._run_video if job["video"] else self._run)(job, live, cache)
+        (self._run_video if job["video"] else self._run)(job, live, networks)
 
     def _finished(self, job_id: str) -> None:
         """A job has ended: its step records go to jobs.sqlite, out of memory (an open event stream reads them
@@ -325,22 +326,21 @@ class Jobs:
         self._record(job_id, now=False, steps=json.dumps(live.records))  # refused: kept with the rest till written
         self._live.pop(job_id, None)
 
-    def _run(self, job: dict, live: _Live, cache: dict) -> None:
+    def _run(self, job: dict, live: _Live, networks: Networks) -> None:
         from ..runner import Job, run_job
 
         settings = _settings(job)
         folder = self.job_folder(job["id"])
         styles = sorted(folder.glob("style-*"), key=lambda p: int(p.name.split("-")[1]))
         notices: list[str] = []
-        key = backbone_key(settings)
         saved = [0.0]
 
         def started(run) -> None:
-            if settings.method == "optimise":
+            if methods.get(settings.method).iterative:  # (a one-picture run: shown, and cancelled, once painted)
                 live.image = run.first_picture()  # shown at once (the fast picture) while the network loads
                 _stop_if_asked(live)
-                cache.clear()  # the feature network, kept for the next job that asks for the same
-                cache[key] = run.backbone
+                networks.clear()  # the last job's network let go before this one's is built
+                networks.put(settings, run.network)  # kept for the next job that asks for the same
                 _stop_if_asked(live)  # a cancel while the network loaded takes effect now, not after a step
             self._record(job["id"], message="; ".join(notices) or None)
 
@@ -356,8 +356,9 @@ class Jobs:
         work = Job(folder / "content", tuple(styles), settings, output=folder / "result.png",
                    report=folder / "report", overwrite=True, report_paths=False)
         state, message, kept = "completed", None, False
+        held = networks.get(settings, build=False)  # the last job's network, when this one paints with the same
         try:
-            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, network=cache.get(key),
+            outcome = run_job(work, listen=listen, on_start=started, notice=notices.append, network=held,
                               on_tile=lambda tile: setattr(live, "tile", {"done": tile.done, "total": tile.total}))
             kept = outcome.result is not None
             if outcome.failure is not None:
@@ -378,14 +379,13 @@ class Jobs:
         self._record(job["id"], state=state, finished=time.time(),
                      message=message and videos.shown_message(message, folder, job["inputs"]["content"]))
 
-    def _run_video(self, job: dict, live: _Live, cache: dict) -> None:
+    def _run_video(self, job: dict, live: _Live, networks: Networks) -> None:
         settings = _settings(job)
-        key = backbone_key(settings)
 
         def started(run) -> None:  # the optimisation's feature network, kept for the next job that asks for it
-            if settings.method == "optimise":
-                cache.clear()
-                cache[key] = run.painter.backbone
+            if methods.get(settings.method).iterative:  # (the fast network is the process's own, loaded once)
+                networks.clear()
+                networks.put(settings, run.painter.backbone)
 
         options = {name: job["video"].get(name) for name in videos.NAMES}
 
@@ -394,7 +394,8 @@ class Jobs:
 
         state, message = videos.run(self.job_folder(job["id"]), settings, options, live,
                                     shown=job["inputs"]["content"], most_frames=job["video"]["clip"]["frames"],
-                                    save_seconds=SAVE_SECONDS, update=update, backbone=cache.get(key),
+                                    save_seconds=SAVE_SECONDS, update=update,
+                                    network=networks.get(settings, build=False),
                                     on_start=started)
         self._record(job["id"], state=state, finished=time.time(), message=message)
 
@@ -434,12 +435,13 @@ def _stop_if_asked(live: _Live) -> None:
 
 def _progress(record, run) -> dict:
     """The numbers of one step the page shows, with an estimate of the time left."""
-    start = "fast" if run.settings.method == "optimise" and run.settings.init == "fast" else None
+    method = methods.get(run.settings.method)
+    start = "fast" if method.iterative and method.uses_fast_picture(run.settings) else None
     return {"scale": record.scale, "scales": record.scales, "step": record.step, "steps": record.steps,
             "loss": record.loss if math.isfinite(record.loss) else None,  # the fast method has none (JSON has no NaN)
             "terms": dict(record.terms), "elapsed": round(record.elapsed, 3), "size": list(record.size),
             "eta": _eta(record, run), "start": start,
-            "model": run.backbone.name if run.settings.method == "optimise" else None}  # auto: the one it chose
+            "model": run.network_name}  # auto: the one it chose (None: the fast method, one network)
 
 
 def _eta(record, run) -> float | None:

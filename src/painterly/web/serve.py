@@ -116,7 +116,7 @@ def main(argv: Sequence[str]) -> int:
 def allowed_hosts(host: str, extra: Sequence[str]) -> list[str]:
     """The names the Host header of a request may give: the bound address, the loopback names for a local
     or wildcard one, and the --allowed-host names (checked: a bare host name or address, no port)."""
-    from .app import LOOPBACK_NAMES, host_name
+    from .guard import LOOPBACK_NAMES, host_name
 
     names = [host]
     if _is_loopback(host) or host in ("0.0.0.0", "::", ""):

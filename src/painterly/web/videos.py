@@ -10,7 +10,7 @@ A video job's folder holds the clip as `content` (our name, not the user's), `st
 (H.264, the clip's audio copied) and `preview.png` (the latest frame, rewritten every few seconds). The
 frames done wait in `work/` while it runs; that folder is removed when the job ends, the video holds them.
 After a crash the next server writes the frames found there into the video (`salvage`): they are kept.
-No FastAPI here: `app.py` is the HTTP side, `jobs.py` the queue.
+No FastAPI here: `app` and its route modules are the HTTP side, `jobs` the queue.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Mapping
 
+from .. import methods
 from ..errors import PainterlyError, SettingsError
-from ..settings import Settings, check_video_options
+from ..settings import METHODS, OPTIMISE, Settings, check_video_options
 from ..video.optimise import FRAME_ITERATIONS  # neither pulls in OpenCV, PyAV or TensorFlow
 from ..video.run import MODES
 from .forms import Limits, work_of
@@ -32,27 +33,28 @@ RESULT = "result.mp4"
 PREVIEW = "preview.png"
 WORK = "work"
 
-OPTIONS = (  # the video's own fields, as `painterly video`'s flags of the same names
-    {"name": "temporal", "label": "Temporal mode", "flag": "--temporal", "type": "str", "choices": list(MODES),
-     "default": "flow", "methods": ["optimise", "fast"],
-     "help": "flow: the previous frame's output warped along the optical flow and blended in where the flow is "
-             "reliable; blend: plain blending with the previous output; none: frame by frame"},
-    {"name": "temporal_weight", "label": "Temporal weight", "flag": "--temporal-weight", "type": "float",
-     "choices": None, "default": None, "methods": ["optimise", "fast"],
-     "help": "fast: the previous output's share, 0..1 (default 0.8); optimise: the temporal term's weight "
-             "(default 100)"},
-    {"name": "frame_iterations", "label": "Frame iterations", "flag": "--frame-iterations", "type": "int",
-     "choices": None, "default": None, "methods": ["optimise"],
-     "help": f"optimise: steps for each frame after the first (default {FRAME_ITERATIONS}); the first gets "
-             f"the iterations"},
-)
-TRIM = (  # the part of the clip to paint, as `painterly video --start/--duration` (GET /api/settings: "trim")
-    {"name": "start", "label": "Start (s)", "flag": "--start", "type": "float", "choices": None, "default": None,
-     "methods": ["optimise", "fast"], "help": "start this many seconds into the clip (default 0)"},
-    {"name": "duration", "label": "Duration (s)", "flag": "--duration", "type": "float", "choices": None,
-     "default": None, "methods": ["optimise", "fast"],
-     "help": "paint this many seconds from the start (default: to the end, within the server's limit)"},
-)
+
+def _flags(words: dict) -> tuple[dict, ...]:
+    """`painterly video`'s flags named in `words` (field name -> the page's label, the methods it applies to) as
+    the form describes them: flag, type, choices, default and help read from the command's own parser, so the
+    page, the API and the command line cannot drift apart."""
+    from ..video.cli import build_parser  # argparse and the video's numbers: no OpenCV, PyAV or TensorFlow
+
+    actions = {action.dest: action for action in build_parser()._actions}
+    described = []
+    for name, (label, applies_to) in words.items():
+        action = actions[name]
+        described.append({"name": name, "label": label, "flag": max(action.option_strings, key=len),
+                          "type": {int: "int", float: "float"}.get(action.type, "str"),
+                          "choices": list(action.choices) if action.choices else None, "default": action.default,
+                          "methods": list(applies_to), "help": action.help})
+    return tuple(described)
+
+
+OPTIONS = _flags({  # the video's own fields (GET /api/settings: "video")
+    "temporal": ("Temporal mode", METHODS), "temporal_weight": ("Temporal weight", METHODS),
+    "frame_iterations": ("Frame iterations", OPTIMISE)})
+TRIM = _flags({"start": ("Start (s)", METHODS), "duration": ("Duration (s)", METHODS)})  # the part of the clip
 NAMES = tuple(option["name"] for option in OPTIONS + TRIM)
 
 
@@ -65,7 +67,7 @@ class VideoRefused(PainterlyError):
 
 def parse_options(form: Mapping[str, str], settings: Settings, limits: Limits) -> dict:
     """The video options from the form's non-empty values; SettingsError naming the field."""
-    options = {"temporal": "flow", "temporal_weight": None, "frame_iterations": None, "start": 0.0, "duration": None}
+    options = {option["name"]: option["default"] for option in OPTIONS + TRIM}
     for option in OPTIONS + TRIM:
         text = (form.get(option["name"]) or "").strip()
         if text:
@@ -166,7 +168,7 @@ def _count_frames(path: Path, most: int) -> int:
 def check_work(settings: Settings, options: dict, clip: dict, limits: Limits) -> None:
     """Refuse an optimised video whose work (the first frame's pixel-iterations, then each later frame's) is
     over the per-job limit; the fast method paints a frame in one pass."""
-    if settings.method != "optimise":
+    if not methods.get(settings.method).iterative:
         return
     # along the flow each later frame takes the frame iterations; frame by frame or blended, every frame is a still
     steps = (options["frame_iterations"] or FRAME_ITERATIONS) if options["temporal"] == "flow" else settings.iterations
@@ -182,9 +184,10 @@ def check_work(settings: Settings, options: dict, clip: dict, limits: Limits) ->
 
 
 def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, most_frames: int,
-        save_seconds: float, update: Callable[..., None], backbone=None, on_start=None) -> tuple[str, str | None]:
+        save_seconds: float, update: Callable[..., None], network=None, on_start=None) -> tuple[str, str | None]:
     """Paint the clip in `folder` into `folder/result.mp4`; (state, message) for the job's record.
-    live: the job's `_Live` (records, latest image, stop); update(**fields): the job's record."""
+    live: the job's `_Live` (records, latest image, stop); update(**fields): the job's record; network: the
+    optimisation's feature network to reuse (`networks.Networks`), None: the run builds its own."""
     from .. import images
     from ..video import VideoJob, run_video
 
@@ -209,7 +212,7 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
         return not live.stop.is_set()
 
     try:
-        outcome = run_video(job, listen=listen, notice=notices.append, backbone=backbone, on_start=on_start,
+        outcome = run_video(job, listen=listen, notice=notices.append, backbone=network, on_start=on_start,
                             stop=live.stop.is_set)
     except PainterlyError as error:  # refused before the first frame: bad settings for this clip, no frames
         return "failed", shown_message(str(error), folder, shown)
