@@ -77,3 +77,24 @@ def test_a_folder_another_process_holds_is_refused_until_it_ends(tmp_path):
     claim = files.claim(folder)
     assert claim.made  # painterly made it (the other process did)
     claim.discard()
+
+
+def test_a_stream_is_written_whole_or_not_at_all(tmp_path):
+    """write_stream copies a readable stream in chunks through a unique temporary file: the file appears whole,
+    no temporary file is left, and a stream that fails halfway leaves the old file as it was."""
+    import io
+
+    from painterly import files
+
+    target = tmp_path / "upload.bin"
+    data = bytes(range(256)) * 5000  # 1.28 MB: several chunks
+    files.write_stream(target, io.BytesIO(data))
+    assert target.read_bytes() == data and sorted(p.name for p in tmp_path.iterdir()) == ["upload.bin"]
+
+    class Broken(io.RawIOBase):
+        def readinto(self, buffer):
+            raise OSError(5, "Input/output error")
+
+    with pytest.raises(OutputError, match="upload.bin' could not be written"):
+        files.write_stream(target, Broken())
+    assert target.read_bytes() == data and sorted(p.name for p in tmp_path.iterdir()) == ["upload.bin"]

@@ -2,6 +2,7 @@
 painterly wrote it.
 
     files.write_atomic(path, data)               # bytes to `path`: a unique temporary file, fsynced, renamed
+    files.write_stream(path, readable)           # the same for a stream (an upload), copied in chunks
     files.refuse_inputs(path, inputs, "output")  # OutputError when `path` is an input: path, symlink, hard link
     claim = files.claim(folder, what="work folder", flag="--work")   # painterly's own folder, locked for the run
     ...
@@ -18,11 +19,13 @@ however it ends), so a second run on the same folder is refused at once instead 
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import secrets
+import shutil
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 from .errors import OutputError
 from .version import __version__
@@ -33,11 +36,16 @@ MARKER = ".painterly"
 def write_atomic(path, data: bytes) -> None:
     """`data` into `path` through a temporary file of a unique name beside it, flushed to the disk and renamed
     onto `path`: a reader sees the old file or the new one, never half of one. OutputError names the file."""
+    write_stream(path, io.BytesIO(data))
+
+
+def write_stream(path, source: BinaryIO) -> None:
+    """`write_atomic` for a readable binary stream (an upload, a file), copied in chunks: never all in memory."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(temporary, "xb") as handle:
-            handle.write(data)
+            shutil.copyfileobj(source, handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from pathlib import Path
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from .. import images
+from .. import files, images
 from ..errors import PainterlyError
 from ..images import demo_pair
 from . import forms, videos
@@ -143,13 +142,13 @@ async def _store(upload: UploadFile, path: Path, role: str, most: int, fix: str,
     if size > most:
         raise TooLarge(f"{role} '{name}' is {shown_size(size)}, over the {limit} of {shown_size(most)}: {fix}")
     await upload.seek(0)
-    with open(path, "wb") as file:
-        await asyncio.to_thread(shutil.copyfileobj, upload.file, file)
+    await asyncio.to_thread(files.write_stream, path, upload.file)
     return name
 
 
 def _copy(source: Path, path: Path, name: str) -> tuple[str, Path]:
-    shutil.copyfile(source, path)
+    with open(source, "rb") as readable:
+        files.write_stream(path, readable)
     return name, path
 
 
