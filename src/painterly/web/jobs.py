@@ -385,7 +385,7 @@ class Jobs:
         def started(run) -> None:  # the optimisation's feature network, kept for the next job that asks for it
             if settings.method == "optimise":
                 cache.clear()
-                cache[key] = run.painter.backbone
+                cache[key] = run.painter.network
 
         options = {name: job["video"].get(name) for name in videos.NAMES}
 
