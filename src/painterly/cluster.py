@@ -1,4 +1,5 @@
-"""A batch on Ray: `batch.Painter` workers as Ray actors, on this machine or on a cluster.
+"""Work on Ray actors, on this machine or on a cluster: a batch's items (`batch.Painter` workers) and a video's
+chunks (`video.chunked`), both through `Pool`, whose unit of work is any task with `memory`, `attempts` and `sent`.
 
     with connect("local") as ray: ...        # Ray started here on 127.0.0.1, sized to the cores; stopped after
     with connect("10.0.0.5:6379") as ray: ...  # an existing cluster (`ray start --head` there), with its addresses
@@ -11,7 +12,7 @@ once and keeps it for every item. The input files travel as bytes (the machines 
 and the pixels come back to the driver, which writes them (`batch.Finisher`). A worker lost mid-item
 (its process killed: Ray says so; its node gone: Ray's node table says so, checked every NODE_CHECK_S)
 has its items sent to the other actors, each up to MAX_ATTEMPTS times; Ray restarts the lost actor
-where there is room, and it takes items again once it answers.
+where there is room, and it takes items again once it answers. `where()` is what an actor answers `ready()`.
 
 Ray is optional: ``pip install 'painterly[cluster]'``.
 """
