@@ -48,6 +48,7 @@ from .sink import read_frame
 from .source import BrokenStream, open_source
 from .work import RECORDS, append_record, clear, read_records, read_state, write_records, write_text
 
+
 class VideoRun:
     """A video job, checked and planned: the source opened, sizes worked out, the work folder ready."""
 
