@@ -575,3 +575,29 @@ def test_the_run_measures_flicker_with_an_independent_flow_and_reports_it(tmp_pa
         assert strip.width > 6 * 96 and strip.height < 2 * 64 + 80  # six frames in one row
     page = (report / "index.html").read_text()
     assert "Reliable share per frame" in page and "Consecutive frames" in page
+
+
+# -- the video asks the method, never its name
+
+
+def test_every_method_paints_videos_and_a_method_without_a_painter_is_refused_in_one_line():
+    from painterly import methods
+    from painterly.errors import SettingsError
+    from painterly.video.painters import PAINTERS, painter_class
+
+    assert set(PAINTERS) == set(methods.NAMES)
+    with pytest.raises(SettingsError) as refused:
+        painter_class("watercolour")
+    assert "--method watercolour does not paint videos" in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_the_video_and_its_ray_actor_import_no_batch():
+    import subprocess
+    import sys
+
+    code = ("import sys, painterly.video.run; from painterly.video.chunked import ChunkPainter; ChunkPainter(1); "
+            "assert not [m for m in sys.modules if m.startswith('painterly.batch')], 'batch imported'")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
