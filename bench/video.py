@@ -45,7 +45,7 @@ from painterly.images import demo_pair, load_image
 from painterly.video import VideoJob, run_video
 from painterly.video.flow import Flow, warp, warping_error
 from painterly.video.measure import Flicker, summarise
-from painterly.video.run import resized
+from painterly.video.painters import resized
 from painterly.video.sink import read_frame
 from painterly.video.source import open_source
 
@@ -187,7 +187,7 @@ def main(argv=None) -> int:
 def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, backbone, meter_for,
                    long_term=()) -> dict:
     """An optimisation case, keeping its frames (the blend case is computed from frame-by-frame's)."""
-    from painterly.video.run import VideoRun
+    from painterly.video.runner import VideoRun
 
     label = temporal + "".join(f"-{k}" for k in long_term)
     keep = Path(tempfile.gettempdir()) / f"painterly-bench-video-{os.getpid()}" / f"{clip.stem}-{label}"
@@ -197,7 +197,7 @@ def _optimise_case(clip, style, settings, frames, temporal, weight, iterations, 
     began = time.perf_counter()
     job = VideoJob(clip, (style,), settings, output=keep, frames=frames, temporal=temporal, temporal_weight=weight,
                    frame_iterations=iterations, overwrite=True, long_term=tuple(long_term))
-    outcome = VideoRun(job, backbone=backbone).execute(None)
+    outcome = VideoRun(job, network=backbone).execute(None)
     wall = time.perf_counter() - began
     seconds = [r["seconds"] for r in outcome.records]
     pngs = sorted(keep.glob("*.png"))

@@ -47,7 +47,7 @@ from painterly.video import VideoJob, run_video
 from painterly.video.chunked import ChunkPainter, _decode, _encode
 from painterly.video.chunks import OVERLAP, CutDetector, plan
 from painterly.video.flow import Flow, warp, warping_error
-from painterly.video.run import resized
+from painterly.video.painters import resized
 from painterly.video.sink import read_frame
 from painterly.video.source import open_source
 

@@ -410,7 +410,7 @@ def test_a_static_clip_starts_each_frame_on_the_last_with_a_zero_temporal_term(t
     start = warp(previous, pair.backward, cubic=True)
     np.testing.assert_allclose(start, previous, atol=0.05)
     settings = Settings(size=32, iterations=2, multiscale="off", seed=0)
-    run = FrameTransfer(still, [texture(32, 32, seed=3)], settings, start=start, backbone=random_vgg19,
+    run = FrameTransfer(still, [texture(32, 32, seed=3)], settings, start=start, network=random_vgg19,
                         extra_terms=(temporal_term(100.0, start, pair.mask),))
     terms = run._objective((32, 24)).terms(np.asarray(start, np.float32)[None])
     assert set(terms) == {"content", "style", "tv", "temporal"} and float(terms["temporal"]) == 0.0
@@ -422,7 +422,7 @@ def test_optimise_video_runs_with_the_temporal_term_and_flickers_less(tmp_path, 
     for mode in ("none", "flow"):
         settings = Settings(size=48, iterations=4, seed=0)
         outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / f"{mode}/", temporal=mode,
-                                     frame_iterations=2 if mode == "flow" else None), backbone=random_vgg19)
+                                     frame_iterations=2 if mode == "flow" else None), network=random_vgg19)
         assert outcome.frames == 3 and outcome.stopped == "completed"
         errors[mode] = outcome.warping_error
         names = [set(r["terms"]) for r in outcome.records]
@@ -442,7 +442,7 @@ def test_a_stop_asked_mid_frame_cancels_the_optimisation_without_waiting_for_the
 
     settings = Settings(size=48, iterations=100_000, seed=0, init="content")
     outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / "out.mp4", temporal="flow"),
-                        backbone=random_vgg19, stop=stop)
+                        network=random_vgg19, stop=stop)
     assert outcome.stopped == "cancelled" and outcome.frames == 0 and len(asked) == 4
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.mp4.work").exists()
 
@@ -506,7 +506,7 @@ def test_long_term_terms_join_the_objective_as_their_frames_become_available(tmp
     clip = make_clip(tmp_path / "pan.mp4", moving_frames(6, 48, 32), fps=6)
     settings = Settings(method="optimise", size=48, iterations=3, seed=0, init="content")
     outcome = run_video(VideoJob(clip, (STYLE,), settings, output=tmp_path / "out/", long_term=(4, 2),
-                                 frame_iterations=2), backbone=random_vgg19)
+                                 frame_iterations=2), network=random_vgg19)
     assert outcome.stopped == "completed" and outcome.frames == 6
     names = [set(r["terms"]) - {"content", "style", "tv"} for r in outcome.records]
     assert names == [set(), {"temporal"}, {"temporal", "temporal_2"}, {"temporal", "temporal_2"},
@@ -575,3 +575,29 @@ def test_the_run_measures_flicker_with_an_independent_flow_and_reports_it(tmp_pa
         assert strip.width > 6 * 96 and strip.height < 2 * 64 + 80  # six frames in one row
     page = (report / "index.html").read_text()
     assert "Reliable share per frame" in page and "Consecutive frames" in page
+
+
+# -- the video asks the method, never its name
+
+
+def test_every_method_paints_videos_and_a_method_without_a_painter_is_refused_in_one_line():
+    from painterly import methods
+    from painterly.errors import SettingsError
+    from painterly.video.painters import PAINTERS, painter_class
+
+    assert set(PAINTERS) == set(methods.NAMES)
+    with pytest.raises(SettingsError) as refused:
+        painter_class("watercolour")
+    assert "--method watercolour does not paint videos" in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_the_video_and_its_ray_actor_import_no_batch():
+    import subprocess
+    import sys
+
+    code = ("import sys, painterly.video.run; from painterly.video.chunked import ChunkPainter; ChunkPainter(1); "
+            "assert not [m for m in sys.modules if m.startswith('painterly.batch')], 'batch imported'")
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]

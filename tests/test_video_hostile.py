@@ -92,7 +92,7 @@ def test_clean_up_leaves_files_painterly_did_not_write(tmp_path, network, capsys
 
 
 def test_a_second_run_on_a_work_folder_in_use_is_refused(tmp_path, network, capsys):
-    from painterly.video.run import VideoRun
+    from painterly.video.runner import VideoRun
 
     clip = make_clip(tmp_path / "in.mp4", moving_frames(5), fps=5)
     out = tmp_path / "out.mp4"

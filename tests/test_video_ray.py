@@ -98,13 +98,13 @@ def test_the_optimisation_in_pieces_gives_the_frames_of_one_process(tmp_path, ra
     settings = Settings(size=48, iterations=3, seed=0, model="vgg19")  # the random network is given to both
     job = VideoJob(clip, (STYLE,), settings, output=tmp_path / "out", work=tmp_path / "work", keep_work=True,
                    frame_iterations=2)
-    single = run_video(job, backbone=random_vgg19)
+    single = run_video(job, network=random_vgg19)
     expected = [decode(tmp_path / "work" / "frames" / f"{i:06d}.png") for i in range(4)]
     inputs = [_encode(f) for f in read_video(clip)[0]]
     spec = {"key": "k", "job": job, "size": single.size, "styles": [(STYLE.name, STYLE.read_bytes())],
             "anchor": inputs[0]}
     painter = ChunkPainter(1)
-    painter.still.networks.put(settings, random_vgg19)  # the network the single run had
+    painter.networks.put(settings, random_vgg19)  # the network the single run had
     first = painter.paint(spec, 0, 0, None, *inputs[:2])
     rest = painter.paint(spec, 2, 2, (inputs[1], first["frames"][-1]["png"]), *inputs[2:])
     painted = [decode_png(f["png"]) for f in first["frames"] + rest["frames"]]

@@ -1,4 +1,5 @@
-"""A batch on Ray: `batch.Painter` workers as Ray actors, on this machine or on a cluster.
+"""Work on Ray actors, on this machine or on a cluster: a batch's items (`batch.Painter` workers) and a video's
+chunks (`video.chunked`), both through `Pool`, whose unit of work is any task with `memory`, `attempts` and `sent`.
 
     with connect("local") as ray: ...        # Ray started here on 127.0.0.1, sized to the cores; stopped after
     with connect("10.0.0.5:6379") as ray: ...  # an existing cluster (`ray start --head` there), with its addresses
@@ -11,7 +12,7 @@ once and keeps it for every item. The input files travel as bytes (the machines 
 and the pixels come back to the driver, which writes them (`batch.Finisher`). A worker lost mid-item
 (its process killed: Ray says so; its node gone: Ray's node table says so, checked every NODE_CHECK_S)
 has its items sent to the other actors, each up to MAX_ATTEMPTS times; Ray restarts the lost actor
-where there is room, and it takes items again once it answers.
+where there is room, and it takes items again once it answers. `where()` is what an actor answers `ready()`.
 
 Ray is optional: ``pip install 'painterly[cluster]'``.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -52,6 +54,18 @@ def require_ray(address: str | None = None):
     except ImportError:
         raise PainterlyError(f"Ray is not installed: pip install '{REQUIREMENT}', or run with --ray off") from None
     return ray
+
+
+def where() -> dict:
+    """Where this process paints, as a Ray actor answers `ready()`: {"node": its Ray node (None outside Ray;
+    Ray is never imported for it), "pid"}."""
+    ray, node = sys.modules.get("ray"), None
+    try:
+        if ray is not None and ray.is_initialized():
+            node = ray.get_runtime_context().get_node_id()
+    except Exception:
+        pass
+    return {"node": node, "pid": os.getpid()}
 
 
 def connect_timeout(timeout: float | None = None) -> float:
@@ -150,13 +164,27 @@ def run(todo: list, finish, *, painter: type, files: Callable, address: str, wor
     started = time.perf_counter()
     with connect(address, timeout=timeout) as ray:
         sender = _FileSender(ray, files)
-        pool = Pool(ray, todo, finish, actor=painter, submit=sender.submit, workers=workers, threads=threads,
+        pool = Pool(ray, todo, _Items(finish), actor=painter, submit=sender.submit, workers=workers, threads=threads,
                     notice=notice)
         try:
             summary.workers = len(pool.actors)
             pool.run(lambda: setattr(summary, "startup_s", time.perf_counter() - started))
         finally:
             pool.close()
+
+
+class _Items:
+    """A batch's finisher as the pool calls it: a task that cannot be done fails its item (with its key and
+    attempts, for the batch's record)."""
+
+    def __init__(self, finish):
+        self.finish = finish
+
+    def result(self, task, answer: dict):
+        return self.finish.result(task, answer)
+
+    def failed(self, task, reason: str) -> None:
+        self.finish.failed(task.item, reason, task.key, task.attempts)
 
 
 class _FileSender:
@@ -183,10 +211,10 @@ class Pool:
     """Actors of class `actor` (built with `actor(threads)`, answering `ready()` with where they run) and the
     tasks they are given, DEPTH at a time each: `submit(actor, task)` sends one and gives its object ref.
 
-    A task has `item`, `key`, `memory` (bytes it needs), `attempts` and `sent`; `finish.result(task, answer)`
+    A task is any object with `memory` (bytes it needs), `attempts` and `sent`; `finish.result(task, answer)`
     takes each answer and may return follow-up tasks, which go to the front of the queue (a video's next
-    piece of a chunk before a new chunk); `finish.failed(item, reason, key, attempts)` takes the tasks that
-    cannot be done. `run()` works until every task is answered; `step()` is one round of it."""
+    piece of a chunk before a new chunk); `finish.failed(task, reason)` takes the tasks that cannot be done.
+    `run()` works until every task is answered; `step()` is one round of it."""
 
     def __init__(self, ray, todo: list, finish, *, actor: type, submit: Callable, workers: int | None,
                  threads: int, notice):
@@ -199,8 +227,8 @@ class Pool:
         for task in todo:
             if task not in fitting:
                 needs = memory.format_bytes(task.memory + RAY_WORKER_BYTES)
-                finish.failed(task.item, f"needs about {needs} of memory and the largest Ray node offers "
-                                         f"{memory.format_bytes(largest)}: use a smaller --size", task.key, 0)
+                finish.failed(task, f"needs about {needs} of memory and the largest Ray node offers "
+                                    f"{memory.format_bytes(largest)}: use a smaller --size")
         self.queue = collections.deque(fitting)
         need = max((t.memory for t in fitting), default=0) + RAY_WORKER_BYTES
         resources = ray.cluster_resources()
@@ -259,7 +287,7 @@ class Pool:
     def _fail_queue(self, reason: str) -> None:
         while self.queue:
             task = self.queue.popleft()
-            self.finish.failed(task.item, reason, task.key, task.attempts)
+            self.finish.failed(task, reason)
 
     def _send(self) -> None:
         held = collections.Counter(actor for actor, _ in self.flight.values())
@@ -269,7 +297,7 @@ class Pool:
                 try:
                     ref = self.submit(actor, task)
                 except OSError as error:  # changed since the plan: fails alone
-                    self.finish.failed(task.item, f"input could not be read: {error}", task.key, task.attempts)
+                    self.finish.failed(task, f"input could not be read: {error}")
                     continue
                 task.attempts += 1
                 task.sent = time.perf_counter()
@@ -322,8 +350,8 @@ class Pool:
             self.pings[actor.ready.remote()] = actor
         for lost in reversed(held):
             if lost.attempts >= MAX_ATTEMPTS:
-                self.finish.failed(lost.item, f"its worker was lost {lost.attempts} times (killed, out of memory "
-                                              f"or its node gone): {why}", lost.key, lost.attempts)
+                self.finish.failed(lost, f"its worker was lost {lost.attempts} times (killed, out of memory "
+                                         f"or its node gone): {why}")
             else:
                 self.queue.appendleft(lost)
 

@@ -6,12 +6,11 @@ a `networks.Networks` (one held at a time, keyed by everything that changes the 
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from ..cluster import where
 from ..errors import PainterlyError
 from ..networks import Networks
 from ..settings import INITS, Settings
@@ -28,7 +27,7 @@ class Painter:
     def __init__(self, threads: int | None = None):
         self.threads = threads
         self.networks = Networks(keep=1, threads=threads)  # the feature network or the fast one, kept between items
-        self.where = {"node": _node_id(), "pid": os.getpid()}
+        self.where = where()
 
     def ready(self) -> dict:
         return self.where
@@ -95,17 +94,6 @@ def _materialise(files: list[tuple[str, bytes | None]], scratch: Path) -> list[P
         path.write_bytes(data)
         paths.append(path)
     return paths
-
-
-def _node_id() -> str | None:
-    """The Ray node this process runs on (None outside Ray; Ray is never imported here for it)."""
-    ray = sys.modules.get("ray")
-    try:
-        if ray is not None and ray.is_initialized():
-            return ray.get_runtime_context().get_node_id()
-    except Exception:
-        pass
-    return None
 
 
 def _peak_rss() -> int:

@@ -45,17 +45,22 @@ def painted_size(content_size: tuple[int, int], size: tuple[int, int], style_sca
 
 
 def paint_picture(content: np.ndarray, styles: list[np.ndarray], settings: Settings, size: tuple[int, int], *,
-                  network: feedforward.FastNetwork | None = None, tile: int | None = None) -> np.ndarray:
+                  network: feedforward.FastNetwork | None = None, tile: int | None = None,
+                  vector: np.ndarray | None = None) -> np.ndarray:
     """`content` (RGB, 0..255) painted in `styles` at `size` (width, height) as `settings` say:
-    float32 RGB (height, width, 3) in 0..255."""
+    float32 RGB (height, width, 3) in 0..255. `vector`: the style vector to paint with instead of the
+    styles' (a video's, taken once for all its frames: `video.temporal.FastFrames`)."""
     s = settings
     photo = images.resize(content, size)
-    if s.preserve_color == "histogram":
-        styles = [colors.match_colors(style, photo) for style in styles]
     at = painted_size((content.shape[1], content.shape[0]), size, s.style_scale)
     source = photo if at == size else images.resize(content, at)
-    out = feedforward.paint(source, styles, weights=s.style_blend, strength=s.style_strength, tile=tile,
-                            network=network)
+    if vector is not None:
+        out = (network if network is not None else feedforward.network()).paint(source, vector, tile=tile)
+    else:
+        if s.preserve_color == "histogram":
+            styles = [colors.match_colors(style, photo) for style in styles]
+        out = feedforward.paint(source, styles, weights=s.style_blend, strength=s.style_strength, tile=tile,
+                                network=network)
     if at != size:
         out = images.resize(out, size)
     if s.preserve_color == "luminance":

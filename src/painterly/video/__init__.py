@@ -14,7 +14,10 @@ input's optical flow.
 * `temporal`: the fast method per frame and its temporal modes (flow, blend, none);
 * `optimise`: the optimisation per frame, started from the warped previous output, with a temporal term;
 * `measure`: the style loss a frame has, the same yardstick for every mode;
-* `run`: the job: work folder, Ctrl-C and resume, encoding; `report`: the report folder; `cli`: the command.
+* `painters`: the frame painters, one per method (`PAINTERS`), and one link of the chain (`paint_frame`);
+* `job`: a job's types (`VideoJob`, `FrameDone`, `VideoOutcome`); `runner`: a job run in this process
+  (`VideoRun`: checks, work folder, Ctrl-C and resume, encoding); `chunked`: in chunks on Ray actors;
+* `run`: `run_video`, which runs a job one way or the other; `report`: the report folder; `cli`: the command.
 """
 
 from .run import FrameDone, VideoJob, VideoOutcome, run_video

@@ -14,7 +14,7 @@ How it runs (`ChunkedRun`, a `VideoRun` whose frames come from Ray):
    time, as PNG bytes (the machines need not share a disk), with the chain's state: the input and
    output frame before the piece (none where a chunk starts: it begins `lead` warm-up frames early).
    The actor paints the piece with the same painter, flow and consistency as a run in one process
-   (`run.paint_frame`) and returns the kept frames as PNG bytes with their records; the next piece of
+   (`painters.paint_frame`) and returns the kept frames as PNG bytes with their records; the next piece of
    the chunk goes to whichever actor is free. Pieces are whole units of work: a worker lost mid-piece
    has that piece painted again elsewhere, from the same state, giving the same frames
    (`cluster.Pool`: retries, node checks, actors sized by painterly's memory estimate).
@@ -44,10 +44,14 @@ from typing import Iterator
 
 import numpy as np
 
+from .. import methods
 from ..errors import PainterlyError, SettingsError
+from ..networks import Networks
 from .chunks import CHUNK_FRAMES, OVERLAP, Chunk, CutDetector, plan
 from .flow import Flow, warp, warping_error
-from .run import FrameDone, VideoRun, resized, make_painter, paint_frame
+from .job import FrameDone
+from .painters import make_painter, paint_frame, resized
+from .runner import VideoRun
 from .sink import read_frame, write_png, write_png_bytes
 from .source import BrokenStream
 from .work import RECORDS, append_record, read_records, write_text
@@ -62,7 +66,7 @@ class ChunkFailed(BrokenStream):
 @dataclass(eq=False)
 class Piece:
     """Frames `begin` .. `end` − 1 of `chunk` to paint, after the output frame `state` (PNG bytes; None: the
-    chain starts at `begin`). What `cluster.Pool` needs of a task is here too."""
+    chain starts at `begin`): `cluster.Pool`'s unit of work (with `memory`, `attempts` and `sent`)."""
 
     chunk: Chunk
     begin: int
@@ -71,11 +75,6 @@ class Piece:
     memory: int
     attempts: int = 0
     sent: float = 0.0
-    key: str | None = None
-
-    @property
-    def item(self) -> "Piece":
-        return self
 
 
 class ChunkedRun(VideoRun):
@@ -167,10 +166,9 @@ class ChunkedRun(VideoRun):
         return count, broken
 
     def _memory(self) -> int:
-        """What an actor asks Ray for: painterly's estimate for one frame, plus a piece's frames and flows."""
-        from ..batch import estimate_peak
-
-        frame = estimate_peak(self.input_path(0), tuple(self.job.styles), self.job.settings)
+        """What an actor asks Ray for: the method's estimate for one frame, plus a piece's frames and flows."""
+        settings = self.job.settings
+        frame = methods.get(settings.method).estimate_bytes(settings, self.size, [s.size for s in self.styles])
         pixels = self.size[0] * self.size[1]
         return frame + PIECE * pixels * 3 * 3 + pixels * 4 * 2 * 3
 
@@ -214,12 +212,8 @@ class ChunkedRun(VideoRun):
     def _spec(self) -> dict:
         """What every actor needs for this job, put into Ray's object store once."""
         key = hashlib.sha256(json.dumps(self._key(), sort_keys=True).encode()).hexdigest()
-        job, settings = self.job, self.job.settings
-        if settings.method == "optimise" and settings.model == "auto":  # decided here, the same for every node
-            from ..backbones import resolve_auto
-
-            job = dataclasses.replace(job, settings=settings.replace(model=resolve_auto(settings.weights,
-                                                                                        self.notice)))
+        settings = self.job.settings  # what "auto" leaves to the machine, decided here, the same for every node
+        job = dataclasses.replace(self.job, settings=methods.get(settings.method).resolve(settings, self.notice))
         return {"key": key, "job": job, "size": self.size,
                 "styles": [(Path(p).name, Path(p).read_bytes()) for p in self.job.styles],
                 "anchor": self.input_path(0).read_bytes()}
@@ -257,7 +251,7 @@ class _Joiner:
         from ..interrupts import deferred_stop
 
         if answer.get("state") != "done":
-            self.failed(piece, answer.get("reason", "unknown"), None, piece.attempts)
+            self.failed(piece, answer.get("reason", "unknown"))
             return None
         run = self.run
         with deferred_stop() as stops:  # a Ctrl-C while frames are written waits for the writes
@@ -282,9 +276,9 @@ class _Joiner:
         last = answer["frames"][-1]["png"]
         return [Piece(piece.chunk, piece.end, min(piece.end + PIECE, piece.chunk.stop), last, piece.memory)]
 
-    def failed(self, item: Piece, reason: str, key=None, attempts: int = 0) -> None:
+    def failed(self, piece: Piece, reason: str) -> None:
         if self.failure is None:
-            self.failure = ChunkFailed(f"frames {item.begin}–{item.end - 1} (chunk {item.chunk.index + 1} of "
+            self.failure = ChunkFailed(f"frames {piece.begin}–{piece.end - 1} (chunk {piece.chunk.index + 1} of "
                                        f"{len(self.run.chunks)}) could not be painted: {reason}", self.run.done)
 
     def advance(self) -> None:
@@ -333,12 +327,12 @@ class ChunkPainter:
     """A Ray actor painting pieces of videos: the painter (and its network) built once per job."""
 
     def __init__(self, threads: int | None = None):
-        from ..batch import Painter
+        from ..cluster import where
 
-        self.still = Painter(threads)  # its network and TensorFlow threads, as a batch's worker has them
+        self.networks = Networks(keep=1, threads=threads)  # the fast network or the feature network, with its threads
         self.painters: dict[str, object] = {}
         self.flows: dict[str, Flow] = {}
-        self.where = self.still.where
+        self.where = where()
 
     def ready(self) -> dict:
         return self.where
@@ -389,8 +383,8 @@ class ChunkPainter:
                     path = Path(scratch) / f"{i}-{name}"
                     path.write_bytes(data)
                     styles.append(images.load_image(path, role="style image"))
-            network = self.still.networks.get(job.settings)  # the fast network or the feature network
-            painter = make_painter(job, styles, tuple(spec["size"]), network=network, backbone=network)
+            network = self.networks.get(job.settings)  # None where it may not be shared: the painter builds its own
+            painter = make_painter(job, styles, tuple(spec["size"]), network=network)
             painter.seen(_decode(spec["anchor"]))  # the fast method's style vector from the video's first frame
             self.painters[spec["key"]] = painter
         return self.painters[spec["key"]]

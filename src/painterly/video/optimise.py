@@ -27,13 +27,13 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from .. import colors, images
+from .. import colors, images, methods
 from ..errors import SettingsError
 from ..interrupts import Cancelled
 from ..methods.optimise import Transfer
 from ..settings import Settings
 from .flow import FlowPair, warp
-from .temporal import carry
+from .temporal import DEFAULT_WEIGHT, TEMPORAL, FastFrames, carry
 
 FRAME_ITERATIONS = 10  # steps for each frame after the first: 10 and 20 both met the targets (docs/PERFORMANCE.md)
 TEMPORAL_WEIGHT = 100.0  # the temporal term's weight, beside α = 1, β = 10 and TV = 1
@@ -85,8 +85,8 @@ class FrameTransfer(Transfer):
     """One frame's optimisation: a `Transfer` that starts from a given image and adds extra loss terms."""
 
     def __init__(self, content, styles, settings: Settings, *, start: np.ndarray | None = None, extra_terms=(),
-                 backbone=None, notice=None):
-        super().__init__(content, styles, settings, backbone=backbone, notice=notice)
+                 network=None, notice=None):
+        super().__init__(content, styles, settings, network=network, notice=notice)
         self.start, self.extra_terms = start, tuple(extra_terms)
 
     def _start_image(self, size):
@@ -114,11 +114,11 @@ class FrameTransfer(Transfer):
 
 
 class OptimisePainter:
-    """The optimisation for each frame of a video job, one network for all of them."""
+    """The optimisation for each frame of a video job, one network for all of them (see `painters`)."""
 
-    def __init__(self, job, styles, size, *, backbone=None, notice=None, stop=None):
-        from .temporal import DEFAULT_WEIGHT, TEMPORAL
+    long_term = True  # it takes --long-term's terms
 
+    def __init__(self, job, styles, size, *, network=None, notice=None, stop=None):
         s = job.settings
         self.job, self.styles, self.size, self.notice = job, styles, size, notice
         self.stop = stop or (lambda: False)  # asked between iterations: a cancel need not wait for the frame
@@ -135,19 +135,15 @@ class OptimisePainter:
             self.weight = TEMPORAL_WEIGHT if job.temporal_weight is None else job.temporal_weight
         else:
             self.weight = 0.0  # frame by frame: no temporal term
-        self._backbone = backbone
+        self._network = network
         self._fast = None
 
     @property
-    def backbone(self):
-        if self._backbone is None:
-            from .. import backbones
-
-            s = self.settings
-            layers = list(dict.fromkeys(s.content_layers + s.style_layers))
-            self._backbone = backbones.build(s.model, layers, weights=s.weights, pooling=s.pooling, border=s.border,
-                                             notice=self.notice, precision=s.precision, seed=s.seed)
-        return self._backbone
+    def network(self):
+        """The feature network every frame is painted with: given, or built once (`Method.build_network`)."""
+        if self._network is None:
+            self._network = methods.get(self.settings.method).build_network(self.settings, notice=self.notice)
+        return self._network
 
     def seen(self, frame: np.ndarray) -> None:
         pass  # every frame's run is its own: nothing carries over but the previous output
@@ -168,7 +164,7 @@ class OptimisePainter:
                 self._long_term(pair, earlier, settings)
             settings = settings.replace(iterations=self.frame_iterations, init="content")
         run = FrameTransfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
-                            backbone=self.backbone, notice=self.notice)
+                            network=self.network, notice=self.notice)
         for _ in run:
             if self.stop():
                 raise Cancelled()
@@ -195,8 +191,6 @@ class OptimisePainter:
         """Where the flow is unreliable: the photo, or with --init fast the fast network's picture."""
         if settings.init != "fast":
             return np.asarray(frame, np.float32)
-        from .temporal import FastFrames
-
         if self._fast is None:
             self._fast = FastFrames([p.rgb for p in self.styles], settings, self.size, frame)
         return self._fast.paint(frame)

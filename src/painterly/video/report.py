@@ -145,8 +145,10 @@ def write_report(folder: Path, run, metadata: dict) -> Path:
 
 
 def _style_losses(run, sampled: list[int], records: list[dict]) -> dict[int, float]:
-    """Style loss of the sampled frames (the fast method has no loss terms of its own)."""
-    if run.job.settings.method != "fast":
+    """Style loss of the sampled frames, for a method that does not step (it has no loss terms of its own)."""
+    from .. import methods
+
+    if methods.get(run.job.settings.method).iterative:
         return {}
     from ..backbones import import_tensorflow_quietly
     from .measure import StyleMeter

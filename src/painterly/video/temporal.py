@@ -45,6 +45,7 @@ from typing import Callable
 import numpy as np
 
 from .. import colors, feedforward, images
+from ..methods.fast import paint_picture
 from ..settings import Settings
 from .flow import FlowPair, confidence, warp
 
@@ -58,12 +59,11 @@ SOFTNESS = 0.1  # of the soft Ruder tests (`flow.confidence`)
 
 
 class FastFrames:
-    """The fast method for a sequence of frames: the style vector computed once, then one pass a frame."""
+    """The fast method for a sequence of frames: the style vector computed once (from the first frame), then
+    each frame painted by the still's painting (`methods.fast.paint_picture`) with it, in tiles of `tile` px."""
 
     def __init__(self, styles: list[np.ndarray], settings: Settings, size: tuple[int, int], first: np.ndarray, *,
                  network: feedforward.FastNetwork | None = None, tile: int | None = None):
-        from ..methods.fast import painted_size
-
         self.settings, self.size, self.tile = settings, size, tile
         self.network = network if network is not None else feedforward.network()
         photo = images.resize(first, size)
@@ -74,18 +74,11 @@ class FastFrames:
         if settings.style_strength != 1.0:
             vector = feedforward.with_strength(vector, self.network.style_vector(photo), settings.style_strength)
         self.vector = vector
-        self.painted_size = painted_size((first.shape[1], first.shape[0]), size, settings.style_scale)
 
     def paint(self, frame: np.ndarray) -> np.ndarray:
         """`frame` (uint8 RGB at the output's size) painted: float32 RGB in 0..255."""
-        photo = np.asarray(frame, np.float32)
-        source = photo if self.painted_size == self.size else images.resize(photo, self.painted_size)
-        out = self.network.paint(source, self.vector, tile=self.tile)
-        if self.painted_size != self.size:
-            out = images.resize(out, self.size)
-        if self.settings.preserve_color == "luminance":
-            out = colors.recombine(out, photo)
-        return np.clip(out, 0.0, 255.0).astype(np.float32)
+        return paint_picture(frame, [], self.settings, self.size, network=self.network, tile=self.tile,
+                             vector=self.vector)
 
 
 Combine = Callable[[np.ndarray, "np.ndarray | None", "FlowPair | None"], np.ndarray]

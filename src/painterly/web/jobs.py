@@ -385,7 +385,7 @@ class Jobs:
         def started(run) -> None:  # the optimisation's feature network, kept for the next job that asks for it
             if methods.get(settings.method).iterative:  # (the fast network is the process's own, loaded once)
                 networks.clear()
-                networks.put(settings, run.painter.backbone)
+                networks.put(settings, run.painter.network)
 
         options = {name: job["video"].get(name) for name in videos.NAMES}
 

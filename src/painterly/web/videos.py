@@ -212,7 +212,7 @@ def run(folder: Path, settings: Settings, options: dict, live, *, shown: str, mo
         return not live.stop.is_set()
 
     try:
-        outcome = run_video(job, listen=listen, notice=notices.append, backbone=network, on_start=on_start,
+        outcome = run_video(job, listen=listen, notice=notices.append, network=network, on_start=on_start,
                             stop=live.stop.is_set)
     except PainterlyError as error:  # refused before the first frame: bad settings for this clip, no frames
         return "failed", shown_message(str(error), folder, shown)
