@@ -552,7 +552,7 @@ def test_the_run_measures_flicker_with_an_independent_flow_and_reports_it(tmp_pa
 
     from PIL import Image
 
-    from painterly.video.report import FILES
+    from painterly.reports.video import FILES
 
     clip = make_clip(tmp_path / "pan.mp4", moving_frames(8, 96, 64), fps=8)
     code, err = run_cli(capsys, clip, STYLE, "-o", tmp_path / "out.mp4", "--size", 96, "--report",

@@ -186,7 +186,7 @@ def test_the_steady_mode_without_the_frames_falls_back_to_the_mask():
 
 
 def test_the_video_report_draws_without_pyplot():
-    code = ("import sys; from painterly.video import report; "
+    code = ("import sys; from painterly.reports import video as report; "
             "png = report._plot([(0, 1.0), (1, 2.0)], 'x', '#000000'); "
             "assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'; "
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'")
@@ -201,7 +201,7 @@ def test_report_plots_drawn_from_threads_at_once_are_each_whole():
 
     from PIL import Image
 
-    from painterly.video import report
+    from painterly.reports import video as report
 
     def draw(k):
         return report._plot([(i, float((i * k) % 7)) for i in range(50)], f"series {k}", "#c0392b")

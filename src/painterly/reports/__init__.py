@@ -11,6 +11,7 @@ never sees half a file.
     graphs.py   the bar graphs, on matplotlib's object API (a Figure on its own Agg canvas: thread-safe)
     sheets.py   the contact sheet and the gallery's grid (`gallery_layout`, `gallery_sheet`)
     page.py     index.html
+    video.py    a video's report: warping error and style loss per frame, graphs, contact sheet, html
 
 NumPy, Pillow and matplotlib only; matplotlib is imported inside the graph functions, never at import.
 """

@@ -17,7 +17,7 @@ input's optical flow.
 * `painters`: the frame painters, one per method (`PAINTERS`), and one link of the chain (`paint_frame`);
 * `job`: a job's types (`VideoJob`, `FrameDone`, `VideoOutcome`); `runner`: a job run in this process
   (`VideoRun`: checks, work folder, Ctrl-C and resume, encoding); `chunked`: in chunks on Ray actors;
-* `run`: `run_video`, which runs a job one way or the other; `report`: the report folder; `cli`: the command.
+* `run`: `run_video`, which runs a job one way or the other; `cli`: the command (its report: `reports.video`).
 """
 
 from .run import FrameDone, VideoJob, VideoOutcome, run_video

@@ -46,7 +46,7 @@ class VideoJob:
     resume: bool = False  # continue the run whose frames are in the work folder
     overwrite: bool = False  # replace an existing output, report or work folder (inputs never)
     keep_work: bool = False  # keep the work folder's frames after a finished run
-    report: Path | None = None  # a report folder (see `video.report`)
+    report: Path | None = None  # a report folder (see `reports.video`)
     report_every: int | None = None  # the contact sheet's k: every k-th frame (default: about 12 frames)
     frame_iterations: int | None = None  # optimise: steps for each frame after the first (default 10)
     long_term: tuple[int, ...] = ()  # optimise along the flow: also temporal terms to the outputs t−k (e.g. 2, 4)

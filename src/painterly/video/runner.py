@@ -93,7 +93,7 @@ class VideoRun:
                         f"a folder output keeps them whole")
         self.report_dir = None
         if job.report is not None:
-            from .report import check_report
+            from ..reports.video import check_report
 
             self.report_dir = check_report(job.report, overwrite=job.overwrite or job.resume,
                                            inputs=[job.input, *job.styles, self.output])
@@ -321,7 +321,7 @@ class VideoRun:
         mean_error = float(np.mean(errors)) if errors else None
         metadata = self.metadata(mean_error)
         if self.report_dir is not None and done:
-            from .report import write_report
+            from ..reports.video import write_report
 
             try:
                 report = write_report(self.report_dir, self, metadata)

@@ -85,8 +85,8 @@ def strip_frames(records: list[dict], count: int = STRIP_FRAMES) -> list[int]:
 
 def write_report(folder: Path, run, metadata: dict) -> Path:
     """Write the report of `run` (a `VideoRun` whose frames are in its work folder); its index.html."""
-    from ..reports import contact_sheet
-    from .measure import summarise
+    from .sheets import contact_sheet
+    from ..video.measure import summarise
 
     try:
         folder.mkdir(exist_ok=True)
@@ -151,8 +151,8 @@ def _style_losses(run, sampled: list[int], records: list[dict]) -> dict[int, flo
     if methods.get(run.job.settings.method).iterative:
         return {}
     from ..backbones import import_tensorflow_quietly
-    from .measure import StyleMeter
-    from .sink import read_frame
+    from ..video.measure import StyleMeter
+    from ..video.sink import read_frame
 
     import_tensorflow_quietly()
     meter = StyleMeter([s.rgb for s in run.styles], run.job.settings, max(run.size), notice=run.notice)
@@ -219,7 +219,7 @@ def _page(summary: dict, pngs: dict[str, bytes], sheets: dict[str, bytes], strip
 
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v, default=str))}</td></tr>"
                    for k, v in summary.items() if k != "settings")
-    from .measure import headline
+    from ..video.measure import headline
 
     flicker = headline(summary.get("flicker") or {}, summary["warping_error"]) or "not measured"
     style = _number(summary["style_loss"]) or "not measured"
