@@ -77,7 +77,7 @@ def run_pair(content: Path, style: Path, settings: Settings, backbone, save_to: 
     painting = images.load_image(style).rgb
     if save_to is not None:
         images.save_image(save_to / f"{content.stem}_{style.stem}_{name}.png", result.image)
-    objective = run._objective(run.size)
+    objective = run.objective(run.size)
     return {
         "seconds": round(seconds, 1),
         "loss": round(result.best.loss, 4),

@@ -42,7 +42,7 @@ def test_style_scale_changes_the_style_targets(tiny_pair, random_vgg19):
     targets = []
     for scale in (1.0, 0.5):
         run = Transfer(content, style, Settings(**FAST, style_scale=scale), backbone=random_vgg19)
-        targets.append(run._objective(run.size).style_targets["block1_conv1"].numpy())
+        targets.append(run.objective(run.size).style_targets["block1_conv1"].numpy())
     assert np.abs(targets[0] - targets[1]).mean() > 1e-3 * np.abs(targets[0]).mean()
 
 

@@ -20,7 +20,7 @@ def test_each_optimizer_lowers_the_loss_and_changes_the_image(optimizer, tiny_pa
     losses = [r.loss for r in result.history]
     assert len(losses) == 13  # the starting image, then one record per iteration
     assert result.best.loss < 0.8 * losses[0], losses
-    start = Transfer(content, style, Settings(**FAST), backbone=random_vgg19)._start_image(result.image.shape[1::-1])
+    start = Transfer(content, style, Settings(**FAST), backbone=random_vgg19).start_image(result.image.shape[1::-1])
     assert np.abs(result.image - start).mean() > 0.5
     assert result.image.min() >= 0 and result.image.max() <= 255
     assert result.stopped in ("completed", "converged")

@@ -401,7 +401,8 @@ def test_the_temporal_term_is_zero_on_its_target_and_weighs_only_reliable_pixels
 
 
 def test_a_static_clip_starts_each_frame_on_the_last_with_a_zero_temporal_term(tmp_path, random_vgg19):
-    from painterly.video.optimise import FrameTransfer, temporal_term
+    from painterly.methods.optimise import Transfer
+    from painterly.video.optimise import temporal_term
 
     still = texture(32, 24)
     pair = Flow("medium").pair(still, still)
@@ -410,9 +411,9 @@ def test_a_static_clip_starts_each_frame_on_the_last_with_a_zero_temporal_term(t
     start = warp(previous, pair.backward, cubic=True)
     np.testing.assert_allclose(start, previous, atol=0.05)
     settings = Settings(size=32, iterations=2, multiscale="off", seed=0)
-    run = FrameTransfer(still, [texture(32, 32, seed=3)], settings, start=start, network=random_vgg19,
-                        extra_terms=(temporal_term(100.0, start, pair.mask),))
-    terms = run._objective((32, 24)).terms(np.asarray(start, np.float32)[None])
+    run = Transfer(still, [texture(32, 32, seed=3)], settings, start=start, network=random_vgg19,
+                   extra_terms=(temporal_term(100.0, start, pair.mask),))
+    terms = run.objective((32, 24)).terms(np.asarray(start, np.float32)[None])
     assert set(terms) == {"content", "style", "tv", "temporal"} and float(terms["temporal"]) == 0.0
 
 

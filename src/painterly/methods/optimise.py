@@ -47,6 +47,8 @@ class Transfer:
         notice: Callable[[str], None] | None = None,
         on_tile: Callable[[TileProgress], None] | None = None,
         network: backbones.Backbone | None = None,
+        start: np.ndarray | None = None,
+        extra_terms=(),
     ):
         """content: a path, array or Picture; style: one of those or a list of them (blended).
 
@@ -55,9 +57,14 @@ class Transfer:
         notice: called with one-line messages worth telling the user (e.g. the backbone fallback).
         on_tile: called after every tile of a tiled evaluation (large images; see --tile), possibly from
             the optimiser's worker thread.
+        start: the starting image (RGB 0..255, any size) instead of the one `settings.init` names (a video's
+            frame starts from the previous output, warped).
+        extra_terms: more named loss terms (`losses.Term`), e.g. a video's temporal term; they need the whole
+            image, so a run that would have to tile is refused.
         """
         self.settings = settings = settings or Settings()
         self.on_tile = on_tile
+        self.start, self.extra_terms = start, tuple(extra_terms)
         started = time.perf_counter()
         self.content, self.styles = load_inputs(content, style, settings)
         self.init_image = None
@@ -204,8 +211,8 @@ class Transfer:
         improved = False  # whether any step lowered the loss below its scale's starting image's
         for scale, size in enumerate(self.scales):
             planned = self.settings.scale_iterations(scale)
-            objective = self._objective(size, scale)
-            start = (self._first if self._first is not None else self._start_image(size)) if x is None \
+            objective = self.objective(size, scale)
+            start = (self._first if self._first is not None else self.start_image(size)) if x is None \
                 else images.resize(x, size)
             x = np.clip(start, 0.0, 255.0)  # Lanczos overshoots the pixel range the optimisers keep to
             evaluate = _Cache(objective, self)
@@ -251,7 +258,7 @@ class Transfer:
             styles = [colors.match_luminance(colors.luminance(style), content) for style in styles]
         return content, styles
 
-    def _objective(self, size: tuple[int, int], scale: int = 0):
+    def objective(self, size: tuple[int, int], scale: int = 0):
         """The loss at this scale: whole-image, or tiled (the same numbers in bounded memory)."""
         from ..losses import Objective
         from ..tiling import TiledObjective
@@ -267,15 +274,23 @@ class Transfer:
         layers = list(dict.fromkeys(s.content_layers + s.style_layers))
         tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
         if tile is None:
-            return Objective(self.backbone, content[None], [st[None] for st in styles], **options)
+            return Objective(self.backbone, content[None], [st[None] for st in styles], extra_terms=self.extra_terms,
+                             **options)
+        if self.extra_terms:
+            raise SettingsError(f"a {size[0]}×{size[1]} image does not fit in memory whole, and the "
+                                f"{' and '.join(t.name for t in self.extra_terms)} term needs the whole image: "
+                                f"use a smaller --size")
         on_tile = self.on_tile
         progress = None if on_tile is None else (
             lambda done, total: on_tile(TileProgress(done, total, size, scale, len(self.scales))))
         return TiledObjective(self.backbone, content, styles, tile=tile, progress=progress, **options)
 
-    def _start_image(self, size: tuple[int, int]) -> np.ndarray:
+    def start_image(self, size: tuple[int, int]) -> np.ndarray:
+        """The starting image at `size`: the given `start`, or what `settings.init` names."""
         init = self.settings.init
-        if init == "content":
+        if self.start is not None:
+            image = images.resize(self.start, size)
+        elif init == "content":
             image = images.resize(self.content.rgb, size)
         elif init == "style":
             image = images.resize(self.styles[0].rgb, size)
@@ -300,7 +315,7 @@ class Transfer:
         about a second), made before the feature network is built, so a page can show it at once; the run
         then starts from this same image."""
         if self._first is None:
-            self._first = self._start_image(self.scales[0])
+            self._first = self.start_image(self.scales[0])
         return self._shown(self._first, self.scales[0])
 
     def inputs(self) -> dict[str, np.ndarray]:

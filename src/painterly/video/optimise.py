@@ -81,38 +81,6 @@ def temporal_term(weight: float, warped: np.ndarray, mask: np.ndarray, name: str
     return TemporalTerm()
 
 
-class FrameTransfer(Transfer):
-    """One frame's optimisation: a `Transfer` that starts from a given image and adds extra loss terms."""
-
-    def __init__(self, content, styles, settings: Settings, *, start: np.ndarray | None = None, extra_terms=(),
-                 network=None, notice=None):
-        super().__init__(content, styles, settings, network=network, notice=notice)
-        self.start, self.extra_terms = start, tuple(extra_terms)
-
-    def _start_image(self, size):
-        if self.start is None:
-            return super()._start_image(size)
-        start = images.resize(self.start, size)
-        return colors.luminance(start) if self.settings.preserve_color == "luminance" else start
-
-    def _objective(self, size, scale=0):
-        if not self.extra_terms:
-            return super()._objective(size, scale)
-        from ..losses import Objective
-
-        s = self.settings
-        layers = list(dict.fromkeys(s.content_layers + s.style_layers))
-        if self._tile_for(max(size), layers, self.memory["available_bytes"]) is not None:
-            raise SettingsError(f"a {size[0]}×{size[1]} frame does not fit in memory whole, and the temporal term "
-                                f"needs the whole frame: use a smaller --size")
-        content, styles = self._inputs(size)
-        return Objective(self.backbone, content[None], [style[None] for style in styles],
-                         content_layers=s.content_layers, style_layers=s.style_layers,
-                         content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
-                         style_layer_weights=s.style_layer_weights, style_blend=s.style_blend,
-                         normalize=s.normalize, balance=s.loss_balance, extra_terms=self.extra_terms)
-
-
 class OptimisePainter:
     """The optimisation for each frame of a video job, one network for all of them (see `painters`)."""
 
@@ -163,7 +131,7 @@ class OptimisePainter:
             extra = (temporal_term(self.weight, target, carried.confidence),) + \
                 self._long_term(pair, earlier, settings)
             settings = settings.replace(iterations=self.frame_iterations, init="content")
-        run = FrameTransfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
+        run = Transfer(frame, [p.rgb for p in self.styles], settings, start=start, extra_terms=extra,
                             network=self.network, notice=self.notice)
         for _ in run:
             if self.stop():
