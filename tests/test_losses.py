@@ -278,3 +278,90 @@ def test_an_unknown_balance_is_refused(tiny_backbone):
     content = tf.constant(rng.uniform(0, 255, (1, 16, 16, 3)))
     with pytest.raises(ValueError, match="unknown loss balance 'gatys'"):
         _objective(tiny_backbone, content, [content], balance="gatys")
+
+
+def _sliced(style_maps, blend=(1.0,), seed=0):
+    from painterly.losses import SlicedStyleTerm
+
+    return SlicedStyleTerm(1.0, [{"a": tf.constant(m)} for m in style_maps], [1.0], blend, seed)
+
+
+def _sliced_value(term, picture):
+    return term.value(term.sums({"a": picture}, None, {}), None, None)
+
+
+def test_the_sliced_style_loss_in_one_dimension_is_the_difference_of_sorted_vectors():
+    """One channel: one direction (±1), so the loss is the mean squared difference of the two sorted vectors."""
+    term = _sliced([np.array([[[3.0], [1.0]], [[2.0], [5.0]]])])
+    sign = float(np.sign(term.directions["a"].numpy()[0, 0]))
+    style, picture = sign * np.array([3.0, 1.0, 2.0, 5.0]), sign * np.array([0.0, 4.0, 1.0, 2.0])
+    expected = np.mean((np.sort(picture) - np.sort(style)) ** 2)  # (0,1,2,4) against (1,2,3,5): 1
+    value = _sliced_value(term, tf.constant([[[0.0], [4.0]], [[1.0], [2.0]]], tf.float64))
+    assert float(value) == pytest.approx(expected, rel=1e-12) and expected == pytest.approx(1.0)
+
+
+def test_the_sliced_style_loss_value_and_gradient_match_numpy():
+    """Projections on the term's directions, sorted; the painting's sorted projections at the picture's quantiles
+    (20 rows taken at 12); the gradient: each sorted value pulls its own feature row along its direction."""
+    style, picture = rng.normal(size=(5, 4, 3)), rng.normal(size=(3, 4, 3))
+    term = _sliced([style])
+    p = term.directions["a"].numpy()
+    assert np.allclose(np.linalg.norm(p, axis=0), 1.0)  # unit directions, as many as the channels
+    target = np.sort(style.reshape(-1, 3) @ p, axis=0)
+    index = np.minimum(((np.arange(12) + 0.5) * 20 / 12).astype(int), 19)
+    projected = picture.reshape(-1, 3) @ p
+    expected = np.mean((np.sort(projected, axis=0) - target[index]) ** 2)
+    x = tf.Variable(picture)
+    with tf.GradientTape() as tape:
+        value = _sliced_value(term, x)
+    grad = tape.gradient(value, x).numpy()
+    hand = np.zeros_like(projected)
+    order = np.argsort(projected, axis=0)
+    for k in range(projected.shape[1]):
+        hand[order[:, k], k] = 2 * (np.sort(projected[:, k]) - target[index, k]) / projected.size
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(grad, (hand @ p.T).reshape(picture.shape), atol=1e-14)
+    assert float(_sliced_value(term, tf.constant(style))) == pytest.approx(0.0, abs=1e-24)  # the painting itself
+
+
+def test_sliced_targets_of_two_paintings_are_their_blended_quantile_functions():
+    a, b = rng.normal(size=(4, 4, 3)), rng.normal(loc=2.0, size=(4, 4, 3))
+    mixed = _sliced([a, b], blend=(0.25, 0.75)).targets["a"].numpy()
+    p = _sliced([a]).directions["a"].numpy()  # the same seed: the same directions
+    qa, qb = (np.sort(m.reshape(-1, 3) @ p, axis=0) for m in (a, b))
+    np.testing.assert_allclose(mixed, 0.25 * qa + 0.75 * qb, rtol=1e-12)
+
+
+def test_the_objective_takes_the_sliced_style_loss(tiny_backbone):
+    content = tf.constant(rng.uniform(0, 255, (1, 32, 32, 3)))
+    style = tf.constant(rng.uniform(0, 255, (1, 24, 40, 3)))
+    sliced = _objective(tiny_backbone, content, [style], style_loss="sliced")
+    terms = sliced.terms(content)
+    assert set(terms) == {"content", "style", "tv"} and float(terms["style"]) > 0 and float(terms["content"]) == 0
+    assert set(sliced.style_targets) == {"block1_conv1", "block2_conv1"} and not sliced.term("style").tileable
+    assert float(_objective(tiny_backbone, style, [style], style_loss="sliced").terms(style)["style"]) < 1e-20
+
+
+def test_a_run_with_the_sliced_style_loss_paints_and_a_tiled_one_is_refused_in_one_line(tiny_pair, random_vgg19,
+                                                                                        monkeypatch):
+    from painterly import Settings, memory
+    from painterly.methods.optimise import Transfer
+
+    content, style = tiny_pair
+    settings = Settings(size=48, iterations=4, multiscale="off", model="vgg19", seed=0, style_loss="sliced")
+    run = Transfer(content, style, settings, network=random_vgg19)
+    records = list(run)
+    assert records[-1].loss < records[0].loss and set(records[-1].terms) == {"content", "style", "tv"}
+    with pytest.raises(SettingsError, match="^--style-loss sliced sorts the whole image's features and is never "
+                                            "tiled: leave out --tile 256, or use --style-loss gram$"):
+        settings.replace(tile=256)
+    big = np.zeros((1200, 1600, 3), np.uint8)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 50)  # not what this machine has free now
+    whole = Transfer(big, style, settings.replace(size=1600, tile=None, style_loss="gram"), network=random_vgg19)
+    monkeypatch.setattr(memory, "available_bytes", lambda: whole.memory["estimated_peak_bytes"] * 3 // 4)
+    monkeypatch.setattr(memory, "current_rss_bytes", lambda: 0)
+    assert Transfer(big, style, settings.replace(size=1600, style_loss="gram"), network=random_vgg19).memory["tile"]
+    with pytest.raises(SettingsError, match="^a 1600×1200 run does not fit in memory whole, and --style-loss sliced "
+                                            "sorts the whole image's features: use a smaller --size, or --style-loss "
+                                            "gram \\(it tiles\\)$"):
+        Transfer(big, style, settings.replace(size=1600), network=random_vgg19)

@@ -21,6 +21,12 @@ averaged over the style layers, and total variation the mean squared difference 
 large structures (long strokes, swirls) count, where relative errors make every layer count equally and
 the shallow layers' fine texture wins (a uniform ripple). Relative errors are `balance="relative"`.
 
+The style loss itself is Gram matrices (`style_loss="gram"`, Gatys et al.) or the sliced Wasserstein loss
+(`"sliced"`, Heitz et al. 2021): each style layer's features projected on fixed random unit directions (as many
+as the layer's channels, drawn from the seed), each projection's sorted values matched to the painting's at the
+same quantiles, the mean squared difference averaged over the layers. It matches the features' whole
+distribution, not only their second moments; its sort is over the whole image, so it is never tiled.
+
 The objective is a list of named `Term`s (`ContentTerm`, `StyleTerm`, `TotalVariationTerm`, and any
 extra term a method adds, such as a video's temporal term). Each term is written once, as sums over a
 region and a value from those sums, so `Objective` (the whole image) and `tiling.TiledObjective` (tile
@@ -39,6 +45,11 @@ import tensorflow as tf
 
 EPS = 1e-8  # keeps the TV power differentiable at 0
 BALANCES = ("relative", "mean")  # how normalised terms are scaled (see the module's docstring)
+STYLE_LOSSES = ("gram", "sliced")  # the style term: Gram matrices, or the sliced Wasserstein loss
+# The sliced loss's share of --style-weight: at the default's fast start, under the mean balance on vgg16-hed, the
+# sliced loss is 5 to 8 times the Gram term (the three reference pairs at 512 px: bench/style_losses.py), so a
+# sixth of the weight gives it about the Gram term's share of the objective and --style-weight its meaning.
+SLICED_SCALE = 1 / 6
 TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
 # float16 backward passes multiply the loss by this before differentiating (and divide the gradient by
 # it after), so the per-pixel gradients, about 1e-6 at 512 px, do not underflow float16.
@@ -200,6 +211,57 @@ class StyleTerm(Term):
         return tf.add_n(parts)
 
 
+class SlicedStyleTerm(Term):
+    """The sliced Wasserstein style loss: Σ_l w_l · mean((sort(F_l P_l) − Q_l)²), with F_l the picture's features
+    at layer l (N × C), P_l fixed random unit directions (C × C) and Q_l the painting's sorted projections taken
+    at the picture's N quantiles (several paintings: their quantile functions blended, the 1-D Wasserstein
+    barycentre). Its sort is over the whole image: not tileable."""
+
+    name = "style"
+    tileable = False
+
+    def __init__(self, weight: float, features: Sequence[Mapping[str, tf.Tensor]], layer_weights: Sequence[float],
+                 blend: Sequence[float], seed: int = 0):
+        """features: each painting's (h, w, c) features by style layer; blend: one weight per painting."""
+        self.weight = weight
+        self.layers = tuple(features[0])
+        self.layer_weights = tuple(layer_weights)
+        rng = np.random.default_rng(seed)
+        self.directions, self.targets = {}, {}
+        for n in self.layers:
+            channels = int(features[0][n].shape[-1])
+            p = rng.normal(size=(channels, channels))
+            self.directions[n] = tf.constant(p / np.linalg.norm(p, axis=0, keepdims=True), features[0][n].dtype)
+            sorted_ = [tf.sort(tf.matmul(tf.reshape(f[n], (-1, channels)), self.directions[n]), axis=0)
+                       for f in features]
+            count = tf.shape(sorted_[0])[0]
+            self.targets[n] = tf.add_n([share * quantiles(q, count) for q, share in zip(sorted_, blend)])
+
+    def sum_shapes(self) -> dict[str, tuple]:
+        return {f"style/{n}": () for n in self.layers}
+
+    def sums(self, maps, pixels, targets) -> dict:
+        out = {}
+        for n in self.layers:
+            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
+            projected = tf.sort(tf.matmul(flat, tf.cast(self.directions[n], flat.dtype)), axis=0)
+            target = quantiles(tf.cast(self.targets[n], flat.dtype), tf.shape(projected)[0])
+            out[f"style/{n}"] = tf.reduce_mean(tf.square(projected - target))
+        return out
+
+    def value(self, sums, shape, counts) -> tf.Tensor:
+        return tf.add_n([w * sums[f"style/{n}"] for n, w in zip(self.layers, self.layer_weights) if w != 0])
+
+
+def quantiles(sorted_values: tf.Tensor, count) -> tf.Tensor:
+    """The rows of `sorted_values` (M, K), sorted down each column, at `count` evenly spaced quantiles: the
+    row of quantile (i + ½) / count for each i (count × K)."""
+    m = tf.shape(sorted_values)[0]
+    index = tf.cast((tf.cast(tf.range(count), tf.float64) + 0.5) * tf.cast(m, tf.float64)
+                    / tf.cast(count, tf.float64), tf.int32)
+    return tf.gather(sorted_values, tf.minimum(index, m - 1))
+
+
 class TotalVariationTerm(Term):
     """keras.io's Σ (dx² + dy²)^1.25 over the image's pixel pairs (normalised: in 0..1 units, averaged;
     with balance "mean" the power is 1, the mean squared difference of neighbouring pixels)."""
@@ -308,7 +370,9 @@ class NamedTerms:
 
     @property
     def style_targets(self) -> Mapping[str, tf.Tensor]:
-        return self.term("style").grams
+        """The style term's targets by layer: the blended Grams, or the sliced loss's sorted projections."""
+        style = self.term("style")
+        return style.grams if hasattr(style, "grams") else style.targets
 
 
 class Objective(NamedTerms):
@@ -335,6 +399,8 @@ class Objective(NamedTerms):
         normalize: bool = True,
         balance: str = "relative",
         extra_terms: Sequence[Term] = (),
+        style_loss: str = "gram",
+        seed: int = 0,
     ):
         """content: (1, H, W, 3) RGB 0..255; styles: one or more (1, h, w, 3) RGB 0..255 images.
 
@@ -342,7 +408,8 @@ class Objective(NamedTerms):
         (each layer gets style_weight / L). style_blend: one per style image (default equal), scaled
         to sum to 1: the style targets are the blend of the styles' Gram matrices. extra_terms: more
         named terms (e.g. a video's temporal term), evaluated on the whole image. balance: how the
-        normalised terms are scaled, "relative" or "mean" (see the module's docstring).
+        normalised terms are scaled, "relative" or "mean" (see the module's docstring). style_loss: "gram" or
+        "sliced" (see the module's docstring; `seed` draws the sliced loss's directions).
         """
         self.backbone = backbone
         self.normalize = normalize
@@ -354,14 +421,22 @@ class Objective(NamedTerms):
         targets = {name: tf.constant(content_features[name][0]) for name in content_layers}
         style_layers = tuple(style_layers)
 
-        def grams_of(style):
-            features = backbone(tf.convert_to_tensor(style, dtype))
-            return {name: gram(features[name]) for name in style_layers}
+        if style_loss not in STYLE_LOSSES:
+            raise ValueError(f"unknown style loss '{style_loss}': choose {' or '.join(STYLE_LOSSES)}")
+        if style_loss == "sliced":
+            maps = [{name: f[name][0] for name in style_layers}
+                    for f in (backbone(tf.cast(s, dtype)) for s in styles)]
+            style_term = SlicedStyleTerm(style_weight * SLICED_SCALE, maps, layer_weights, blend, seed)
+        else:
+            def grams_of(style):
+                features = backbone(tf.convert_to_tensor(style, dtype))
+                return {name: gram(features[name]) for name in style_layers}
 
-        grams = style_grams(backbone, [tf.cast(s, dtype).numpy() for s in styles], style_layers, blend, grams_of)
+            grams = style_grams(backbone, [tf.cast(s, dtype).numpy() for s in styles], style_layers, blend, grams_of)
+            style_term = StyleTerm(style_weight, grams, layer_weights, normalize, balance)
         self.loss_terms: tuple[Term, ...] = (
             ContentTerm(content_weight, targets, normalize, balance),
-            StyleTerm(style_weight, grams, layer_weights, normalize, balance),
+            style_term,
             TotalVariationTerm(tv_weight, normalize, balance),
             *extra_terms,
         )

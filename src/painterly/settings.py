@@ -18,6 +18,7 @@ from .methods import NAMES as METHODS, check_name as check_method, get as get_me
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
+STYLE_LOSSES = ("gram", "sliced")  # the style term (losses.STYLE_LOSSES)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
@@ -123,6 +124,10 @@ class Settings:
         "to its target, so every style layer counts equally) or mean (jcjohnson's and Gatys' code: mean squared "
         "differences of features and of Grams divided by H·W·C, so the deep layers' long strokes count)",
         choices=("relative", "mean")))
+    style_loss: str = field(default="gram", metadata=_optimise(
+        "--style-loss", "the style term: gram (Gatys et al.'s Gram matrices) or sliced (the sliced Wasserstein "
+        "loss, Heitz et al. 2021: the features' whole distribution matched along random directions; the "
+        "painting's palette more fully, longer strokes; never tiled)", choices=STYLE_LOSSES))
     init: str = field(default="fast", metadata=_optimise(
         "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
         "by the optimisation), content (the photo: the photo with the painting's texture over it, --preset "
@@ -354,6 +359,12 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"unknown preserve-color '{s.preserve_color}': choose none, luminance or histogram")
     if s.loss_balance not in ("relative", "mean"):
         raise SettingsError(f"unknown loss balance '{s.loss_balance}': choose relative or mean")
+    if s.style_loss not in STYLE_LOSSES:
+        raise SettingsError(f"unknown style loss '{s.style_loss}': {did_you_mean(s.style_loss, STYLE_LOSSES)}"
+                            f"choose {' or '.join(STYLE_LOSSES)}")
+    if s.style_loss == "sliced" and isinstance(s.tile, int):
+        raise SettingsError(f"--style-loss sliced sorts the whole image's features and is never tiled: leave out "
+                            f"--tile {s.tile}, or use --style-loss gram")
     if s.size_edge not in ("long", "height"):
         raise SettingsError(f"unknown size edge '{s.size_edge}': choose long or height")
     if not 1 <= s.iterations <= 1_000_000:

@@ -76,6 +76,10 @@ class Transfer:
         self.scales = self._scales()
         _check_small(self.scales, layers)
         self.memory = self._check_memory(layers)
+        if self.memory.get("tile") and settings.style_loss != "gram":  # (--tile N is refused by the settings)
+            raise SettingsError(f"a {self.size[0]}×{self.size[1]} run does not fit in memory whole, and --style-loss "
+                                f"{settings.style_loss} sorts the whole image's features: use a smaller --size, or "
+                                f"--style-loss gram (it tiles)")
         self._notice = notice
         self._backbone = None
         self._first = None  # the first scale's starting image, once `first_picture` has made it
@@ -273,6 +277,8 @@ class Transfer:
         )
         layers = list(dict.fromkeys(s.content_layers + s.style_layers))
         tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
+        if s.style_loss != "gram":
+            options.update(style_loss=s.style_loss, seed=self.seed)
         if tile is None:
             return Objective(self.backbone, content[None], [st[None] for st in styles], extra_terms=self.extra_terms,
                              **options)

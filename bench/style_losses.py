@@ -1,0 +1,108 @@
+"""The style loss itself, ablated: Gram matrices (`--style-loss gram`, the default) against the sliced Wasserstein
+loss (`--style-loss sliced`, Heitz et al. 2021; `losses.SlicedStyleTerm`).
+
+    python -m bench.style_losses cost [--size 512]            # one step's time, each loss, interleaved in one run
+    python -m bench.style_losses run --out /tmp/sw [--size 512] [--pairs reference]
+
+`cost` times the objective's value and gradient (the optimiser's step) with each style loss on the same image,
+network and process, alternating them, and prints the median seconds and the ratio. `run` paints the pairs with
+the default settings and `--style-loss sliced`, the pictures named as bench/pairs.py names them, so
+`python -m bench.pairs reference|compare` puts them beside the default's.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from painterly import images
+
+from .pairs import MODEL, find, name, pairs
+
+
+def cost(args) -> int:
+    import tensorflow as tf
+
+    from painterly import backbones, preset
+    from painterly.losses import Objective
+
+    s = preset("default", model=MODEL)
+    layers = list(dict.fromkeys(s.content_layers + s.style_layers))
+    backbone = backbones.build(MODEL, layers)
+    content = images.resize(images.load_image(find("tubingen", "content")).rgb, images.fit_size((1024, 768), args.size))
+    style = images.resize(images.load_image(find("starry_night", "style")).rgb, images.fit_size((1024, 811), args.size))
+    options = dict(content_layers=s.content_layers, style_layers=s.style_layers, content_weight=1.0,
+                   style_weight=1e4, tv_weight=1.0, balance="mean")
+    objectives = {loss: Objective(backbone, content[None], [style[None]], style_loss=loss, **options)
+                  for loss in ("gram", "sliced")}
+    image = tf.constant(content[None], tf.float32)
+    times = {loss: [] for loss in objectives}
+    for loss, objective in objectives.items():
+        objective.value_and_grad(image)  # traced and warm
+    for _ in range(args.repeats):
+        for loss, objective in objectives.items():
+            started = time.perf_counter()
+            total, _, grad = objective.value_and_grad(image)
+            np.asarray(grad)
+            times[loss].append(time.perf_counter() - started)
+    median = {loss: float(np.median(t)) for loss, t in times.items()}
+    result = {"size": list(content.shape[1::-1]), "repeats": args.repeats, "median_step_s": median,
+              "sliced_over_gram": median["sliced"] / median["gram"], "load_average": os.getloadavg()[0]}
+    print(json.dumps(result, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+def run(args) -> int:
+    from painterly import backbones, preset
+    from painterly.methods.optimise import Transfer
+
+    base = preset("default", model=MODEL, size=args.size, seed=0, style_loss="sliced")
+    backbone = backbones.build(MODEL, list(dict.fromkeys(base.content_layers + base.style_layers)))
+    args.out.mkdir(parents=True, exist_ok=True)
+    times_file = args.out / "times.json"
+    for content, style, scale in pairs(args.pairs):
+        out = args.out / f"{name(content, style, scale)}.png"
+        if out.is_file():
+            continue
+        started = time.perf_counter()
+        transfer = Transfer(find(content, "content"), find(style, "style"), base.replace(style_scale=scale),
+                            network=backbone)
+        for _ in transfer:
+            pass
+        images.save_image(out, transfer.result().image)
+        times = json.loads(times_file.read_text()) if times_file.is_file() else {}
+        times[out.stem] = {"seconds": round(time.perf_counter() - started, 1),
+                           "load_average": round(os.getloadavg()[0], 2)}
+        times_file.write_text(json.dumps(times, indent=1))
+        print(f"{out.stem}: {times[out.stem]}", flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    c = commands.add_parser("cost")
+    c.add_argument("--size", type=int, default=512)
+    c.add_argument("--repeats", type=int, default=7)
+    c.add_argument("--json", type=Path)
+    r = commands.add_parser("run")
+    r.add_argument("--out", type=Path, required=True)
+    r.add_argument("--size", type=int, default=512)
+    r.add_argument("--pairs", choices=("reference", "held_out"), default="reference")
+    args = parser.parse_args(argv)
+    return cost(args) if args.command == "cost" else run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
