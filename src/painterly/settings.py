@@ -75,7 +75,8 @@ class Settings:
     min_size: int = field(default=256, metadata=_optimise(
         "--min-size", "multi-scale: longest side of the first (coarsest) scale", metavar="PX"))
     fine_iterations: int | None = field(default=10, metadata=_optimise(
-        "--fine-iterations", "multi-scale: steps at each finer scale (none: half of --iterations)",
+        "--fine-iterations", "multi-scale: steps at each finer scale, at most 3 above 512 px (none: half of "
+        "--iterations at every finer scale)",
         metavar="N"))
     optimizer: str = field(default="lbfgs", metadata=_optimise(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
@@ -156,11 +157,15 @@ class Settings:
             sides.insert(0, sides[0] // 2)
         return sides
 
-    def scale_iterations(self, scale: int) -> int:
-        """Iterations planned at scale `scale` (0 is the coarsest)."""
+    def scale_iterations(self, scale: int, side: int | None = None) -> int:
+        """Iterations planned at scale `scale` (0 is the coarsest), of longest side `side` px when given: with
+        --fine-iterations set, at most 3 at a finer scale above 512 px, where more lay the painting's pixel-level
+        texture over the strokes as a fine ripple (docs/QUALITY.md, "At 1024 and 2048 px")."""
         if scale == 0:
             return self.iterations
-        return self.fine_iterations if self.fine_iterations is not None else max(1, self.iterations // 2)
+        if self.fine_iterations is None:
+            return max(1, self.iterations // 2)
+        return min(self.fine_iterations, 3) if side is not None and side > 512 else self.fine_iterations
 
     @property
     def rate(self) -> float:
