@@ -7,8 +7,9 @@
 from the finest scale, the image after each step listed in --keep (step 0: the coarser scale's picture
 resized, before any step there), as DIR/step<N>.png, and the coarser scale's own picture as DIR/coarser.png:
 one render shows what fewer steps at the finest scale would give. It writes DIR/run.json with the seconds,
-the load average, and colour_ratio and stroke_size (bench/looks.py) of each kept image. `crop` puts 512×512
-crops at 1:1 (no resampling) of the given pictures side by side, each labelled with its file's name.
+the load average, and colour_ratio, stroke_size and pixel_detail (bench/looks.py) of each kept image.
+`crop` puts 512×512 crops at 1:1 (no resampling) of the given pictures side by side, each labelled with
+its file's name.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def run(args) -> int:
     from painterly import images, preset
     from painterly.methods.optimise import Transfer
 
-    from .looks import colour_ratio, stroke_size
+    from .looks import colour_ratio, pixel_detail, stroke_size
     from .suite import MODEL
 
     overrides = dict(item.split("=", 1) for item in args.set)
@@ -69,7 +70,7 @@ def run(args) -> int:
         shape = (image.shape[1], image.shape[0])
         looks[name] = {"colour_ratio": round(colour_ratio(image, images.resize(content, shape),
                                                           images.resize(style, shape)), 3),
-                       "stroke_px": round(stroke_size(image), 2)}
+                       "stroke_px": round(stroke_size(image), 2), "pixel_detail": round(pixel_detail(image), 1)}
         print(name, looks[name], flush=True)
     summary = {"content": str(args.content), "style": str(args.style), "size": args.size, "set": overrides,
                "scales": [list(s) for s in transfer.scales],
