@@ -9,7 +9,7 @@ resized, before any step there), as DIR/step<N>.png, and the coarser scale's own
 one render shows what fewer steps at the finest scale would give. It writes DIR/run.json with the seconds,
 the load average, and colour_ratio, stroke_size and pixel_detail (bench/looks.py) of each kept image.
 `crop` puts 512×512 crops at 1:1 (no resampling) of the given pictures side by side, each labelled with
-its file's name.
+its file's name (one picture: its crop, unlabelled).
 """
 
 from __future__ import annotations
@@ -92,14 +92,15 @@ def crop(args) -> int:
         picture = Image.open(path).convert("RGB")
         box = (left, top, min(left + args.side, picture.width), min(top + args.side, picture.height))
         tile = picture.crop(box)
-        ImageDraw.Draw(tile).text((4, 4), f"{path.parent.name}/{path.stem}", fill=(255, 255, 255))
+        if len(args.pictures) > 1:
+            ImageDraw.Draw(tile).text((4, 4), f"{path.parent.name}/{path.stem}", fill=(255, 255, 255))
         tiles.append(tile)
     sheet = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), max(t.height for t in tiles)))
     x = 0
     for tile in tiles:
         sheet.paste(tile, (x, 0))
         x += tile.width + 4
-    sheet.save(args.output)
+    sheet.save(args.output, quality=92)  # quality: JPEG only
     print(f"wrote {args.output} ({sheet.width}×{sheet.height})")
     return 0
 
