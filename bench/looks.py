@@ -6,6 +6,10 @@ output's palette is nearer the painting's; the photo itself scores a large numbe
 
 `stroke_size`: the size in pixels of the picture's texture elements (its strokes, at the size it is
 shown): the lag at which the autocorrelation of its luminance detail falls to one half.
+
+`pixel_detail`: the RMS of the luminance's Laplacian, the contrast between neighbouring pixels: what
+steps at a fine scale add. At 1024 px The Starry Night's own is 180 (89 at 512 px), The Scream's 10;
+an upsampled picture scores low (soft), a fine ripple high.
 """
 
 from __future__ import annotations
@@ -59,3 +63,11 @@ def stroke_size(image: np.ndarray) -> float:
         return float(limit)
     r = int(below[0])  # profile[r - 1] >= 0.5 > profile[r]: interpolate between them
     return float(r - 1 + (profile[r - 1] - 0.5) / (profile[r - 1] - profile[r]))
+
+
+def pixel_detail(image: np.ndarray) -> float:
+    """RMS of the luminance's Laplacian (0..255 scale): the contrast between neighbouring pixels."""
+    from scipy import ndimage
+
+    luminance = np.asarray(image, dtype=np.float64)[..., :3] @ np.array([0.299, 0.587, 0.114])
+    return float(ndimage.laplace(luminance, mode="reflect").std())

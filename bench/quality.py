@@ -51,7 +51,7 @@ def planned_work(name: str, content: Path, size: int, model) -> dict:
         width, height = images.fit_size(content_size, side)
         flops = step_flops(model, height + 2 * m, width + 2 * m, deepest=deepest, gram_layers=s.style_layers,
                            gram_crop=m)
-        scales.append({"size": [width, height], "steps": s.scale_iterations(i), "gflops_per_step": flops / 1e9})
+        scales.append({"size": [width, height], "steps": s.scale_iterations(i, side), "gflops_per_step": flops / 1e9})
     return {"scales": scales, "gflops": sum(c["steps"] * c["gflops_per_step"] for c in scales)}
 
 

@@ -76,8 +76,8 @@ def test_multiscale_auto_is_on_above_512_only_and_the_default_is_on():
     assert Settings().scale_sizes(512) == [256, 512] and Settings().scale_sizes(1024) == [256, 512, 1024]
     assert Settings(multiscale="off").scale_sizes(2048) == [2048]
     assert Settings(min_size=128, multiscale="on").scale_sizes(512) == [128, 256, 512]
-    assert Settings(iterations=100, fine_iterations=None).scale_iterations(1) == 50
-    assert Settings().scale_iterations(0) == 40 and Settings().scale_iterations(1) == 10
+    assert Settings(iterations=100, fine_iterations=None).scale_iterations(1, 512) == 50
+    assert Settings().scale_iterations(0, 256) == 40 and Settings().scale_iterations(1, 512) == 10
     assert painterly.preset("paper").scale_sizes(533) == [533]  # the paper's 4:3 output at height 400: one scale
 
 

@@ -213,12 +213,14 @@ def test_classic_and_paper_presets_are_as_before_issue_22(name, before):
     settings = preset(name).to_dict()
     assert settings.pop("loss_balance") == "relative"  # the objective they had: relative style errors
     assert settings.pop("style_loss") == "gram"  # and its Gram matrices
+    assert settings.pop("large_iterations") is None  # and half the iterations at every finer scale
     assert settings == before
 
 
 def test_relative_preset_is_the_default_before_issue_22():
     assert preset("relative").to_dict() == {**CLASSIC_BEFORE, "init": "fast", "init_photo": 0.25, "iterations": 40,
-                                            "loss_balance": "relative", "style_loss": "gram"}
+                                            "loss_balance": "relative", "style_loss": "gram",
+                                            "large_iterations": None}
 
 
 def test_the_default_objective_falls_on_a_tiny_image(tiny_pair, random_vgg19):

@@ -38,3 +38,22 @@ def test_the_default_repaints_a_real_pair_in_the_paintings_colours(hed_backbone)
     ratios = {name: colour_ratio(r.image, photo, painting) for name, r in results.items()}
     # measured at 384 px: 0.31 (default) against 0.87 (classic); the default's palette is the painting's
     assert ratios["default"] < 0.6 and ratios["default"] < ratios["classic"] - 0.2, ratios
+
+
+def test_the_default_takes_3_steps_at_each_scale_above_512_px(tiny_pair):
+    """More steps at 1024 px lay Starry Night's pixel-level texture over the strokes as a fine ripple
+    (docs/QUALITY.md, "At 1024 and 2048 px"); the 512 px default and the other presets keep their steps."""
+    from painterly.methods.optimise import Transfer
+
+    s = painterly.Settings()
+    steps = lambda s, size: [s.scale_iterations(i, side) for i, side in enumerate(s.scale_sizes(size))]  # noqa: E731
+    assert steps(s, 2048) == [40, 10, 3, 3] and steps(s, 1024) == [40, 10, 3]
+    assert steps(s, 512) == [40, 10] and steps(s, 1000) == [40, 3] and steps(s, 256) == [40]
+    assert steps(s.replace(fine_iterations=2), 1024) == [40, 2, 3]  # --fine-iterations up to 512 px
+    assert steps(s.replace(large_iterations=10), 2048) == [40, 10, 10, 10]  # the user's own count above
+    for name in ("relative", "classic", "paper"):  # half of --iterations at every finer scale, as before
+        p = painterly.preset(name)
+        assert steps(p, 1024) == [p.iterations] + [p.iterations // 2] * (len(p.scale_sizes(1024)) - 1)
+    content, style = tiny_pair
+    assert Transfer(content, style, s.replace(size=1024, model="vgg16-hed")).planned_steps == 40 + 10 + 3
+    assert Transfer(content, style, s.replace(size=512, model="vgg16-hed")).planned_steps == 40 + 10

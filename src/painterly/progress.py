@@ -148,8 +148,8 @@ def planned_evaluations(run, scale: int = 0, done: int = 0) -> float:
     the first scale's size (one per step: L-BFGS took 20 evaluations for 20 steps at 128 px and 3 for 3 at
     512 px; and one to measure each scale's starting image)."""
     first = run.scales[0][0] * run.scales[0][1]
-    return sum((run.settings.scale_iterations(i) - (done if i == scale else 0) + (i > scale)) * (w * h / first)
-               for i, (w, h) in enumerate(run.scales) if i >= scale)
+    steps = lambda i, w, h: run.settings.scale_iterations(i, max(w, h)) - (done if i == scale else 0) + (i > scale)
+    return sum(steps(i, w, h) * (w * h / first) for i, (w, h) in enumerate(run.scales) if i >= scale)
 
 
 def estimate_lines(run, record, previous=None) -> list[str]:

@@ -75,7 +75,12 @@ class Settings:
     min_size: int = field(default=256, metadata=_optimise(
         "--min-size", "multi-scale: longest side of the first (coarsest) scale", metavar="PX"))
     fine_iterations: int | None = field(default=10, metadata=_optimise(
-        "--fine-iterations", "multi-scale: steps at each finer scale (none: half of --iterations)",
+        "--fine-iterations", "multi-scale: steps at each finer scale up to 512 px (none: half of --iterations)",
+        metavar="N"))
+    large_iterations: int | None = field(default=3, metadata=_optimise(
+        "--large-iterations", "multi-scale: steps at each finer scale above 512 px (more lay a painting's "
+        "pixel-level texture over the strokes as a fine ripple; the presets relative, classic and paper: as "
+        "--fine-iterations)",
         metavar="N"))
     optimizer: str = field(default="lbfgs", metadata=_optimise(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
@@ -160,10 +165,14 @@ class Settings:
             sides.insert(0, sides[0] // 2)
         return sides
 
-    def scale_iterations(self, scale: int) -> int:
-        """Iterations planned at scale `scale` (0 is the coarsest)."""
+    def scale_iterations(self, scale: int, side: int) -> int:
+        """Iterations planned at scale `scale` (0 is the coarsest) of longest side `side` px: --iterations at the
+        first, then --fine-iterations, and --large-iterations above 512 px, where more steps lay the painting's
+        pixel-level texture over the strokes as a fine ripple (docs/QUALITY.md, "At 1024 and 2048 px")."""
         if scale == 0:
             return self.iterations
+        if side > 512 and self.large_iterations is not None:
+            return self.large_iterations
         return self.fine_iterations if self.fine_iterations is not None else max(1, self.iterations // 2)
 
     @property
@@ -189,7 +198,7 @@ class Settings:
 RELATIVE: Mapping[str, Any] = {
     "loss_balance": "relative", "content_layers": ("block5_conv2",), "content_weight": 1.0, "style_weight": 10.0,
     "tv_weight": 1.0, "init": "fast", "init_photo": 0.25, "iterations": 40, "multiscale": "auto", "min_size": 256,
-    "fine_iterations": None,
+    "fine_iterations": None, "large_iterations": None,
 }
 
 PRESETS: Mapping[str, Mapping[str, Any]] = {
@@ -206,7 +215,8 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "normalize": False, "iterations": 4000, "save_every": 100, "init": "content", "border": "zero",
         "style_upscale": True,  # keras.io resizes the style image to the content's size
         "multiscale": "off",  # the paper optimises at one size (its 400 px height is 533 px wide for 4:3)
-        **{k: RELATIVE[k] for k in ("loss_balance", "content_layers", "init_photo", "min_size", "fine_iterations")},
+        **{k: RELATIVE[k] for k in ("loss_balance", "content_layers", "init_photo", "min_size", "fine_iterations",
+                                     "large_iterations")},
     },
 }
 
@@ -346,6 +356,8 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"min size {s.min_size} is out of range: choose 16 to 16384 pixels")
     if s.fine_iterations is not None and not 1 <= s.fine_iterations <= 1_000_000:
         raise SettingsError(f"fine iterations {s.fine_iterations} is out of range: choose at least 1")
+    if s.large_iterations is not None and not 1 <= s.large_iterations <= 1_000_000:
+        raise SettingsError(f"large iterations {s.large_iterations} is out of range: choose at least 1")
     if s.multiscale not in ("auto", "on", "off"):
         raise SettingsError(f"unknown multiscale '{s.multiscale}': choose auto, on or off")
     if s.precision not in architectures.PRECISIONS:

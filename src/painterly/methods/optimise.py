@@ -117,7 +117,7 @@ class Transfer:
     @property
     def planned_steps(self) -> int:
         """Optimisation steps planned over all scales."""
-        return sum(self.settings.scale_iterations(i) for i in range(len(self.scales)))
+        return sum(self.settings.scale_iterations(i, max(size)) for i, size in enumerate(self.scales))
 
     def describe(self) -> str:
         """One line before the work starts: sizes, scales, backbone, the memory it will need."""
@@ -214,7 +214,7 @@ class Transfer:
         converged = False
         improved = False  # whether any step lowered the loss below its scale's starting image's
         for scale, size in enumerate(self.scales):
-            planned = self.settings.scale_iterations(scale)
+            planned = self.settings.scale_iterations(scale, max(size))
             objective = self.objective(size, scale)
             start = (self._first if self._first is not None else self.start_image(size)) if x is None \
                 else images.resize(x, size)

@@ -93,7 +93,7 @@ def _check_limits(s: Settings, limits: Limits) -> None:
         raise SettingsError(f"init '{s.init}' is not available in the web app: choose {', '.join(INITS)}")
     if s.size == "auto" or s.size > limits.size:
         raise SettingsError(f"size {s.size} is over this server's limit: choose 16 to {limits.size} pixels")
-    for name in ("iterations", "fine_iterations"):
+    for name in ("iterations", "fine_iterations", "large_iterations"):
         value = getattr(s, name)
         if value is not None and value > limits.iterations:
             raise SettingsError(f"{name.replace('_', ' ')} {value} is over this server's limit: "
@@ -126,7 +126,7 @@ def check_scaled(s: Settings, styles: list[tuple[str, tuple[int, int]]], limits:
 def work_of(s: Settings) -> int:
     """The pixel-iterations of a still job, summed over its scales; each scale counts as a square of its longest
     side: an upper bound, known before any image is read."""
-    return sum(side * side * s.scale_iterations(scale) for scale, side in enumerate(s.scale_sizes(s.size)))
+    return sum(side * side * s.scale_iterations(scale, side) for scale, side in enumerate(s.scale_sizes(s.size)))
 
 
 def _type_name(f: dataclasses.Field) -> str:

@@ -455,5 +455,5 @@ def _eta(record, run) -> float | None:
     left = (record.steps - record.step) * per_step
     for scale in range(record.scale + 1, len(run.scales)):
         width, height = run.scales[scale]
-        left += run.settings.scale_iterations(scale) * per_step * width * height / pixels
+        left += run.settings.scale_iterations(scale, max(width, height)) * per_step * width * height / pixels
     return round(left, 1)

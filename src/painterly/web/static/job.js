@@ -70,7 +70,8 @@ function showClip(job) {  // the finished video, played in the page in place of 
 
 function qualityWords(settings) {
   if (settings.method === "fast") return "fast";
-  return `${settings.iterations} steps${settings.multiscale === "on" ? `, ${settings.fine_iterations ?? "half as many"} at each finer scale` : ""}`;
+  return `${settings.iterations} steps${settings.multiscale === "on" ? `, ${settings.fine_iterations ?? "half as many"} at each finer scale` +
+    (settings.large_iterations != null ? ` (${settings.large_iterations} above 512 px)` : "") : ""}`;
 }
 
 function render(job) {
