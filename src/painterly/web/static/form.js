@@ -7,7 +7,7 @@ const QUALITY = {  // the page's words for the settings they set (see setQuality
   fast: "One pass of the fast network: about a second. (method fast)",
   balanced: "The fast picture at once, then refined step by step: a minute or a few at medium size. " +
     "(method optimise, {iterations} iterations{fine})",
-  best: "Refined longer: several minutes. (method optimise, 100 iterations, 40 at each finer scale to 512 px, " +
+  best: "Refined longer: several minutes. (method optimise, 100 iterations, 40 at each finer scale, " +
     "multiscale on)",
   custom: "Custom: as set under More settings.",
 };
@@ -142,7 +142,7 @@ function fromFields() {
       : iterations === Math.max(100, values.iterations) && multiscale === "on" && fine === "40" ? "best" : "custom";
   for (const radio of document.querySelectorAll("input[name=quality]")) radio.checked = radio.value === quality;
   $("quality-help").textContent = QUALITY[quality].replace("{iterations}", values.iterations)
-    .replace("{fine}", values.multiscale === "off" ? "" : `, ${presetFine || "half as many"} at each finer scale to 512 px`);
+    .replace("{fine}", values.multiscale === "off" ? "" : `, ${presetFine || "half as many"} at each finer scale`);
   const strength = Number(field("style_strength").value);
   if (Number.isFinite(strength) && strength >= 0 && strength <= 1) $("strength").value = String(Math.round(strength * 100));
   $("strength-value").textContent = `${$("strength").value}%`;
