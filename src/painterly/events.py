@@ -26,6 +26,19 @@ STOPS = {
     "failed": "an error after the first step or frame: what was painted is kept, and the error said",
 }
 
+STOPPED_FROM_OUTSIDE = ("cancelled", "interrupted", "terminated")
+ENDINGS = ("done", "stopped", "failed")  # a job's outcome, stills and videos alike (`ending`)
+
+
+def ending(stopped: str | None, failure: Exception | None) -> str:
+    """How a job ended, one rule for a still's `Outcome` and a video's `VideoOutcome`: failed (an error, kept what
+    was painted), stopped (asked to stop from outside; None: before the first step) or done."""
+    if failure is not None or stopped in ("broken", "failed"):
+        return "failed"
+    if stopped is None or stopped in STOPPED_FROM_OUTSIDE:
+        return "stopped"
+    return "done"
+
 
 @dataclass(frozen=True)
 class Iterate:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from . import images, methods
 from .errors import OutputError, PainterlyError, SettingsError
-from .events import Iterate, Result
+from .events import Iterate, Result, ending
 from .interrupts import EXIT_INTERRUPTED, EXIT_OK, Terminated, deferred_stop, exit_code
 from .settings import INITS, LEARNING_RATES, Settings
 
@@ -52,14 +52,22 @@ class Outcome:
     code: int  # the exit code: 0, 130 (Ctrl-C), 143 (SIGTERM) or the failure's
     failure: PainterlyError | None  # what went wrong after the run had a best image (it was kept)
 
+    @property
+    def ending(self) -> str:
+        """done, stopped or failed (`events.ending`: the same words as a video's outcome)."""
+        return ending(self.result.stopped if self.result is not None else None, self.failure)
+
 
 Listener = Callable[[Iterate, object], "bool | None"]  # (record, run) -> False to stop the run here
 
 
 def run_job(job: Job, *, listen: Listener | None = None, on_start: Callable[[object], None] | None = None,
-            notice: Callable[[str], None] | None = None, on_tile=None, network=None) -> Outcome:
+            notice: Callable[[str], None] | None = None, on_tile=None, network=None,
+            stop: Callable[[], bool] | None = None) -> Outcome:
     """Run `job`; raises `PainterlyError` for anything refused before the first step. `network`: a network the
-    method paints with, to reuse (`networks.Networks`); None: the run makes its own."""
+    method paints with, to reuse (`networks.Networks`); None: the run makes its own. `stop`, asked after every
+    step as `video.run_video` asks it, or `listen` returning False: the run ends there ("cancelled"), the best
+    image kept."""
 
     settings = job.settings
     method = methods.get(settings.method)
@@ -91,7 +99,7 @@ def run_job(job: Job, *, listen: Listener | None = None, on_start: Callable[[obj
                 images.save_image(preview, record.image, run.alpha)
             if report is not None:
                 report.add(record)
-            if listen is not None and listen(record, run) is False:
+            if (listen is not None and listen(record, run) is False) or (stop is not None and stop()):
                 run.stopped = "cancelled"
                 break
     except KeyboardInterrupt as stop:

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import PainterlyError
+from ..events import ending
 from ..settings import Settings
 
 WORK_SUFFIX = ".work"
@@ -93,7 +94,7 @@ class FrameDone:
 class VideoOutcome:
     output: Path | None  # where the video (or folder) went
     frames: int  # frames in it
-    stopped: str  # completed, interrupted, terminated, cancelled, broken, failed
+    stopped: str  # one of `events.STOPS`: completed, interrupted, terminated, cancelled, broken, failed
     code: int  # exit code: 0, 130, 143 or the failure's
     failure: PainterlyError | None
     warping_error: float | None  # the mean over the frames (from the second on)
@@ -103,6 +104,11 @@ class VideoOutcome:
     size: tuple[int, int]  # the painted frames' (width, height)
     fps: Fraction
     metadata: dict
+
+    @property
+    def ending(self) -> str:
+        """done, stopped or failed (`events.ending`: the same words as a still's outcome)."""
+        return ending(self.stopped, self.failure)
 
 
 Listener = Callable[[FrameDone], "bool | None"]
