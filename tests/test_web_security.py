@@ -332,7 +332,8 @@ def files(tiny_pair):
 
 
 def test_the_total_work_of_a_job_is_bounded(client, tiny_pair):
-    costly = {"size": "1024", "min_size": "16", "multiscale": "on", "iterations": "5000", "fine_iterations": "5000"}
+    costly = {"size": "1024", "min_size": "16", "multiscale": "on", "iterations": "5000", "fine_iterations": "5000",
+              "large_iterations": "5000"}
     detail = one_line(client.post("/api/jobs", files=files(tiny_pair), data=costly), 400, "pixel-iterations")
     assert "7 scales" in detail and f"{Limits().work:,}" in detail
     assert client.get("/api/jobs").json() == []

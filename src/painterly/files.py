@@ -52,7 +52,7 @@ def write_stream(path, source: BinaryIO) -> None:
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise OutputError(f"'{path}' could not be written ({error.strerror or error}): check the folder's "
-                          f"permissions and free space") from None
+                          f"permissions and free space") from error  # the OSError kept: a server says it its own way
     _sync_folder(path.parent)
 
 

@@ -17,7 +17,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from .. import files, images
-from ..errors import PainterlyError
+from ..errors import OutputError, PainterlyError
 from ..images import demo_pair
 from . import forms, videos
 from .guard import TAIL, UNSAFE, TooLarge, shown_size
@@ -142,14 +142,22 @@ async def _store(upload: UploadFile, path: Path, role: str, most: int, fix: str,
     if size > most:
         raise TooLarge(f"{role} '{name}' is {shown_size(size)}, over the {limit} of {shown_size(most)}: {fix}")
     await upload.seek(0)
-    await asyncio.to_thread(files.write_stream, path, upload.file)
+    await asyncio.to_thread(_write, path, upload.file)
     return name
 
 
 def _copy(source: Path, path: Path, name: str) -> tuple[str, Path]:
     with open(source, "rb") as readable:
-        files.write_stream(path, readable)
+        _write(path, readable)
     return name, path
+
+
+def _write(path: Path, readable) -> None:
+    """`files.write_stream`, its failure given back as the OSError it was: the server's storage error (503)."""
+    try:
+        files.write_stream(path, readable)
+    except OutputError as refused:
+        raise (refused.__cause__ if isinstance(refused.__cause__, OSError) else refused) from None
 
 
 def _checked(path: Path, name: str, role: str, limits: forms.Limits) -> tuple[str, Path]:
