@@ -44,7 +44,7 @@ import numpy as np
 from painterly import Settings
 from painterly.images import demo_pair, output_size
 from painterly.video import VideoJob, run_video
-from painterly.video.chunked import ChunkPainter, _decode, _encode
+from painterly.video.chunked import ChunkPainter, decode_frame, encode_frame
 from painterly.video.chunks import OVERLAP, CutDetector, plan
 from painterly.video.flow import Flow, warp, warping_error
 from painterly.video.painters import resized
@@ -98,12 +98,12 @@ def one_process(clip: Path, style: Path, settings: Settings, frames: int) -> dic
 
 def paint_chunks(chunks, inputs: list[np.ndarray], spec: dict, painter: ChunkPainter) -> dict[int, dict]:
     """Every frame each chunk paints, warm-up included: {chunk index: {frame index: picture}}."""
-    pngs = [_encode(frame) for frame in inputs]
+    pngs = [encode_frame(frame) for frame in inputs]
     painted = {}
     for chunk in chunks:
         answer = painter.paint(spec, chunk.first, chunk.first, None, *pngs[chunk.first:chunk.stop])
         assert answer["state"] == "done", answer
-        painted[chunk.index] = {f["index"]: _decode(f["png"]) for f in answer["frames"]}
+        painted[chunk.index] = {f["index"]: decode_frame(f["png"]) for f in answer["frames"]}
     return painted
 
 
@@ -181,7 +181,7 @@ def main(argv=None) -> int:
         print(name, "one process", f"{single['warping_error']:.3g}", f"{single['frames_per_second']:.1f} frames/s",
               f"load {single['load_average']:.1f}", flush=True)
         spec = {"key": name, "job": VideoJob(clip, (style,), settings), "size": entry["size"],
-                "styles": [(style.name, style.read_bytes())], "anchor": _encode(inputs[0])}
+                "styles": [(style.name, style.read_bytes())], "anchor": encode_frame(inputs[0])}
         by_overlap = {}
         for overlap in args.overlaps:
             chunks = plan(len(inputs), args.chunk_frames, overlap)

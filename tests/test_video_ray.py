@@ -23,7 +23,7 @@ from test_video import STYLE, SHARED_VIDEOS, audio_packets, make_clip, moving_fr
 from painterly.errors import SettingsError  # noqa: E402
 from painterly.settings import Settings  # noqa: E402
 from painterly.video import VideoJob, run_video  # noqa: E402
-from painterly.video.chunked import ChunkPainter, _encode  # noqa: E402
+from painterly.video.chunked import ChunkPainter, encode_frame  # noqa: E402
 from painterly.video.chunks import OVERLAP, Chunk, plan, scene_cuts  # noqa: E402
 
 try:
@@ -78,7 +78,7 @@ def test_pieces_continued_from_their_state_give_the_frames_of_one_process(tmp_pa
     work = tmp_path / "work"
     single = run_video(VideoJob(clip, (STYLE,), FAST, output=tmp_path / "out", work=work, keep_work=True))
     expected = [decode(work / "frames" / f"{i:06d}.png") for i in range(single.frames)]
-    inputs = [_encode(f) for f in read_video(clip)[0]]
+    inputs = [encode_frame(f) for f in read_video(clip)[0]]
     spec = {"key": "k", "job": VideoJob(clip, (STYLE,), FAST), "size": single.size,
             "styles": [(STYLE.name, STYLE.read_bytes())], "anchor": inputs[0]}
     painter = ChunkPainter(1)
@@ -100,7 +100,7 @@ def test_the_optimisation_in_pieces_gives_the_frames_of_one_process(tmp_path, ra
                    frame_iterations=2)
     single = run_video(job, network=random_vgg19)
     expected = [decode(tmp_path / "work" / "frames" / f"{i:06d}.png") for i in range(4)]
-    inputs = [_encode(f) for f in read_video(clip)[0]]
+    inputs = [encode_frame(f) for f in read_video(clip)[0]]
     spec = {"key": "k", "job": job, "size": single.size, "styles": [(STYLE.name, STYLE.read_bytes())],
             "anchor": inputs[0]}
     painter = ChunkPainter(1)

@@ -267,7 +267,7 @@ class _Joiner:
                 run.painted[index] = record
                 self.events.append(FrameDone(index, self.count, record["seconds"], record["cpu_seconds"],
                                              time.perf_counter() - self.started, record["warping_error"],
-                                             record["reliable"], record["terms"], image=_decode(frame["png"])))
+                                             record["reliable"], record["terms"], image=decode_frame(frame["png"])))
             self.advance()
         if stops:
             raise stops[0]
@@ -308,7 +308,8 @@ class _Joiner:
                 "reliable": float(pair.mask.mean())}
 
 
-def _encode(image: np.ndarray) -> bytes:
+def encode_frame(image: np.ndarray) -> bytes:
+    """A frame (uint8 RGB) as PNG bytes, quick to write: how frames travel to and from the Ray actors."""
     from PIL import Image
 
     buffer = io.BytesIO()
@@ -316,7 +317,8 @@ def _encode(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _decode(data: bytes) -> np.ndarray:
+def decode_frame(data: bytes) -> np.ndarray:
+    """`encode_frame`'s bytes back as uint8 RGB."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
@@ -352,12 +354,12 @@ class ChunkPainter:
         painter, flow = self._painter(spec), self._flow(spec["job"].flow_preset)
         previous_input = previous_output = None
         if previous is not None:
-            previous_input, previous_output = _decode(previous[0]), _decode(previous[1])
+            previous_input, previous_output = decode_frame(previous[0]), decode_frame(previous[1])
         painted = []
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="painterly-piece") as pool:
             for offset, data in enumerate(frames):
                 index = begin + offset
-                frame = _decode(data)
+                frame = decode_frame(data)
                 began, began_cpu = time.perf_counter(), time.process_time()
                 image, error, reliable, terms = paint_frame(painter, flow, pool, index, frame, previous_input,
                                                             previous_output)
@@ -365,7 +367,7 @@ class ChunkPainter:
                           "cpu_seconds": time.process_time() - began_cpu, "warping_error": error,
                           "reliable": reliable, "terms": dict(terms)}
                 if index >= keep or offset == len(frames) - 1:
-                    painted.append({"index": index, "png": pool.submit(_encode, image), "record": record})
+                    painted.append({"index": index, "png": pool.submit(encode_frame, image), "record": record})
                 previous_input, previous_output = frame, image
         return [{**p, "png": p["png"].result()} for p in painted]
 
@@ -385,7 +387,7 @@ class ChunkPainter:
                     styles.append(images.load_image(path, role="style image"))
             network = self.networks.get(job.settings)  # None where it may not be shared: the painter builds its own
             painter = make_painter(job, styles, tuple(spec["size"]), network=network)
-            painter.seen(_decode(spec["anchor"]))  # the fast method's style vector from the video's first frame
+            painter.seen(decode_frame(spec["anchor"]))  # the fast method's style vector from the video's first frame
             self.painters[spec["key"]] = painter
         return self.painters[spec["key"]]
 
