@@ -1,6 +1,7 @@
 """Named pairs rendered with a preset, and two such renderings compared pair by pair (sheet and table).
 
     python -m bench.pairs run --preset relative --out /tmp/old [--size 512] [--pairs reference|held_out]
+                              [--set style_loss=sliced ...]
     python -m bench.pairs compare /tmp/old /tmp/new --sheet docs/quality/held_out.jpg [--pairs held_out]
     python -m bench.pairs reference /tmp/old /tmp/new --sheet docs/quality/reference_sheet.jpg
 
@@ -67,11 +68,13 @@ def name(content: str, style: str, scale: float) -> str:
 
 
 def run(args) -> int:
-    from painterly import backbones, preset
+    from painterly import backbones
     from painterly.engine import Transfer
+    from painterly.flags import settings_from_text
 
     args.out.mkdir(parents=True, exist_ok=True)
-    base = preset(args.preset, model=MODEL, size=args.size, seed=0)
+    given = dict(item.split("=", 1) for item in args.set)  # e.g. style_loss=sliced, parsed as its flag is
+    base = settings_from_text(given, args.preset).replace(model=MODEL, size=args.size, seed=0)
     backbone = backbones.build(MODEL, list(dict.fromkeys(base.content_layers + base.style_layers)))
     times_file = args.out / "times.json"
     todo = pairs(args.pairs)
@@ -182,6 +185,8 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--pairs", choices=("reference", "held_out"), default="held_out")
     p.add_argument("--reverse", action="store_true", help="the pairs in reverse order")
+    p.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                   help="settings over the preset, as a manifest or the web form gives them (style_loss=sliced)")
     for command in ("compare", "reference"):
         p = sub.add_parser(command)
         p.add_argument("folders", nargs=2, type=Path)

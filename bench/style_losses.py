@@ -2,12 +2,12 @@
 loss (`--style-loss sliced`, Heitz et al. 2021; `losses.SlicedStyleTerm`).
 
     python -m bench.style_losses cost [--size 512]            # one step's time, each loss, interleaved in one run
-    python -m bench.style_losses run --out /tmp/sw [--size 512] [--pairs reference]
+    python -m bench.pairs run --preset default --set style_loss=sliced --out /tmp/sw --pairs reference
 
 `cost` times the objective's value and gradient (the optimiser's step) with each style loss on the same image,
-network and process, alternating them, and prints the median seconds and the ratio. `run` paints the pairs with
-the default settings and `--style-loss sliced`, the pictures named as bench/pairs.py names them, so
-`python -m bench.pairs reference|compare` puts them beside the default's.
+network and process, alternating them, and prints the median seconds and the ratio. The pictures of the ablation
+are bench/pairs.py's with `--set style_loss=sliced`; `python -m bench.pairs reference|compare` puts them beside
+the default's.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 
 from painterly import images
 
-from .pairs import MODEL, find, name, pairs
+from .pairs import MODEL, find
 
 
 def cost(args) -> int:
@@ -63,32 +63,6 @@ def cost(args) -> int:
     return 0
 
 
-def run(args) -> int:
-    from painterly import backbones, preset
-    from painterly.methods.optimise import Transfer
-
-    base = preset("default", model=MODEL, size=args.size, seed=0, style_loss="sliced")
-    backbone = backbones.build(MODEL, list(dict.fromkeys(base.content_layers + base.style_layers)))
-    args.out.mkdir(parents=True, exist_ok=True)
-    times_file = args.out / "times.json"
-    for content, style, scale in pairs(args.pairs):
-        out = args.out / f"{name(content, style, scale)}.png"
-        if out.is_file():
-            continue
-        started = time.perf_counter()
-        transfer = Transfer(find(content, "content"), find(style, "style"), base.replace(style_scale=scale),
-                            network=backbone)
-        for _ in transfer:
-            pass
-        images.save_image(out, transfer.result().image)
-        times = json.loads(times_file.read_text()) if times_file.is_file() else {}
-        times[out.stem] = {"seconds": round(time.perf_counter() - started, 1),
-                           "load_average": round(os.getloadavg()[0], 2)}
-        times_file.write_text(json.dumps(times, indent=1))
-        print(f"{out.stem}: {times[out.stem]}", flush=True)
-    return 0
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,12 +70,7 @@ def main(argv=None) -> int:
     c.add_argument("--size", type=int, default=512)
     c.add_argument("--repeats", type=int, default=7)
     c.add_argument("--json", type=Path)
-    r = commands.add_parser("run")
-    r.add_argument("--out", type=Path, required=True)
-    r.add_argument("--size", type=int, default=512)
-    r.add_argument("--pairs", choices=("reference", "held_out"), default="reference")
-    args = parser.parse_args(argv)
-    return cost(args) if args.command == "cost" else run(args)
+    return cost(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

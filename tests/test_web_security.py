@@ -476,6 +476,18 @@ def test_the_report_page_gets_a_policy_for_its_inline_style_and_images(client, t
 # -- the backbone cache ----------------------------------------------------------------------------------------
 
 
+def _painted(jobs, settings, pair, folder, n: int) -> dict:
+    """Submit a job of `pair` (copied: the worker takes its files) to `jobs` and wait for it: its final status."""
+    copies = [folder / f"content-{n}", folder / f"style-{n}"]
+    for source, copy in zip(pair, copies):
+        shutil.copyfile(source, copy)
+    job = jobs.submit(settings, "default", ("c.png", copies[0]), [("s.png", copies[1])])
+    deadline = time.monotonic() + 120
+    while jobs.status(job["id"])["state"] not in ("completed", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return jobs.status(job["id"])
+
+
 def test_the_backbone_cache_is_keyed_by_everything_the_network_depends_on(tmp_path, tiny_pair, monkeypatch):
     from painterly import backbones
 
@@ -494,14 +506,7 @@ def test_the_backbone_cache_is_keyed_by_everything_the_network_depends_on(tmp_pa
                 preset("default", **base, border="zero"), preset("default", **base, precision="bfloat16"),
                 preset("default", **base, style_layers=("block1_conv1", "block2_conv1"))]
         for n, settings in enumerate(runs):
-            copies = [tmp_path / f"content-{n}", tmp_path / f"style-{n}"]
-            for source, copy in zip(tiny_pair, copies):
-                shutil.copyfile(source, copy)
-            job = jobs.submit(settings, "default", ("c.png", copies[0]), [("s.png", copies[1])])
-            deadline = time.monotonic() + 120
-            while jobs.status(job["id"])["state"] not in ("completed", "failed") and time.monotonic() < deadline:
-                time.sleep(0.05)
-            done = jobs.status(job["id"])
+            done = _painted(jobs, settings, tiny_pair, tmp_path, n)
             assert done["state"] == "completed", done
         assert [(border, precision) for _, _, border, precision in built] == [
             ("mirror", "float32"), ("zero", "float32"), ("mirror", "bfloat16"), ("mirror", "float32")]  # 3rd reused
@@ -518,14 +523,7 @@ def test_a_fast_job_after_an_optimised_one_is_not_handed_its_feature_network(tmp
     try:
         base = dict(size=48, iterations=2, model="vgg16-hed", optimizer="adam", save_every=0)
         for n, settings in enumerate([preset("default", **base), preset("default", **base, method="fast")]):
-            copies = [tmp_path / f"content-{n}", tmp_path / f"style-{n}"]
-            for source, copy in zip(tiny_pair, copies):
-                shutil.copyfile(source, copy)
-            job = jobs.submit(settings, "default", ("c.png", copies[0]), [("s.png", copies[1])])
-            deadline = time.monotonic() + 120
-            while jobs.status(job["id"])["state"] not in ("completed", "failed") and time.monotonic() < deadline:
-                time.sleep(0.05)
-            done = jobs.status(job["id"])
+            done = _painted(jobs, settings, tiny_pair, tmp_path, n)
             assert done["state"] == "completed" and done["result"], done
     finally:
         jobs.close()

@@ -320,16 +320,16 @@ def check_video_options(settings: Settings, temporal: str, temporal_weight: floa
     """The video's own numbers, checked once for `painterly video`, the web form and `VideoJob`: the temporal
     weight is the previous output's share (0 to 1) with the fast method or plain blending, else the temporal
     term's weight (0 to 10^6); frame iterations apply to the optimisation along the flow, 1 to `most_iterations`."""
+    stepping = get_method(settings.method).iterative
     if temporal_weight is not None:
         _check_kind("temporal weight", temporal_weight, "float")
-        stepping = get_method(settings.method).iterative
         share = not stepping or temporal == "blend"
         if not 0 <= temporal_weight <= (1 if share else 1e6):
             most = "1 (the previous output's share)" if share else "10^6"
             raise SettingsError(f"temporal weight {temporal_weight:g} is out of range: give 0 to {most}")
     if frame_iterations is not None:
         _check_kind("frame iterations", frame_iterations, "int")
-        if not get_method(settings.method).iterative or temporal != "flow":
+        if not stepping or temporal != "flow":
             raise SettingsError(f"frame iterations apply to the optimise method along the flow only: leave them "
                                 f"out with method {settings.method} and temporal mode {temporal}")
         if not 1 <= frame_iterations <= most_iterations:

@@ -165,18 +165,8 @@ class Transfer:
     def _estimate(self, side: int, layers, tile: int | None = None) -> int:
         """Estimated peak bytes of this run with an output of longest side `side` (styles included),
         the network seeing the whole image or tiles of `tile` pixels."""
-        s = self.settings
-        width, height = images.fit_size(self.content.size, side)
-        style_sizes = self._style_sizes(side)
-        model = s.model if s.model != "auto" else "vgg19"
-        halo = backbones.required_halo(architectures.architecture(model), layers) if tile else 0
-        estimate = memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
-                                              optimizer=s.optimizer, tile=tile, halo=halo)
-        if s.init == "fast":  # the fast network stays loaded; counted at this size, an upper bound
-            from .. import feedforward
-
-            estimate += feedforward.estimate_peak_bytes(width, height)
-        return estimate
+        size = images.fit_size(self.content.size, side)
+        return peak_bytes(self.settings, size, self._style_sizes(side), layers, tile)
 
     def _tile_for(self, side: int, layers, budget: int) -> int | None:
         """The tile size at longest side `side`, None for the whole image: --tile, or with auto the
@@ -359,6 +349,23 @@ class Transfer:
         }
 
 
+def peak_bytes(s: Settings, size: tuple[int, int], style_sizes, layers, tile: int | None,
+               iterations: int | None = None) -> int:
+    """The peak memory of optimising an output of `size` (width, height) with the styles at `style_sizes` (as the
+    run scales them), the network seeing the whole image or tiles of `tile` px (`memory.estimate_peak_bytes`);
+    with --init fast, the fast network loaded beside it (counted at this size, an upper bound)."""
+    width, height = size
+    model = s.model if s.model != "auto" else "vgg19"
+    halo = backbones.required_halo(architectures.architecture(model), layers) if tile else 0
+    estimate = memory.estimate_peak_bytes(width, height, style_sizes=style_sizes, layers=layers, model=model,
+                                          optimizer=s.optimizer, iterations=iterations, tile=tile, halo=halo)
+    if s.init == "fast":
+        from .. import feedforward
+
+        estimate += feedforward.estimate_peak_bytes(width, height)
+    return estimate
+
+
 class _Cache:
     """The objective as NumPy in / NumPy out, remembering its last evaluation.
 
@@ -448,20 +455,10 @@ class Optimise(Method):
 
     def estimate_bytes(self, settings, size, style_sizes) -> int:
         s = settings
-        width, height = size
         layers = list(dict.fromkeys(s.content_layers + s.style_layers))
-        model = s.model if s.model != "auto" else "vgg19"
+        sizes = [images.style_shape(own, max(size), s.style_scale, s.style_upscale) for own in style_sizes]
         tile = s.tile if isinstance(s.tile, int) else None
-        halo = backbones.required_halo(architectures.architecture(model), layers) if tile else 0
-        side = max(width, height)
-        sizes = [images.style_shape(own, side, s.style_scale, s.style_upscale) for own in style_sizes]
-        estimate = memory.estimate_peak_bytes(width, height, model=model, layers=layers, optimizer=s.optimizer,
-                                              style_sizes=sizes, iterations=s.iterations, tile=tile, halo=halo)
-        if s.init == "fast":
-            from .. import feedforward
-
-            estimate += feedforward.estimate_peak_bytes(width, height)
-        return int(estimate)
+        return int(peak_bytes(s, size, sizes, layers, tile, iterations=s.iterations))
 
     def summary(self, result) -> str:
         best = result.best
