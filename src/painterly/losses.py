@@ -43,11 +43,12 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from .settings import STYLE_LOSSES  # the style term: Gram matrices, or the sliced Wasserstein loss
+
 EPS = 1e-8  # keeps the TV power differentiable at 0
 BALANCES = ("relative", "mean")  # how normalised terms are scaled (see the module's docstring)
-STYLE_LOSSES = ("gram", "sliced")  # the style term: Gram matrices, or the sliced Wasserstein loss
 # The sliced loss's share of --style-weight: at the default's fast start, under the mean balance on vgg16-hed, the
-# sliced loss is 5 to 8 times the Gram term (the three reference pairs at 512 px: bench/style_losses.py), so a
+# sliced loss is 5 to 8 times the Gram term (the three reference pairs at 512 px, docs/QUALITY.md), so a
 # sixth of the weight gives it about the Gram term's share of the objective and --style-weight its meaning.
 SLICED_SCALE = 1 / 6
 TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones

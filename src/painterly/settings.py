@@ -18,7 +18,7 @@ from .methods import NAMES as METHODS, check_name as check_method, get as get_me
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
-STYLE_LOSSES = ("gram", "sliced")  # the style term (losses.STYLE_LOSSES)
+STYLE_LOSSES = ("gram", "sliced")  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
