@@ -51,6 +51,8 @@ BALANCES = ("relative", "mean")  # how normalised terms are scaled (see the modu
 # sliced loss is 5 to 8 times the Gram term (the three reference pairs at 512 px, docs/QUALITY.md), so a
 # sixth of the weight gives it about the Gram term's share of the objective and --style-weight its meaning.
 SLICED_SCALE = 1 / 6
+GAUSSIAN_SCALE = 1 / 7  # the Wasserstein-2 term is 4.7 to 10 times the Gram term there (the same pairs): its share
+GAUSSIAN_EPS = 1e-8  # the smallest eigenvalue whose square root the Wasserstein-2 term differentiates
 TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
 # float16 backward passes multiply the loss by this before differentiating (and divide the gradient by
 # it after), so the per-pixel gradients, about 1e-6 at 512 px, do not underflow float16.
@@ -254,6 +256,61 @@ class SlicedStyleTerm(Term):
         return tf.add_n([w * sums[f"style/{n}"] for n, w in zip(self.layers, self.layer_weights) if w != 0])
 
 
+class GaussianStyleTerm(Term):
+    """The mean-and-covariance Wasserstein-2 style loss (the Wasserstein-2 distance between Gaussians with the
+    features' means and covariances, as crowsonkb's style-transfer-pytorch): at each style layer
+    (|μ − μ_t|² + tr(Σ + Σ_t − 2 (Σ_t^½ Σ Σ_t^½)^½)) / C, weighted over the layers. Several paintings: the
+    moments of their features' mixture (the blend of their means and second moments, as Grams are blended).
+    Its sums are the features' sum and F^T F, additive over regions, as the Gram term's."""
+
+    name = "style"
+    tileable = True
+
+    def __init__(self, weight: float, moments: Mapping[str, tuple], layer_weights: Sequence[float]):
+        """moments: by style layer, the painting's (mean (C,), second moment F^T F / N (C, C))."""
+        self.weight = weight
+        self.layers = tuple(moments)
+        self.layer_weights = tuple(layer_weights)
+        self.means, self.covariances, self.roots = {}, {}, {}
+        for n, (mean, second) in moments.items():
+            mean, second = np.asarray(mean, np.float64), np.asarray(second, np.float64)
+            cov = second - np.outer(mean, mean)
+            cov = (cov + cov.T) / 2
+            values, vectors = np.linalg.eigh(cov)
+            self.means[n], self.covariances[n] = tf.constant(mean), tf.constant(cov)
+            self.roots[n] = tf.constant((vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T)  # Σ_t^½
+
+    def sum_shapes(self) -> dict[str, tuple]:
+        return {**{f"style/{n}/sum": (None,) for n in self.layers}, **{f"style/{n}": (None, None) for n in self.layers}}
+
+    def sums(self, maps, pixels, targets) -> dict:
+        out = {}
+        for n in self.layers:
+            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
+            out[f"style/{n}/sum"] = tf.reduce_sum(flat, axis=0)
+            out[f"style/{n}"] = tf.matmul(flat, flat, transpose_a=True)
+        return out
+
+    def value(self, sums, shape, counts) -> tf.Tensor:
+        parts = []
+        for n, w in zip(self.layers, self.layer_weights):
+            if w == 0:
+                continue
+            dtype = sums[f"style/{n}"].dtype
+            count = tf.cast(counts[n], tf.float64)
+            mean = tf.cast(sums[f"style/{n}/sum"], tf.float64) / count
+            cov = tf.cast(sums[f"style/{n}"], tf.float64) / count - mean[:, None] * mean[None, :]
+            root = self.roots[n]
+            m = root @ cov @ root
+            eigenvalues = tf.linalg.eigvalsh((m + tf.transpose(m)) / 2)
+            cross = tf.reduce_sum(tf.sqrt(tf.maximum(eigenvalues, GAUSSIAN_EPS)))
+            channels = tf.cast(tf.shape(mean)[0], tf.float64)
+            distance = (tf.reduce_sum(tf.square(mean - self.means[n]))
+                        + tf.linalg.trace(cov) + tf.linalg.trace(self.covariances[n]) - 2.0 * cross) / channels
+            parts.append(w * tf.cast(distance, dtype))
+        return tf.add_n(parts)
+
+
 def quantiles(sorted_values: tf.Tensor, count) -> tf.Tensor:
     """The rows of `sorted_values` (M, K), sorted down each column, at `count` evenly spaced quantiles: the
     row of quantile (i + ½) / count for each i (count × K)."""
@@ -428,6 +485,17 @@ class Objective(NamedTerms):
             maps = [{name: f[name][0] for name in style_layers}
                     for f in (backbone(tf.cast(s, dtype)) for s in styles)]
             style_term = SlicedStyleTerm(style_weight * SLICED_SCALE, maps, layer_weights, blend, seed)
+        elif style_loss == "w2":
+            moments = {name: [0.0, 0.0] for name in style_layers}
+            for style, share in zip(styles, blend):
+                features = backbone(tf.cast(style, dtype))
+                for name in style_layers:
+                    flat = tf.cast(tf.reshape(features[name], (-1, features[name].shape[-1])), tf.float64)
+                    count = tf.cast(tf.shape(flat)[0], tf.float64)
+                    moments[name][0] += share * (tf.reduce_sum(flat, axis=0) / count).numpy()
+                    moments[name][1] += share * (tf.matmul(flat, flat, transpose_a=True) / count).numpy()
+            style_term = GaussianStyleTerm(style_weight * GAUSSIAN_SCALE, {n: tuple(m) for n, m in moments.items()},
+                                           layer_weights)
         else:
             def grams_of(style):
                 features = backbone(tf.convert_to_tensor(style, dtype))

@@ -18,7 +18,7 @@ from .methods import NAMES as METHODS, check_name as check_method, get as get_me
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
-STYLE_LOSSES = ("gram", "sliced")  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
+STYLE_LOSSES = ("gram", "sliced", "w2")  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
@@ -130,9 +130,10 @@ class Settings:
         "differences of features and of Grams divided by H·W·C, so the deep layers' long strokes count)",
         choices=("relative", "mean")))
     style_loss: str = field(default="gram", metadata=_optimise(
-        "--style-loss", "the style term: gram (Gatys et al.'s Gram matrices) or sliced (the sliced Wasserstein "
+        "--style-loss", "the style term: gram (Gatys et al.'s Gram matrices), sliced (the sliced Wasserstein "
         "loss, Heitz et al. 2021: the features' whole distribution matched along random directions; the "
-        "painting's palette more fully, longer strokes; never tiled)", choices=STYLE_LOSSES))
+        "painting's palette more fully, longer strokes; never tiled) or w2 (the Wasserstein-2 distance between "
+        "the features' means and covariances, as crowsonkb's style-transfer-pytorch)", choices=STYLE_LOSSES))
     init: str = field(default="fast", metadata=_optimise(
         "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
         "by the optimisation), content (the photo: the photo with the painting's texture over it, --preset "
