@@ -429,3 +429,20 @@ def test_the_objective_takes_the_w2_style_loss(tiny_backbone):
     terms = w2.terms(content)
     assert set(terms) == {"content", "style", "tv"} and float(terms["style"]) > 0 and float(terms["content"]) == 0
     assert float(_objective(tiny_backbone, style, [style], style_loss="w2").terms(style)["style"]) < 1e-6
+
+
+def test_the_w2_style_loss_tiled_equals_whole(tiny_backbone):
+    """Its sums (the features' sum and FᵀF) add up over tiles: value and gradient as the whole image's."""
+    from painterly.tiling import TiledObjective
+
+    content = rng.uniform(0, 255, (1, 32, 32, 3))
+    style = rng.uniform(0, 255, (1, 24, 40, 3))
+    options = dict(content_layers=["block3_conv1"], style_layers=["block1_conv1", "block2_conv1"],
+                   content_weight=1.0, style_weight=1.0, tv_weight=1.0, balance="mean", style_loss="w2")
+    whole = Objective(tiny_backbone, tf.constant(content), [tf.constant(style)], **options)
+    tiled = TiledObjective(tiny_backbone, content, [style], tile=16, **options)
+    x = rng.uniform(0, 255, (1, 32, 32, 3))
+    a, b = whole.value_and_grad(x), tiled.value_and_grad(x)
+    assert float(a[1]["style"]) > 0
+    assert float(b[0]) == pytest.approx(float(a[0]), rel=1e-6)
+    np.testing.assert_allclose(np.asarray(b[2]), np.asarray(a[2]), rtol=1e-4, atol=1e-9)

@@ -40,20 +40,44 @@ def test_the_default_repaints_a_real_pair_in_the_paintings_colours(hed_backbone)
     assert ratios["default"] < 0.6 and ratios["default"] < ratios["classic"] - 0.2, ratios
 
 
-def test_the_default_takes_3_steps_at_each_scale_above_512_px(tiny_pair):
-    """More steps at 1024 px lay Starry Night's pixel-level texture over the strokes as a fine ripple
-    (docs/QUALITY.md, "At 1024 and 2048 px"); the 512 px default and the other presets keep their steps."""
+def test_the_default_paints_above_512_px_with_w2_in_10_steps_and_gram_in_3(tiny_pair):
+    """Above 512 px the Gram loss's further steps lay Starry Night's pixel-level texture over the strokes as a
+    fine ripple, and the w2 loss's 10 sharpen them (docs/QUALITY.md, "At 1024 and 2048 px"); up to 512 px the
+    default is the Gram loss, and the other presets keep their steps and loss."""
     from painterly.methods.optimise import Transfer
 
     s = painterly.Settings()
     steps = lambda s, size: [s.scale_iterations(i, side) for i, side in enumerate(s.scale_sizes(size))]  # noqa: E731
-    assert steps(s, 2048) == [40, 10, 3, 3] and steps(s, 1024) == [40, 10, 3]
-    assert steps(s, 512) == [40, 10] and steps(s, 1000) == [40, 3] and steps(s, 256) == [40]
-    assert steps(s.replace(fine_iterations=2), 1024) == [40, 2, 3]  # --fine-iterations up to 512 px
-    assert steps(s.replace(large_iterations=10), 2048) == [40, 10, 10, 10]  # the user's own count above
+    loss = lambda s, size: [s.scale_style_loss(side) for side in s.scale_sizes(size)]  # noqa: E731
+    assert steps(s, 2048) == [40, 10, 10, 10] and loss(s, 2048) == ["gram", "gram", "w2", "w2"]
+    assert steps(s, 512) == [40, 10] and steps(s, 1000) == [40, 10] and steps(s, 256) == [40]
+    assert loss(s, 512) == ["gram", "gram"] and loss(s, 1000) == ["gram", "w2"]
+    assert steps(s.replace(style_loss="gram"), 2048) == [40, 10, 3, 3]  # gram above 512 px: 3
+    assert steps(s.replace(style_loss="sliced"), 1024) == [40, 10, 10] and loss(s.replace(style_loss="sliced"),
+                                                                              1024) == ["sliced"] * 3
+    assert steps(s.replace(fine_iterations=2), 1024) == [40, 2, 10]  # --fine-iterations up to 512 px
+    assert steps(s.replace(large_iterations=5), 2048) == [40, 10, 5, 5]  # the user's own count above
     for name in ("relative", "classic", "paper"):  # half of --iterations at every finer scale, as before
         p = painterly.preset(name)
         assert steps(p, 1024) == [p.iterations] + [p.iterations // 2] * (len(p.scale_sizes(1024)) - 1)
+        assert set(loss(p, 2048)) == {"gram"}
     content, style = tiny_pair
-    assert Transfer(content, style, s.replace(size=1024, model="vgg16-hed")).planned_steps == 40 + 10 + 3
+    assert Transfer(content, style, s.replace(size=1024, model="vgg16-hed")).planned_steps == 40 + 10 + 10
     assert Transfer(content, style, s.replace(size=512, model="vgg16-hed")).planned_steps == 40 + 10
+
+
+def test_a_run_above_512_px_paints_its_large_scales_with_the_w2_loss(tiny_pair, random_vgg19):
+    """--style-loss auto: each scale's objective gets its scale's loss (tiled or not, w2 tiles exactly)."""
+    from painterly.losses import GaussianStyleTerm, StyleTerm
+    from painterly.methods.optimise import Transfer
+    from painterly.tiling import TiledObjective
+
+    content, style = tiny_pair
+    run = Transfer(content, style, painterly.Settings(size=544, model="vgg19", seed=0), backbone=random_vgg19)
+    assert [max(size) for size in run.scales] == [272, 544]
+    assert isinstance(run.objective(run.scales[0], 0).term("style"), StyleTerm)
+    assert isinstance(run.objective(run.scales[1], 1).term("style"), GaussianStyleTerm)
+    tiled = Transfer(content, style, painterly.Settings(size=544, model="vgg19", seed=0, tile=256),
+                     backbone=random_vgg19)
+    objective = tiled.objective(tiled.scales[1], 1)
+    assert isinstance(objective, TiledObjective) and isinstance(objective.term("style"), GaussianStyleTerm)

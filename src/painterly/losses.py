@@ -311,6 +311,20 @@ class GaussianStyleTerm(Term):
         return tf.add_n(parts)
 
 
+def feature_moments(flat: tf.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and the second moment FᵀF / N of (N, C) features, in float64: what the Wasserstein-2 term's
+    targets are made of (`tiling.TiledObjective` adds them up tile by tile)."""
+    flat = tf.cast(flat, tf.float64)
+    count = int(flat.shape[0])
+    return tf.reduce_sum(flat, axis=0).numpy() / count, tf.matmul(flat, flat, transpose_a=True).numpy() / count
+
+
+def blended_moments(moments: Sequence[Mapping[str, tuple]], blend: Sequence[float]) -> dict[str, tuple]:
+    """Several paintings' (mean, second moment) by layer, blended: the moments of their features' mixture."""
+    return {n: (sum(share * m[n][0] for m, share in zip(moments, blend)),
+                sum(share * m[n][1] for m, share in zip(moments, blend))) for n in moments[0]}
+
+
 def quantiles(sorted_values: tf.Tensor, count) -> tf.Tensor:
     """The rows of `sorted_values` (M, K), sorted down each column, at `count` evenly spaced quantiles: the
     row of quantile (i + ½) / count for each i (count × K)."""
@@ -486,16 +500,13 @@ class Objective(NamedTerms):
                     for f in (backbone(tf.cast(s, dtype)) for s in styles)]
             style_term = SlicedStyleTerm(style_weight * SLICED_SCALE, maps, layer_weights, blend, seed)
         elif style_loss == "w2":
-            moments = {name: [0.0, 0.0] for name in style_layers}
-            for style, share in zip(styles, blend):
+            def moments_of(style):
                 features = backbone(tf.cast(style, dtype))
-                for name in style_layers:
-                    flat = tf.cast(tf.reshape(features[name], (-1, features[name].shape[-1])), tf.float64)
-                    count = tf.cast(tf.shape(flat)[0], tf.float64)
-                    moments[name][0] += share * (tf.reduce_sum(flat, axis=0) / count).numpy()
-                    moments[name][1] += share * (tf.matmul(flat, flat, transpose_a=True) / count).numpy()
-            style_term = GaussianStyleTerm(style_weight * GAUSSIAN_SCALE, {n: tuple(m) for n, m in moments.items()},
-                                           layer_weights)
+                return {name: feature_moments(tf.reshape(features[name], (-1, features[name].shape[-1])))
+                        for name in style_layers}
+
+            style_term = GaussianStyleTerm(style_weight * GAUSSIAN_SCALE,
+                                           blended_moments([moments_of(s) for s in styles], blend), layer_weights)
         else:
             def grams_of(style):
                 features = backbone(tf.convert_to_tensor(style, dtype))

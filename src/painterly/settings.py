@@ -18,7 +18,9 @@ from .methods import NAMES as METHODS, check_name as check_method, get as get_me
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
-STYLE_LOSSES = ("gram", "sliced", "w2")  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
+STYLE_LOSSES = ("gram", "sliced", "w2")
+LARGE = 512  # px: the scales above this one take --large-iterations steps, and with --style-loss auto the w2 loss
+GRAM_LARGE_STEPS, LARGE_STEPS = 3, 10  # --large-iterations auto: steps above 512 px with gram, with w2 or sliced  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
@@ -77,11 +79,11 @@ class Settings:
     fine_iterations: int | None = field(default=10, metadata=_optimise(
         "--fine-iterations", "multi-scale: steps at each finer scale up to 512 px (none: half of --iterations)",
         metavar="N"))
-    large_iterations: int | None = field(default=3, metadata=_optimise(
-        "--large-iterations", "multi-scale: steps at each finer scale above 512 px (more lay a painting's "
-        "pixel-level texture over the strokes as a fine ripple; the presets relative, classic and paper: as "
-        "--fine-iterations)",
-        metavar="N"))
+    large_iterations: int | str | None = field(default="auto", metadata=_optimise(
+        "--large-iterations", "multi-scale: steps at each finer scale above 512 px; auto (the default): 10 with "
+        "the w2 or sliced style loss there, 3 with gram, whose further steps lay the painting's pixel-level "
+        "texture over the strokes as a fine ripple (the presets relative, classic and paper: as "
+        "--fine-iterations)", metavar="N", type=lambda text: _steps_value(text)))
     optimizer: str = field(default="lbfgs", metadata=_optimise(
         "--optimizer", "lbfgs (SciPy L-BFGS-B), adam or sgd", choices=("lbfgs", "adam", "sgd")))
     learning_rate: float | None = field(default=None, metadata=_optimise(
@@ -129,11 +131,13 @@ class Settings:
         "to its target, so every style layer counts equally) or mean (jcjohnson's and Gatys' code: mean squared "
         "differences of features and of Grams divided by H·W·C, so the deep layers' long strokes count)",
         choices=("relative", "mean")))
-    style_loss: str = field(default="gram", metadata=_optimise(
+    style_loss: str = field(default="auto", metadata=_optimise(
         "--style-loss", "the style term: gram (Gatys et al.'s Gram matrices), sliced (the sliced Wasserstein "
         "loss, Heitz et al. 2021: the features' whole distribution matched along random directions; the "
-        "painting's palette more fully, longer strokes; never tiled) or w2 (the Wasserstein-2 distance between "
-        "the features' means and covariances, as crowsonkb's style-transfer-pytorch)", choices=STYLE_LOSSES))
+        "painting's palette more fully, longer strokes; never tiled), w2 (the Wasserstein-2 distance between "
+        "the features' means and covariances, as crowsonkb's style-transfer-pytorch) or auto (the default: "
+        "gram up to 512 px, w2 at the scales above, which it sharpens without a ripple)",
+        choices=("auto", *STYLE_LOSSES)))
     init: str = field(default="fast", metadata=_optimise(
         "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
         "by the optimisation), content (the photo: the photo with the painting's texture over it, --preset "
@@ -168,13 +172,23 @@ class Settings:
 
     def scale_iterations(self, scale: int, side: int) -> int:
         """Iterations planned at scale `scale` (0 is the coarsest) of longest side `side` px: --iterations at the
-        first, then --fine-iterations, and --large-iterations above 512 px, where more steps lay the painting's
-        pixel-level texture over the strokes as a fine ripple (docs/QUALITY.md, "At 1024 and 2048 px")."""
+        first, then --fine-iterations, and --large-iterations above 512 px; auto there: 10 with the w2 or sliced
+        loss, 3 with gram, whose further steps lay the painting's pixel-level texture over the strokes as a
+        fine ripple (docs/QUALITY.md, "At 1024 and 2048 px")."""
         if scale == 0:
             return self.iterations
-        if side > 512 and self.large_iterations is not None:
-            return self.large_iterations
+        if side > LARGE and self.large_iterations is not None:
+            if self.large_iterations != "auto":
+                return self.large_iterations
+            return GRAM_LARGE_STEPS if self.scale_style_loss(side) == "gram" else LARGE_STEPS
         return self.fine_iterations if self.fine_iterations is not None else max(1, self.iterations // 2)
+
+    def scale_style_loss(self, side: int) -> str:
+        """The style loss at a scale of longest side `side` px: --style-loss, or with auto gram up to 512 px
+        and w2 above (docs/QUALITY.md, "At 1024 and 2048 px")."""
+        if self.style_loss != "auto":
+            return self.style_loss
+        return "gram" if side <= LARGE else "w2"
 
     @property
     def rate(self) -> float:
@@ -199,7 +213,7 @@ class Settings:
 RELATIVE: Mapping[str, Any] = {
     "loss_balance": "relative", "content_layers": ("block5_conv2",), "content_weight": 1.0, "style_weight": 10.0,
     "tv_weight": 1.0, "init": "fast", "init_photo": 0.25, "iterations": 40, "multiscale": "auto", "min_size": 256,
-    "fine_iterations": None, "large_iterations": None,
+    "fine_iterations": None, "large_iterations": None, "style_loss": "gram",
 }
 
 PRESETS: Mapping[str, Mapping[str, Any]] = {
@@ -217,7 +231,7 @@ PRESETS: Mapping[str, Mapping[str, Any]] = {
         "style_upscale": True,  # keras.io resizes the style image to the content's size
         "multiscale": "off",  # the paper optimises at one size (its 400 px height is 533 px wide for 4:3)
         **{k: RELATIVE[k] for k in ("loss_balance", "content_layers", "init_photo", "min_size", "fine_iterations",
-                                     "large_iterations")},
+                                     "large_iterations", "style_loss")},
     },
 }
 
@@ -239,6 +253,18 @@ def _size_value(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"size '{text}' is not a number of pixels or auto") from None
+
+
+def _steps_value(text: str) -> int | str:
+    """--large-iterations' value: a number of steps or "auto"."""
+    import argparse
+
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of steps or auto") from None
 
 
 def _tile_value(text: str) -> int | str | None:
@@ -357,7 +383,9 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"min size {s.min_size} is out of range: choose 16 to 16384 pixels")
     if s.fine_iterations is not None and not 1 <= s.fine_iterations <= 1_000_000:
         raise SettingsError(f"fine iterations {s.fine_iterations} is out of range: choose at least 1")
-    if s.large_iterations is not None and not 1 <= s.large_iterations <= 1_000_000:
+    if isinstance(s.large_iterations, str) and s.large_iterations != "auto":
+        raise SettingsError(f"large iterations '{s.large_iterations}' is not a number of steps: choose one, or auto")
+    if s.large_iterations not in (None, "auto") and not 1 <= s.large_iterations <= 1_000_000:
         raise SettingsError(f"large iterations {s.large_iterations} is out of range: choose at least 1")
     if s.multiscale not in ("auto", "on", "off"):
         raise SettingsError(f"unknown multiscale '{s.multiscale}': choose auto, on or off")
@@ -372,9 +400,9 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"unknown preserve-color '{s.preserve_color}': choose none, luminance or histogram")
     if s.loss_balance not in ("relative", "mean"):
         raise SettingsError(f"unknown loss balance '{s.loss_balance}': choose relative or mean")
-    if s.style_loss not in STYLE_LOSSES:
+    if s.style_loss not in ("auto", *STYLE_LOSSES):
         raise SettingsError(f"unknown style loss '{s.style_loss}': {did_you_mean(s.style_loss, STYLE_LOSSES)}"
-                            f"choose {' or '.join(STYLE_LOSSES)}")
+                            f"choose auto, {', '.join(STYLE_LOSSES)}")
     if s.style_loss == "sliced" and isinstance(s.tile, int):
         raise SettingsError(f"--style-loss sliced sorts the whole image's features and is never tiled: leave out "
                             f"--tile {s.tile}, or use --style-loss gram")

@@ -106,6 +106,7 @@ class TiledObjective(losses.NamedTerms):
         balance: str = "relative",
         progress: Progress | None = None,
         extra_terms: Sequence[losses.Term] = (),
+        style_loss: str = "gram",
     ):
         import tensorflow as tf
 
@@ -128,11 +129,21 @@ class TiledObjective(losses.NamedTerms):
         pixels, crops = spec((1, None, None, 3), self.dtype), spec((len(self.layers), 4), tf.int32)
         self._maps = tf.function(self._core_maps, input_signature=[pixels, crops])
         maps = self._assemble(self._array(content), content_layers)
-        grams = losses.style_grams(backbone, [self._array(style) for style in styles], style_layers, blend,
-                                   lambda style: self._grams(style, style_layers), how="tiled")
+        if style_loss == "w2":
+            moments = [self._moments(self._array(style), style_layers) for style in styles]
+            style_term = losses.GaussianStyleTerm(style_weight * losses.GAUSSIAN_SCALE,
+                                                  losses.blended_moments(moments, blend), layer_weights)
+        elif style_loss == "gram":
+            grams = losses.style_grams(backbone, [self._array(style) for style in styles], style_layers, blend,
+                                       lambda style: {n: m[1] for n, m in self._moments(style, style_layers).items()},
+                                       how="tiled")
+            style_term = losses.StyleTerm(style_weight, grams, layer_weights, normalize, balance)
+        else:
+            raise PainterlyError(f"the {style_loss} style loss needs the whole image at once and cannot be tiled: "
+                                 f"use --tile off or a smaller --size")
         self.loss_terms: tuple[losses.Term, ...] = (
             losses.ContentTerm(content_weight, {n: maps[n] for n in content_layers}, normalize, balance),
-            losses.StyleTerm(style_weight, grams, layer_weights, normalize, balance),
+            style_term,
             losses.TotalVariationTerm(tv_weight, normalize, balance),
             *extra_terms,
         )
@@ -245,18 +256,20 @@ class TiledObjective(losses.NamedTerms):
         return {name: max(0, (shape[0] + 2 * m) // s(name) - 2 * (m // s(name)))
                 * max(0, (shape[1] + 2 * m) // s(name) - 2 * (m // s(name))) for name in self.layers}
 
-    def _grams(self, image: np.ndarray, style_layers: Sequence[str]) -> dict[str, object]:
-        """Gram matrices (divided by H·W) of the style layers of a whole image, tile by tile."""
+    def _moments(self, image: np.ndarray, style_layers: Sequence[str]) -> dict[str, tuple]:
+        """The (mean, second moment FᵀF / N) of the style layers' features of a whole image, tile by tile (the
+        second moment is the Gram matrix divided by H·W)."""
         import tensorflow as tf
 
-        padded, grams = self._padded(image), {}
+        padded, sums = self._padded(image), {}
         for r, c, crops in self._tiles(*image.shape[:2]):
             maps = self._maps(padded[None, r.start:r.stop, c.start:c.stop], crops)
             for name in style_layers:
                 flat = tf.reshape(maps[name], (-1, maps[name].shape[-1]))
-                grams[name] = grams.get(name, 0) + tf.matmul(flat, flat, transpose_a=True)
+                total, outer = sums.get(name, (0, 0))
+                sums[name] = (total + tf.reduce_sum(flat, axis=0), outer + tf.matmul(flat, flat, transpose_a=True))
         counts = self._feature_counts(image.shape[:2])
-        return {name: grams[name] / counts[name] for name in style_layers}
+        return {name: (sums[name][0] / counts[name], sums[name][1] / counts[name]) for name in style_layers}
 
     def _tile_inputs(self, image, padded, r, c, crops):
         """The arguments of the compiled per-tile functions for one tile."""

@@ -76,10 +76,10 @@ class Transfer:
         self.scales = self._scales()
         _check_small(self.scales, layers)
         self.memory = self._check_memory(layers)
-        if self.memory.get("tile") and settings.style_loss != "gram":  # (--tile N is refused by the settings)
+        if self.memory.get("tile") and settings.style_loss == "sliced":  # (--tile N is refused by the settings)
             raise SettingsError(f"a {self.size[0]}×{self.size[1]} run does not fit in memory whole, and --style-loss "
-                                f"{settings.style_loss} sorts the whole image's features: use a smaller --size, or "
-                                f"--style-loss gram (it tiles)")
+                                f"sliced sorts the whole image's features: use a smaller --size, or --style-loss "
+                                f"auto (it tiles)")
         self._notice = notice
         self._backbone = None
         self._first = None  # the first scale's starting image, once `first_picture` has made it
@@ -263,15 +263,13 @@ class Transfer:
             content_layers=s.content_layers, style_layers=s.style_layers,
             content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
             style_layer_weights=s.style_layer_weights, style_blend=s.style_blend, normalize=s.normalize,
-            balance=s.loss_balance,
+            balance=s.loss_balance, style_loss=s.scale_style_loss(max(size)),
         )
         layers = list(dict.fromkeys(s.content_layers + s.style_layers))
         tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
-        if s.style_loss != "gram":
-            options.update(style_loss=s.style_loss, seed=self.seed)
         if tile is None:
             return Objective(self.backbone, content[None], [st[None] for st in styles], extra_terms=self.extra_terms,
-                             **options)
+                             seed=self.seed, **options)
         if self.extra_terms:
             raise SettingsError(f"a {size[0]}×{size[1]} image does not fit in memory whole, and the "
                                 f"{' and '.join(t.name for t in self.extra_terms)} term needs the whole image: "

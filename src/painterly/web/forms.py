@@ -95,7 +95,7 @@ def _check_limits(s: Settings, limits: Limits) -> None:
         raise SettingsError(f"size {s.size} is over this server's limit: choose 16 to {limits.size} pixels")
     for name in ("iterations", "fine_iterations", "large_iterations"):
         value = getattr(s, name)
-        if value is not None and value > limits.iterations:
+        if isinstance(value, int) and value > limits.iterations:
             raise SettingsError(f"{name.replace('_', ' ')} {value} is over this server's limit: "
                                 f"choose at most {limits.iterations}")
 
