@@ -363,7 +363,7 @@ def test_a_run_with_the_sliced_style_loss_paints_and_a_tiled_one_is_refused_in_o
     assert Transfer(big, style, settings.replace(size=1600, style_loss="gram"), network=random_vgg19).memory["tile"]
     with pytest.raises(SettingsError, match="^a 1600×1200 run does not fit in memory whole, and --style-loss sliced "
                                             "sorts the whole image's features: use a smaller --size, or --style-loss "
-                                            "gram \\(it tiles\\)$"):
+                                            "auto \\(it tiles\\)$"):
         Transfer(big, style, settings.replace(size=1600), network=random_vgg19)
 
 

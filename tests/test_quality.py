@@ -48,10 +48,11 @@ def test_the_default_paints_above_512_px_with_w2_in_10_steps_and_gram_in_3(tiny_
 
     s = painterly.Settings()
     steps = lambda s, size: [s.scale_iterations(i, side) for i, side in enumerate(s.scale_sizes(size))]  # noqa: E731
-    loss = lambda s, size: [s.scale_style_loss(side) for side in s.scale_sizes(size)]  # noqa: E731
+    loss = lambda s, size: [s.scale_style_loss(i, side) for i, side in enumerate(s.scale_sizes(size))]  # noqa: E731
     assert steps(s, 2048) == [40, 10, 10, 10] and loss(s, 2048) == ["gram", "gram", "w2", "w2"]
     assert steps(s, 512) == [40, 10] and steps(s, 1000) == [40, 10] and steps(s, 256) == [40]
     assert loss(s, 512) == ["gram", "gram"] and loss(s, 1000) == ["gram", "w2"]
+    assert loss(s.replace(multiscale="off"), 1024) == ["gram"]  # one scale (a video's frames): as before
     assert steps(s.replace(style_loss="gram"), 2048) == [40, 10, 3, 3]  # gram above 512 px: 3
     assert steps(s.replace(style_loss="sliced"), 1024) == [40, 10, 10] and loss(s.replace(style_loss="sliced"),
                                                                               1024) == ["sliced"] * 3

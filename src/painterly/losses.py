@@ -25,7 +25,9 @@ The style loss itself is Gram matrices (`style_loss="gram"`, Gatys et al.) or th
 (`"sliced"`, Heitz et al. 2021): each style layer's features projected on fixed random unit directions (as many
 as the layer's channels, drawn from the seed), each projection's sorted values matched to the painting's at the
 same quantiles, the mean squared difference averaged over the layers. It matches the features' whole
-distribution, not only their second moments; its sort is over the whole image, so it is never tiled.
+distribution, not only their second moments; its sort is over the whole image, so it is never tiled. Or the
+Wasserstein-2 distance between the Gaussians of the features' means and covariances (`"w2"`, as crowsonkb's
+style-transfer-pytorch): its sums are the Gram term's plus the features' sum, so it tiles exactly.
 
 The objective is a list of named `Term`s (`ContentTerm`, `StyleTerm`, `TotalVariationTerm`, and any
 extra term a method adds, such as a video's temporal term). Each term is written once, as sums over a
@@ -480,8 +482,8 @@ class Objective(NamedTerms):
         (each layer gets style_weight / L). style_blend: one per style image (default equal), scaled
         to sum to 1: the style targets are the blend of the styles' Gram matrices. extra_terms: more
         named terms (e.g. a video's temporal term), evaluated on the whole image. balance: how the
-        normalised terms are scaled, "relative" or "mean" (see the module's docstring). style_loss: "gram" or
-        "sliced" (see the module's docstring; `seed` draws the sliced loss's directions).
+        normalised terms are scaled, "relative" or "mean" (see the module's docstring). style_loss: "gram",
+        "sliced" or "w2" (see the module's docstring; `seed` draws the sliced loss's directions).
         """
         self.backbone = backbone
         self.normalize = normalize

@@ -19,7 +19,7 @@ from .methods import NAMES as METHODS, check_name as check_method, get as get_me
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
 STYLE_LOSSES = ("gram", "sliced", "w2")
-LARGE = 512  # px: the scales above this one take --large-iterations steps, and with --style-loss auto the w2 loss
+LARGE = 512  # px: the finer scales above this take --large-iterations steps, and with --style-loss auto the w2 loss
 GRAM_LARGE_STEPS, LARGE_STEPS = 3, 10  # --large-iterations auto: steps above 512 px with gram, with w2 or sliced  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
@@ -136,7 +136,7 @@ class Settings:
         "loss, Heitz et al. 2021: the features' whole distribution matched along random directions; the "
         "painting's palette more fully, longer strokes; never tiled), w2 (the Wasserstein-2 distance between "
         "the features' means and covariances, as crowsonkb's style-transfer-pytorch) or auto (the default: "
-        "gram up to 512 px, w2 at the scales above, which it sharpens without a ripple)",
+        "gram, and w2 at the finer scales above 512 px, which it sharpens without a ripple)",
         choices=("auto", *STYLE_LOSSES)))
     init: str = field(default="fast", metadata=_optimise(
         "--init", "starting image: fast (the default: the fast method's picture, repainted at once, then refined "
@@ -180,15 +180,16 @@ class Settings:
         if side > LARGE and self.large_iterations is not None:
             if self.large_iterations != "auto":
                 return self.large_iterations
-            return GRAM_LARGE_STEPS if self.scale_style_loss(side) == "gram" else LARGE_STEPS
+            return GRAM_LARGE_STEPS if self.scale_style_loss(scale, side) == "gram" else LARGE_STEPS
         return self.fine_iterations if self.fine_iterations is not None else max(1, self.iterations // 2)
 
-    def scale_style_loss(self, side: int) -> str:
-        """The style loss at a scale of longest side `side` px: --style-loss, or with auto gram up to 512 px
-        and w2 above (docs/QUALITY.md, "At 1024 and 2048 px")."""
+    def scale_style_loss(self, scale: int, side: int) -> str:
+        """The style loss at scale `scale` (0 is the coarsest) of longest side `side` px: --style-loss, or with
+        auto gram, and w2 at the finer scales above 512 px, which sharpen the coarser scale's picture
+        (docs/QUALITY.md, "At 1024 and 2048 px")."""
         if self.style_loss != "auto":
             return self.style_loss
-        return "gram" if side <= LARGE else "w2"
+        return "w2" if scale > 0 and side > LARGE else "gram"
 
     @property
     def rate(self) -> float:

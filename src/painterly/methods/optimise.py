@@ -263,7 +263,7 @@ class Transfer:
             content_layers=s.content_layers, style_layers=s.style_layers,
             content_weight=s.content_weight, style_weight=s.style_weight, tv_weight=s.tv_weight,
             style_layer_weights=s.style_layer_weights, style_blend=s.style_blend, normalize=s.normalize,
-            balance=s.loss_balance, style_loss=s.scale_style_loss(max(size)),
+            balance=s.loss_balance, style_loss=s.scale_style_loss(scale, max(size)),
         )
         layers = list(dict.fromkeys(s.content_layers + s.style_layers))
         tile = self._tile_for(max(size), layers, self.memory["available_bytes"])
