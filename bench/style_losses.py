@@ -1,7 +1,10 @@
-"""The style loss itself, ablated: Gram matrices (`--style-loss gram`, the default) against the sliced Wasserstein
-loss (`--style-loss sliced`, Heitz et al. 2021; `losses.SlicedStyleTerm`).
+"""The style loss itself, ablated: Gram matrices (`--style-loss gram`, the default up to 512 px) against the sliced
+Wasserstein loss (`--style-loss sliced`, Heitz et al. 2021; `losses.SlicedStyleTerm`) and the mean-and-covariance
+Wasserstein-2 loss (`--style-loss w2`, the default above 512 px; `losses.GaussianStyleTerm`).
 
     python -m bench.style_losses cost [--size 512]            # one step's time, each loss, interleaved in one run
+    python -m bench.large run CONTENT STYLE --size 1024 --set init=PICTURE_512.png multiscale=off iterations=10 \
+        style_loss=w2 --out /tmp/w2                           # the steps above 512 px alone, from a 512 px picture
     python -m bench.pairs run --preset default --set style_loss=sliced --out /tmp/sw --pairs reference
 
 `cost` times the objective's value and gradient (the optimiser's step) with each style loss on the same image,
@@ -43,7 +46,7 @@ def cost(args) -> int:
     options = dict(content_layers=s.content_layers, style_layers=s.style_layers, content_weight=1.0,
                    style_weight=1e4, tv_weight=1.0, balance="mean")
     objectives = {loss: Objective(backbone, content[None], [style[None]], style_loss=loss, **options)
-                  for loss in ("gram", "sliced")}
+                  for loss in ("gram", "sliced", "w2")}
     image = tf.constant(content[None], tf.float32)
     times = {loss: [] for loss in objectives}
     for loss, objective in objectives.items():
@@ -56,7 +59,8 @@ def cost(args) -> int:
             times[loss].append(time.perf_counter() - started)
     median = {loss: float(np.median(t)) for loss, t in times.items()}
     result = {"size": list(content.shape[1::-1]), "repeats": args.repeats, "median_step_s": median,
-              "sliced_over_gram": median["sliced"] / median["gram"], "load_average": os.getloadavg()[0]}
+              "sliced_over_gram": median["sliced"] / median["gram"], "w2_over_gram": median["w2"] / median["gram"],
+              "load_average": os.getloadavg()[0]}
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

@@ -134,3 +134,17 @@ def test_text_that_is_no_setting_is_refused_the_same_way_everywhere():
             parse({"normalize": "maybe"})
         with pytest.raises(SettingsError, match="setting --iterations: invalid int value: 'many'"):
             parse({"iterations": "many"})
+
+
+def test_large_iterations_take_a_number_or_auto_from_every_front_end():
+    from painterly.flags import settings_from_text
+
+    assert Settings().large_iterations == "auto" and Settings().style_loss == "auto"
+    assert settings_from_text({"large_iterations": "auto"}).large_iterations == "auto"
+    assert settings_from_text({"large_iterations": "7"}).large_iterations == 7
+    with pytest.raises(SettingsError, match="^setting --large-iterations: 'many' is not a number of steps or auto$"):
+        settings_from_text({"large_iterations": "many"})
+    with pytest.raises(SettingsError, match="^large iterations 'many' is not a number of steps: choose one, or auto$"):
+        Settings(large_iterations="many")
+    with pytest.raises(SettingsError, match="^unknown style loss 'w3': choose auto, gram, sliced, w2$"):
+        Settings(style_loss="w3")

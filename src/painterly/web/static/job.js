@@ -71,7 +71,7 @@ function showClip(job) {  // the finished video, played in the page in place of 
 function qualityWords(settings) {
   if (settings.method === "fast") return "fast";
   return `${settings.iterations} steps${settings.multiscale === "on" ? `, ${settings.fine_iterations ?? "half as many"} at each finer scale` +
-    (settings.size > 512 && settings.large_iterations != null ? ` (${settings.large_iterations} above 512 px)` : "") : ""}`;
+    (settings.size > 512 && Number.isInteger(settings.large_iterations) ? ` (${settings.large_iterations} above 512 px)` : "") : ""}`;
 }
 
 function render(job) {
