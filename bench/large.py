@@ -2,6 +2,7 @@
 
     python -m bench.large run CONTENT STYLE --size 1024 --out DIR [--keep 0 1 2 3 5 10] [--set NAME=VALUE ...]
     python -m bench.large crop DIR/a.png DIR/b.png ... --box LEFT TOP [--side 512] -o SHEET.png
+    python -m bench.large stack ROW1.png ROW2.png ... -o SHEET.jpg
 
 `run` renders one picture with the default (vgg16-hed, seed 0) and any settings given with --set, and keeps,
 from the finest scale, the image after each step listed in --keep (step 0: the coarser scale's picture
@@ -9,7 +10,7 @@ resized, before any step there), as DIR/step<N>.png, and the coarser scale's own
 one render shows what fewer steps at the finest scale would give. It writes DIR/run.json with the seconds,
 the load average, and colour_ratio, stroke_size and pixel_detail (bench/looks.py) of each kept image.
 `crop` puts 512×512 crops at 1:1 (no resampling) of the given pictures side by side, each labelled with
-its file's name (one picture: its crop, unlabelled).
+its file's name (one picture: its crop, unlabelled). `stack` puts such rows one under the other.
 """
 
 from __future__ import annotations
@@ -105,6 +106,20 @@ def crop(args) -> int:
     return 0
 
 
+def stack(args) -> int:
+    from PIL import Image
+
+    rows = [Image.open(path).convert("RGB") for path in args.rows]
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows) + 4 * (len(rows) - 1)))
+    y = 0
+    for row in rows:
+        sheet.paste(row, (0, y))
+        y += row.height + 4
+    sheet.save(args.output, quality=88)  # quality: JPEG only
+    print(f"wrote {args.output} ({sheet.width}×{sheet.height})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.large", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -120,8 +135,11 @@ def main(argv=None) -> int:
     c.add_argument("--box", type=int, nargs=2, required=True, metavar=("LEFT", "TOP"))
     c.add_argument("--side", type=int, default=512)
     c.add_argument("-o", "--output", type=Path, required=True)
+    t = commands.add_parser("stack")
+    t.add_argument("rows", type=Path, nargs="+")
+    t.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
-    return run(args) if args.command == "run" else crop(args)
+    return {"run": run, "crop": crop, "stack": stack}[args.command](args)
 
 
 if __name__ == "__main__":

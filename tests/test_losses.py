@@ -382,11 +382,16 @@ def _gaussian_value(term, picture):
 
 
 def _w2_by_hand(picture, mean_t, cov_t):
-    """The Wasserstein-2 distance between two Gaussians, from scipy's matrix square root, per channel."""
+    """The Wasserstein-2 distance between two Gaussians, from scipy's matrix square root, per channel; both
+    covariances with the ridge ε (GAUSSIAN_RIDGE times the painting's mean variance) on their diagonals."""
     from scipy.linalg import sqrtm
+
+    from painterly.losses import GAUSSIAN_RIDGE
 
     flat = picture.reshape(-1, picture.shape[-1])
     mean, cov = flat.mean(axis=0), np.cov(flat, rowvar=False, bias=True)
+    ridge = GAUSSIAN_RIDGE * np.trace(cov_t) / len(cov_t) * np.eye(len(cov_t))
+    cov, cov_t = cov + ridge, cov_t + ridge
     root = sqrtm(cov_t).real
     cross = np.trace(sqrtm(root @ cov @ root).real)
     return (np.sum((mean - mean_t) ** 2) + np.trace(cov) + np.trace(cov_t) - 2 * cross) / flat.shape[1]
@@ -415,11 +420,16 @@ def test_the_w2_style_loss_value_and_gradient_match_scipy():
 
 def test_the_w2_targets_of_two_paintings_are_their_mixture_moments():
     """Blended as Grams are: the mixture's mean, and its covariance (which holds the spread between the means)."""
+    from painterly.losses import GAUSSIAN_RIDGE
+
     a, b = rng.normal(size=(4, 4, 3)), rng.normal(loc=2.0, size=(4, 4, 3))
     term = _gaussian([a, b], blend=(0.25, 0.75))
     both = np.concatenate([a.reshape(-1, 3)] + [b.reshape(-1, 3)] * 3)  # 1 : 3, as 0.25 : 0.75
     np.testing.assert_allclose(term.means["a"].numpy(), both.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(term.covariances["a"].numpy(), np.cov(both, rowvar=False, bias=True), atol=1e-12)
+    cov = np.cov(both, rowvar=False, bias=True)
+    ridge = term.ridges["a"]
+    assert ridge == pytest.approx(GAUSSIAN_RIDGE * np.trace(cov) / 3, rel=1e-12)
+    np.testing.assert_allclose(term.covariances["a"].numpy(), cov + ridge * np.eye(3), atol=1e-12)
 
 
 def test_the_objective_takes_the_w2_style_loss(tiny_backbone):

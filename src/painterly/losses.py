@@ -54,7 +54,11 @@ BALANCES = ("relative", "mean")  # how normalised terms are scaled (see the modu
 # sixth of the weight gives it about the Gram term's share of the objective and --style-weight its meaning.
 SLICED_SCALE = 1 / 6
 GAUSSIAN_SCALE = 1 / 7  # the Wasserstein-2 term is 4.7 to 10 times the Gram term there (the same pairs): its share
-GAUSSIAN_EPS = 1e-8  # the smallest eigenvalue whose square root the Wasserstein-2 term differentiates
+# Both covariances get ε = GAUSSIAN_RIDGE × the painting's mean variance on their diagonals, so no eigenvalue of
+# Σ_t^½ Σ Σ_t^½ is near 0, where its square root's gradient 1/(2√λ) is unbounded: without it the deep layers'
+# rank-deficient covariances gave single pixels huge gradients, black and white dashes at 1024 px (1e-3 left a few).
+GAUSSIAN_RIDGE = 1e-2
+GAUSSIAN_EPS = 1e-12  # the smallest eigenvalue whose square root the Wasserstein-2 term differentiates
 TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
 # float16 backward passes multiply the loss by this before differentiating (and divide the gradient by
 # it after), so the per-pixel gradients, about 1e-6 at 512 px, do not underflow float16.
@@ -261,7 +265,8 @@ class SlicedStyleTerm(Term):
 class GaussianStyleTerm(Term):
     """The mean-and-covariance Wasserstein-2 style loss (the Wasserstein-2 distance between Gaussians with the
     features' means and covariances, as crowsonkb's style-transfer-pytorch): at each style layer
-    (|μ − μ_t|² + tr(Σ + Σ_t − 2 (Σ_t^½ Σ Σ_t^½)^½)) / C, weighted over the layers. Several paintings: the
+    (|μ − μ_t|² + tr(Σ + Σ_t − 2 (Σ_t^½ Σ Σ_t^½)^½)) / C, weighted over the layers, both covariances with ε on
+    their diagonals (GAUSSIAN_RIDGE). Several paintings: the
     moments of their features' mixture (the blend of their means and second moments, as Grams are blended).
     Its sums are the features' sum and F^T F, additive over regions, as the Gram term's."""
 
@@ -274,10 +279,12 @@ class GaussianStyleTerm(Term):
         self.layers = tuple(moments)
         self.layer_weights = tuple(layer_weights)
         self.means, self.covariances, self.roots = {}, {}, {}
+        self.ridges = {}  # ε_l, added to both covariances' diagonals
         for n, (mean, second) in moments.items():
             mean, second = np.asarray(mean, np.float64), np.asarray(second, np.float64)
             cov = second - np.outer(mean, mean)
-            cov = (cov + cov.T) / 2
+            self.ridges[n] = GAUSSIAN_RIDGE * max(float(np.trace(cov)) / len(mean), TINY)
+            cov = (cov + cov.T) / 2 + self.ridges[n] * np.eye(len(mean))
             values, vectors = np.linalg.eigh(cov)
             self.means[n], self.covariances[n] = tf.constant(mean), tf.constant(cov)
             self.roots[n] = tf.constant((vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T)  # Σ_t^½
@@ -301,7 +308,8 @@ class GaussianStyleTerm(Term):
             dtype = sums[f"style/{n}"].dtype
             count = tf.cast(counts[n], tf.float64)
             mean = tf.cast(sums[f"style/{n}/sum"], tf.float64) / count
-            cov = tf.cast(sums[f"style/{n}"], tf.float64) / count - mean[:, None] * mean[None, :]
+            cov = (tf.cast(sums[f"style/{n}"], tf.float64) / count - mean[:, None] * mean[None, :]
+                   + self.ridges[n] * tf.eye(tf.shape(mean)[0], dtype=tf.float64))
             root = self.roots[n]
             m = root @ cov @ root
             eigenvalues = tf.linalg.eigvalsh((m + tf.transpose(m)) / 2)
