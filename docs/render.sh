@@ -48,18 +48,19 @@ for beta in 1e3 1e4 1e5; do
       --size 256 --style-weight $beta
 done
 
-# multi-scale (on by default above 512 px): 256 -> 512 -> 1024
-run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --preset relative --report "$REPORTS/multiscale_1024" --save-every 0
+# multi-scale (the default): 256 -> 512 -> 1024, the w2 loss's 10 steps at 1024 (docs/QUALITY.md)
+run $C $S -o docs/controls/multiscale_1024.jpg --size 1024 --seed 0 --report "$REPORTS/multiscale_1024" --save-every 0
+python -c "from PIL import Image; Image.open('docs/controls/multiscale_1024.jpg').crop((300, 0, 812, 512)).save('docs/quality/default_1024_crop.png')"
 cp "$REPORTS/multiscale_1024/metadata.json" docs/controls/multiscale_1024.json
 
 # every content × style pair of ../shared/images on one sheet, with the fast method (seconds)
 run gallery $IMG/content $IMG/style -o docs/gallery.png --size 256 --method fast
 
-# 256 -> 512 -> 1024 -> 2048 with 10 steps at each finer scale
-run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --preset relative --fine-iterations 10 --report "$REPORTS/multiscale_2048" \
-    --save-every 0
+# 256 -> 512 -> 1024 -> 2048, the default (10 w2 steps at 1024 and at 2048)
+run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --seed 0 --report "$REPORTS/multiscale_2048" --save-every 0
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
+python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1100, 250, 1612, 762)).save('docs/quality/default_2048_crop.png')"
 
 # the web page before, during and after a job at 390 and 1280 px (docs/web/; headless Chromium)
 python docs/web_screenshot.py
