@@ -18,9 +18,9 @@ from .methods import NAMES as METHODS, check_name as check_method, get as get_me
 
 STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 CONTENT_LAYERS = ("block4_conv2",)
-STYLE_LOSSES = ("gram", "sliced", "w2")
+STYLE_LOSSES = ("gram", "sliced", "w2")  # the style term (losses.Objective: Gram, sliced Wasserstein, Wasserstein-2)
 LARGE = 512  # px: the finer scales above this take --large-iterations steps, and with --style-loss auto the w2 loss
-GRAM_LARGE_STEPS, LARGE_STEPS = 3, 10  # --large-iterations auto: steps above 512 px with gram, with w2 or sliced  # the style term (losses.Objective: Gram matrices or sliced Wasserstein)
+GRAM_LARGE_STEPS, LARGE_STEPS = 3, 10  # --large-iterations auto: steps above 512 px with gram, with w2 or sliced
 INITS = ("content", "fast", "noise", "style")  # or a path to an image file
 RANDOM_MODELS = ("vgg19-random", "vgg16-random")  # random weights drawn from the seed: the library's tests only
 OPTIMISE = ("optimise",)  # a field marked with this applies to the optimisation only
