@@ -1,11 +1,13 @@
 """Today's default against the one before issue 22, end to end, in one run: seconds, ratio, FLOPs per step.
 
     python -m bench.quality [--size 512] [--repeats 1] [--pair CONTENT STYLE] [--out bench/results]
+                            [--against relative|gram]
 
 Each run is the CLI (`painterly CONTENT STYLE -o OUT.png --model vgg16-hed --seed 0 --quiet`) in a fresh
 process, wall time from start to the saved picture, for the default and for `--preset relative` (the
 default before issue 22: relative style errors, content at block5_conv2, 40 L-BFGS steps at 512 px
-from the fast picture), alternating so that both see the same load. The machine's load average is kept
+from the fast picture) or, with `--against gram`, `--style-loss gram` (3 Gram steps above 512 px, the rule
+before the w2 loss), alternating so that both see the same load. The machine's load average is kept
 beside each time, and the CPU seconds the process used (less sensitive to the load than the wall time)
 (two cores shared: a time with a load above 2 is not an idle-core time). FLOPs per
 step are counted from the layer shapes (bench/flops.py) at each scale the run optimises at, times the
@@ -34,12 +36,15 @@ from .flops import step_flops
 from .suite import CONTENT, MODEL, STYLE, _children_cpu_s, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SETTINGS = {"default": [], "relative": ["--preset", "relative"]}
+# name: (the CLI's options, the settings they give); --against picks the one beside the default
+SETTINGS = {"default": ([], {}), "relative": (["--preset", "relative"], {"name": "relative"}),
+            "gram": (["--style-loss", "gram"], {"style_loss": "gram"})}
 
 
 def planned_work(name: str, content: Path, size: int, model) -> dict:
     """Scales, steps per scale and FLOPs per step (and in all) the named preset plans for `content`."""
-    s = preset(name, model=MODEL, size=size)
+    overrides = dict(SETTINGS[name][1])
+    s = preset(overrides.pop("name", "default"), model=MODEL, size=size, **overrides)
     sides = s.scale_sizes(size)
     content_size = images.load_image(content).size
     layers = list(dict.fromkeys(s.content_layers + s.style_layers))
@@ -74,18 +79,22 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--pair", nargs=2, type=Path, default=(CONTENT, STYLE), metavar=("CONTENT", "STYLE"))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--against", choices=("relative", "gram"), default="relative",
+                        help="beside the default: --preset relative (the default before issue 22) or --style-loss "
+                             "gram (the Gram loss at every scale: the rule above 512 px before the w2 loss)")
     args = parser.parse_args(argv)
+    names = ("default", args.against)
     import keras
 
     content, style = args.pair
     vgg16 = keras.applications.VGG16(weights=None, include_top=False, input_shape=(None, None, 3))
-    work = {name: planned_work(name, content, args.size, vgg16) for name in SETTINGS}
+    work = {name: planned_work(name, content, args.size, vgg16) for name in names}
     del vgg16
-    runs: dict[str, list] = {name: [] for name in SETTINGS}
+    runs: dict[str, list] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as folder:
         for r in range(args.repeats):
-            for name, options in SETTINGS.items():
-                row = run_cli(content, style, args.size, options, Path(folder) / f"{name}_{r}.png")
+            for name in names:
+                row = run_cli(content, style, args.size, SETTINGS[name][0], Path(folder) / f"{name}_{r}.png")
                 runs[name].append(row)
                 print(f"{name}: {row['seconds']} s, {row['cpu_s']} s CPU "
                       f"(load average {row['load_average_before']} → "
@@ -95,14 +104,15 @@ def main(argv=None) -> int:
     result = {
         "machine": machine(), "size": args.size, "model": MODEL, "content": content.name, "style": style.name,
         "runs": runs, "work": work, "best_seconds": best,
-        "ratio_default_to_relative": round(best["default"] / best["relative"], 3),
-        "best_cpu_s": cpu, "cpu_ratio_default_to_relative": round(cpu["default"] / cpu["relative"], 3),
+        f"ratio_default_to_{args.against}": round(best["default"] / best[args.against], 3),
+        "best_cpu_s": cpu, f"cpu_ratio_default_to_{args.against}": round(cpu["default"] / cpu[args.against], 3),
     }
-    print(f"default {best['default']} s, relative (before issue 22) {best['relative']} s: ratio "
-          f"{result['ratio_default_to_relative']}; GFLOPs planned {work['default']['gflops']:.0f} vs "
-          f"{work['relative']['gflops']:.0f}")
+    print(f"default {best['default']} s, {args.against} {best[args.against]} s: ratio "
+          f"{result[f'ratio_default_to_{args.against}']}; GFLOPs planned {work['default']['gflops']:.0f} vs "
+          f"{work[args.against]['gflops']:.0f}")
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"quality-{datetime.date.today().isoformat()}-{args.size}px.json"
+    against = "" if args.against == "relative" else f"-vs-{args.against}"
+    path = args.out / f"quality-{datetime.date.today().isoformat()}-{args.size}px{against}.json"
     path.write_text(json.dumps(result, indent=1))
     print(f"wrote {path}")
     return 0
