@@ -281,7 +281,7 @@ def test_an_unknown_balance_is_refused(tiny_backbone):
 
 
 def _sliced(style_maps, blend=(1.0,), seed=0):
-    from painterly.losses import SlicedStyleTerm
+    from painterly.wasserstein import SlicedStyleTerm
 
     return SlicedStyleTerm(1.0, [{"a": tf.constant(m)} for m in style_maps], [1.0], blend, seed)
 
@@ -368,7 +368,7 @@ def test_a_run_with_the_sliced_style_loss_paints_and_a_tiled_one_is_refused_in_o
 
 
 def _gaussian(style_maps, blend=(1.0,)):
-    from painterly.losses import GaussianStyleTerm
+    from painterly.wasserstein import GaussianStyleTerm
 
     flats = [m.reshape(-1, m.shape[-1]) for m in style_maps]
     mean = sum(b * f.mean(axis=0) for f, b in zip(flats, blend))
@@ -386,7 +386,7 @@ def _w2_by_hand(picture, mean_t, cov_t):
     covariances with the ridge ε (GAUSSIAN_RIDGE times the painting's mean variance) on their diagonals."""
     from scipy.linalg import sqrtm
 
-    from painterly.losses import GAUSSIAN_RIDGE
+    from painterly.wasserstein import GAUSSIAN_RIDGE
 
     flat = picture.reshape(-1, picture.shape[-1])
     mean, cov = flat.mean(axis=0), np.cov(flat, rowvar=False, bias=True)
@@ -420,7 +420,7 @@ def test_the_w2_style_loss_value_and_gradient_match_scipy():
 
 def test_the_w2_targets_of_two_paintings_are_their_mixture_moments():
     """Blended as Grams are: the mixture's mean, and its covariance (which holds the spread between the means)."""
-    from painterly.losses import GAUSSIAN_RIDGE
+    from painterly.wasserstein import GAUSSIAN_RIDGE
 
     a, b = rng.normal(size=(4, 4, 3)), rng.normal(loc=2.0, size=(4, 4, 3))
     term = _gaussian([a, b], blend=(0.25, 0.75))

@@ -69,7 +69,8 @@ def test_the_default_paints_above_512_px_with_w2_in_10_steps_and_gram_in_3(tiny_
 
 def test_a_run_above_512_px_paints_its_large_scales_with_the_w2_loss(tiny_pair, random_vgg19):
     """--style-loss auto: each scale's objective gets its scale's loss (tiled or not, w2 tiles exactly)."""
-    from painterly.losses import GaussianStyleTerm, StyleTerm
+    from painterly.losses import StyleTerm
+    from painterly.wasserstein import GaussianStyleTerm
     from painterly.methods.optimise import Transfer
     from painterly.tiling import TiledObjective
 

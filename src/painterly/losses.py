@@ -21,18 +21,12 @@ averaged over the style layers, and total variation the mean squared difference 
 large structures (long strokes, swirls) count, where relative errors make every layer count equally and
 the shallow layers' fine texture wins (a uniform ripple). Relative errors are `balance="relative"`.
 
-The style loss itself is Gram matrices (`style_loss="gram"`, Gatys et al.) or the sliced Wasserstein loss
-(`"sliced"`, Heitz et al. 2021): each style layer's features projected on fixed random unit directions (as many
-as the layer's channels, drawn from the seed), each projection's sorted values matched to the painting's at the
-same quantiles, the mean squared difference averaged over the layers. It matches the features' whole
-distribution, not only their second moments; its sort is over the whole image, so it is never tiled. Or the
-Wasserstein-2 distance between the Gaussians of the features' means and covariances (`"w2"`, as crowsonkb's
-style-transfer-pytorch): its sums are the Gram term's plus the features' sum, so it tiles exactly.
+The style loss itself is Gram matrices (`style_loss="gram"`, Gatys et al.) or one of `wasserstein`'s: the
+sliced Wasserstein loss (`"sliced"`) or the Wasserstein-2 distance between the features' Gaussians (`"w2"`).
 
-The objective is a list of named `Term`s (`ContentTerm`, `StyleTerm`, `TotalVariationTerm`, and any
-extra term a method adds, such as a video's temporal term). Each term is written once, as sums over a
-region and a value from those sums, so `Objective` (the whole image) and `tiling.TiledObjective` (tile
-by tile) evaluate the same code, and its name reaches the records, the report's table and the web chart.
+The objective is a list of named `terms.Term`s (`ContentTerm`, a style term, `TotalVariationTerm`, and any
+extra term a method adds, such as a video's temporal term), evaluated whole here (`Objective`) and tile by
+tile by `tiling.TiledObjective`, from the same code.
 Style targets are computed once per network, style images and layers (`style_grams`) and reused.
 """
 
@@ -45,21 +39,13 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
-from .settings import STYLE_LOSSES  # the style term: Gram matrices, or the sliced Wasserstein loss
+from .settings import STYLE_LOSSES  # the style term: Gram matrices, or a Wasserstein loss (wasserstein.py)
+from .terms import TINY, NamedTerms, Term, term_names
+from .wasserstein import (GAUSSIAN_SCALE, SLICED_SCALE, GaussianStyleTerm, SlicedStyleTerm, blended_moments,
+                          feature_moments)
 
 EPS = 1e-8  # keeps the TV power differentiable at 0
 BALANCES = ("relative", "mean")  # how normalised terms are scaled (see the module's docstring)
-# The sliced loss's share of --style-weight: at the default's fast start, under the mean balance on vgg16-hed, the
-# sliced loss is 5 to 8 times the Gram term (the three reference pairs at 512 px, docs/QUALITY.md), so a
-# sixth of the weight gives it about the Gram term's share of the objective and --style-weight its meaning.
-SLICED_SCALE = 1 / 6
-GAUSSIAN_SCALE = 1 / 7  # the Wasserstein-2 term is 4.7 to 10 times the Gram term there (the same pairs): its share
-# Both covariances get ε = GAUSSIAN_RIDGE × the painting's mean variance on their diagonals, so no eigenvalue of
-# Σ_t^½ Σ Σ_t^½ is near 0, where its square root's gradient 1/(2√λ) is unbounded: without it the deep layers'
-# rank-deficient covariances gave single pixels huge gradients, black and white dashes at 1024 px (1e-3 left a few).
-GAUSSIAN_RIDGE = 1e-2
-GAUSSIAN_EPS = 1e-12  # the smallest eigenvalue whose square root the Wasserstein-2 term differentiates
-TINY = 1e-30  # guards a relative error against an all-zero target, without biasing small ones
 # float16 backward passes multiply the loss by this before differentiating (and divide the gradient by
 # it after), so the per-pixel gradients, about 1e-6 at 512 px, do not underflow float16.
 FLOAT16_LOSS_SCALE = 2.0**16
@@ -107,42 +93,6 @@ def total_variation(image: tf.Tensor, normalize: bool = False) -> tf.Tensor:
     return tv / tf.cast(tf.size(a) // 3, image.dtype) if normalize else tv
 
 
-# ------------------------------------------------------------------------------------ named terms
-
-
-class Term:
-    """One named, weighted term of the objective, written once for the whole-image and tiled objectives.
-
-    A term is computed in two steps, so that it can be evaluated tile by tile:
-    - `sums(maps, pixels, targets)`: the sums over a region that the term depends on, additive over
-      regions (the whole image's sums are its tiles' sums added up). `maps` holds the region's features
-      of `layers` as (h, w, c) tensors, `pixels` the region's (h, w, 3) RGB 0..255 pixels, `targets`
-      the region's part of `feature_targets`.
-    - `value(sums, shape, counts)`: the unweighted term from the whole image's sums; `shape` is the
-      image's (height, width), `counts[layer]` the number of feature positions of a layer.
-    The objective weighs each value by `weight` and reports it under `name`: the records' terms, the
-    report's table columns and the web chart all read these names.
-    """
-
-    name: str = ""
-    weight: float = 1.0
-    layers: tuple[str, ...] = ()  # network layers whose features `sums` reads
-    feature_targets: Mapping[str, object] = {}  # per-position targets of `layers`, cut to each tile
-    # Tiled, `sums` gets a tile's own pixels plus the next row and column where the image has them (what
-    # total variation needs); a term written for that sets `tileable`, others are refused by `TiledObjective`.
-    tileable: bool = False
-
-    def sum_shapes(self) -> dict[str, tuple]:
-        """The shape of each of `sums`' values (None for a size that varies), for compiled signatures."""
-        raise NotImplementedError
-
-    def sums(self, maps: Mapping[str, tf.Tensor], pixels: tf.Tensor, targets: Mapping[str, tf.Tensor]) -> dict:
-        raise NotImplementedError
-
-    def value(self, sums: Mapping[str, tf.Tensor], shape, counts: Mapping[str, object]) -> tf.Tensor:
-        raise NotImplementedError
-
-
 class ContentTerm(Term):
     """The paper's content loss Σ (F − P)² at each content layer (when normalised: relative to Σ P², or
     with balance "mean" the mean over the feature map's entries), averaged over the layers."""
@@ -188,7 +138,7 @@ class StyleTerm(Term):
                  normalize: bool = True, balance: str = "relative"):
         self.weight, self.normalize, self.balance = weight, normalize, _balance(balance)
         self.layers = tuple(grams)
-        self.grams = dict(grams)  # the targets A_l, divided by H·W
+        self.grams = self.targets = dict(grams)  # the targets A_l, divided by H·W
         self.layer_weights = tuple(layer_weights)
 
     def sum_shapes(self) -> dict[str, tuple]:
@@ -218,130 +168,6 @@ class StyleTerm(Term):
                 channels = tf.cast(tf.shape(g)[-1], g.dtype)
                 parts.append(w * tf.reduce_sum(tf.square(g - target)) / (4.0 * channels**2))
         return tf.add_n(parts)
-
-
-class SlicedStyleTerm(Term):
-    """The sliced Wasserstein style loss: Σ_l w_l · mean((sort(F_l P_l) − Q_l)²), with F_l the picture's features
-    at layer l (N × C), P_l fixed random unit directions (C × C) and Q_l the painting's sorted projections taken
-    at the picture's N quantiles (several paintings: their quantile functions blended, the 1-D Wasserstein
-    barycentre). Its sort is over the whole image: not tileable."""
-
-    name = "style"
-    tileable = False
-
-    def __init__(self, weight: float, features: Sequence[Mapping[str, tf.Tensor]], layer_weights: Sequence[float],
-                 blend: Sequence[float], seed: int = 0):
-        """features: each painting's (h, w, c) features by style layer; blend: one weight per painting."""
-        self.weight = weight
-        self.layers = tuple(features[0])
-        self.layer_weights = tuple(layer_weights)
-        rng = np.random.default_rng(seed)
-        self.directions, self.targets = {}, {}
-        for n in self.layers:
-            channels = int(features[0][n].shape[-1])
-            p = rng.normal(size=(channels, channels))
-            self.directions[n] = tf.constant(p / np.linalg.norm(p, axis=0, keepdims=True), features[0][n].dtype)
-            sorted_ = [tf.sort(tf.matmul(tf.reshape(f[n], (-1, channels)), self.directions[n]), axis=0)
-                       for f in features]
-            count = tf.shape(sorted_[0])[0]
-            self.targets[n] = tf.add_n([share * quantiles(q, count) for q, share in zip(sorted_, blend)])
-
-    def sum_shapes(self) -> dict[str, tuple]:
-        return {f"style/{n}": () for n in self.layers}
-
-    def sums(self, maps, pixels, targets) -> dict:
-        out = {}
-        for n in self.layers:
-            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
-            projected = tf.sort(tf.matmul(flat, tf.cast(self.directions[n], flat.dtype)), axis=0)
-            target = quantiles(tf.cast(self.targets[n], flat.dtype), tf.shape(projected)[0])
-            out[f"style/{n}"] = tf.reduce_mean(tf.square(projected - target))
-        return out
-
-    def value(self, sums, shape, counts) -> tf.Tensor:
-        return tf.add_n([w * sums[f"style/{n}"] for n, w in zip(self.layers, self.layer_weights) if w != 0])
-
-
-class GaussianStyleTerm(Term):
-    """The mean-and-covariance Wasserstein-2 style loss (the Wasserstein-2 distance between Gaussians with the
-    features' means and covariances, as crowsonkb's style-transfer-pytorch): at each style layer
-    (|μ − μ_t|² + tr(Σ + Σ_t − 2 (Σ_t^½ Σ Σ_t^½)^½)) / C, weighted over the layers, both covariances with ε on
-    their diagonals (GAUSSIAN_RIDGE). Several paintings: the
-    moments of their features' mixture (the blend of their means and second moments, as Grams are blended).
-    Its sums are the features' sum and F^T F, additive over regions, as the Gram term's."""
-
-    name = "style"
-    tileable = True
-
-    def __init__(self, weight: float, moments: Mapping[str, tuple], layer_weights: Sequence[float]):
-        """moments: by style layer, the painting's (mean (C,), second moment F^T F / N (C, C))."""
-        self.weight = weight
-        self.layers = tuple(moments)
-        self.layer_weights = tuple(layer_weights)
-        self.means, self.covariances, self.roots = {}, {}, {}
-        self.ridges = {}  # ε_l, added to both covariances' diagonals
-        for n, (mean, second) in moments.items():
-            mean, second = np.asarray(mean, np.float64), np.asarray(second, np.float64)
-            cov = second - np.outer(mean, mean)
-            self.ridges[n] = GAUSSIAN_RIDGE * max(float(np.trace(cov)) / len(mean), TINY)
-            cov = (cov + cov.T) / 2 + self.ridges[n] * np.eye(len(mean))
-            values, vectors = np.linalg.eigh(cov)
-            self.means[n], self.covariances[n] = tf.constant(mean), tf.constant(cov)
-            self.roots[n] = tf.constant((vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T)  # Σ_t^½
-
-    def sum_shapes(self) -> dict[str, tuple]:
-        return {**{f"style/{n}/sum": (None,) for n in self.layers}, **{f"style/{n}": (None, None) for n in self.layers}}
-
-    def sums(self, maps, pixels, targets) -> dict:
-        out = {}
-        for n in self.layers:
-            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
-            out[f"style/{n}/sum"] = tf.reduce_sum(flat, axis=0)
-            out[f"style/{n}"] = tf.matmul(flat, flat, transpose_a=True)
-        return out
-
-    def value(self, sums, shape, counts) -> tf.Tensor:
-        parts = []
-        for n, w in zip(self.layers, self.layer_weights):
-            if w == 0:
-                continue
-            dtype = sums[f"style/{n}"].dtype
-            count = tf.cast(counts[n], tf.float64)
-            mean = tf.cast(sums[f"style/{n}/sum"], tf.float64) / count
-            cov = (tf.cast(sums[f"style/{n}"], tf.float64) / count - mean[:, None] * mean[None, :]
-                   + self.ridges[n] * tf.eye(tf.shape(mean)[0], dtype=tf.float64))
-            root = self.roots[n]
-            m = root @ cov @ root
-            eigenvalues = tf.linalg.eigvalsh((m + tf.transpose(m)) / 2)
-            cross = tf.reduce_sum(tf.sqrt(tf.maximum(eigenvalues, GAUSSIAN_EPS)))
-            channels = tf.cast(tf.shape(mean)[0], tf.float64)
-            distance = (tf.reduce_sum(tf.square(mean - self.means[n]))
-                        + tf.linalg.trace(cov) + tf.linalg.trace(self.covariances[n]) - 2.0 * cross) / channels
-            parts.append(w * tf.cast(distance, dtype))
-        return tf.add_n(parts)
-
-
-def feature_moments(flat: tf.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """The mean and the second moment FᵀF / N of (N, C) features, in float64: what the Wasserstein-2 term's
-    targets are made of (`tiling.TiledObjective` adds them up tile by tile)."""
-    flat = tf.cast(flat, tf.float64)
-    count = int(flat.shape[0])
-    return tf.reduce_sum(flat, axis=0).numpy() / count, tf.matmul(flat, flat, transpose_a=True).numpy() / count
-
-
-def blended_moments(moments: Sequence[Mapping[str, tuple]], blend: Sequence[float]) -> dict[str, tuple]:
-    """Several paintings' (mean, second moment) by layer, blended: the moments of their features' mixture."""
-    return {n: (sum(share * m[n][0] for m, share in zip(moments, blend)),
-                sum(share * m[n][1] for m, share in zip(moments, blend))) for n in moments[0]}
-
-
-def quantiles(sorted_values: tf.Tensor, count) -> tf.Tensor:
-    """The rows of `sorted_values` (M, K), sorted down each column, at `count` evenly spaced quantiles: the
-    row of quantile (i + ½) / count for each i (count × K)."""
-    m = tf.shape(sorted_values)[0]
-    index = tf.cast((tf.cast(tf.range(count), tf.float64) + 0.5) * tf.cast(m, tf.float64)
-                    / tf.cast(count, tf.float64), tf.int32)
-    return tf.gather(sorted_values, tf.minimum(index, m - 1))
 
 
 class TotalVariationTerm(Term):
@@ -382,14 +208,6 @@ def _balance(balance: str) -> str:
     return balance
 
 
-def term_names(terms: Sequence[Term]) -> tuple[str, ...]:
-    """The names of `terms`, refusing two terms of one name (their values would overwrite each other)."""
-    names = tuple(t.name for t in terms)
-    if len(set(names)) != len(names):
-        raise ValueError(f"two loss terms share a name: {', '.join(names)}")
-    return names
-
-
 def style_grams(backbone, styles: Sequence, style_layers: Sequence[str], blend: Sequence[float],
                 grams_of: Callable[[object], Mapping[str, tf.Tensor]], how: str = "whole") -> dict[str, tf.Tensor]:
     """The blended style targets Σ_i blend_i · G_l(style_i), computed once per network and reused.
@@ -424,37 +242,6 @@ _STYLE_CACHE: OrderedDict = OrderedDict()
 def _digest(image) -> tuple:
     array = np.ascontiguousarray(np.asarray(image))
     return array.shape, str(array.dtype), hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest()
-
-
-class NamedTerms:
-    """Lookups on an objective's `loss_terms`, shared by `Objective` and `tiling.TiledObjective`."""
-
-    loss_terms: tuple[Term, ...] = ()
-
-    @property
-    def weights(self) -> dict[str, float]:
-        return {t.name: t.weight for t in self.loss_terms}
-
-    def term(self, name: str) -> Term:
-        return next(t for t in self.loss_terms if t.name == name)
-
-    @property
-    def content_layers(self) -> tuple[str, ...]:
-        return self.term("content").layers
-
-    @property
-    def style_layers(self) -> tuple[str, ...]:
-        return self.term("style").layers
-
-    @property
-    def content_targets(self) -> Mapping[str, tf.Tensor]:
-        return self.term("content").feature_targets
-
-    @property
-    def style_targets(self) -> Mapping[str, tf.Tensor]:
-        """The style term's targets by layer: the blended Grams, or the sliced loss's sorted projections."""
-        style = self.term("style")
-        return style.grams if hasattr(style, "grams") else style.targets
 
 
 class Objective(NamedTerms):

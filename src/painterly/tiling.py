@@ -24,7 +24,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import architectures, backbones, losses
+from . import architectures, backbones, losses, terms, wasserstein
 from .architectures import required_halo  # noqa: F401  (pure arithmetic; it lives with the layer tables)
 from .errors import PainterlyError
 
@@ -79,7 +79,7 @@ def mirror_index(length: int, margin: int) -> np.ndarray:
     return np.where(i >= length, period - i, i)
 
 
-class TiledObjective(losses.NamedTerms):
+class TiledObjective(terms.NamedTerms):
     """`losses.Objective`'s loss and gradient, computed tile by tile: the same interface and numbers.
 
     tile: core size in pixels, a multiple of the deepest layer's stride. halo: context around each
@@ -105,7 +105,7 @@ class TiledObjective(losses.NamedTerms):
         normalize: bool = True,
         balance: str = "relative",
         progress: Progress | None = None,
-        extra_terms: Sequence[losses.Term] = (),
+        extra_terms: Sequence[terms.Term] = (),
         style_loss: str = "gram",
     ):
         import tensorflow as tf
@@ -131,8 +131,8 @@ class TiledObjective(losses.NamedTerms):
         maps = self._assemble(self._array(content), content_layers)
         if style_loss == "w2":
             moments = [self._moments(self._array(style), style_layers) for style in styles]
-            style_term = losses.GaussianStyleTerm(style_weight * losses.GAUSSIAN_SCALE,
-                                                  losses.blended_moments(moments, blend), layer_weights)
+            style_term = wasserstein.GaussianStyleTerm(style_weight * wasserstein.GAUSSIAN_SCALE,
+                                                       wasserstein.blended_moments(moments, blend), layer_weights)
         elif style_loss == "gram":
             grams = losses.style_grams(backbone, [self._array(style) for style in styles], style_layers, blend,
                                        lambda style: {n: m[1] for n, m in self._moments(style, style_layers).items()},
@@ -141,13 +141,13 @@ class TiledObjective(losses.NamedTerms):
         else:
             raise PainterlyError(f"the {style_loss} style loss needs the whole image at once and cannot be tiled: "
                                  f"use --tile off or a smaller --size")
-        self.loss_terms: tuple[losses.Term, ...] = (
+        self.loss_terms: tuple[terms.Term, ...] = (
             losses.ContentTerm(content_weight, {n: maps[n] for n in content_layers}, normalize, balance),
             style_term,
             losses.TotalVariationTerm(tv_weight, normalize, balance),
             *extra_terms,
         )
-        losses.term_names(self.loss_terms)
+        terms.term_names(self.loss_terms)
 
         sums = {key: spec(shape, self.dtype) for t in self.loss_terms for key, shape in t.sum_shapes().items()}
         targets = {f"{t.name}/{n}": spec((None, None, None), self.dtype)

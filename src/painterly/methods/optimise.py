@@ -59,7 +59,7 @@ class Transfer:
             the optimiser's worker thread.
         start: the starting image (RGB 0..255, any size) instead of the one `settings.init` names (a video's
             frame starts from the previous output, warped).
-        extra_terms: more named loss terms (`losses.Term`), e.g. a video's temporal term; they need the whole
+        extra_terms: more named loss terms (`terms.Term`), e.g. a video's temporal term; they need the whole
             image, so a run that would have to tile is refused.
         """
         self.settings = settings = settings or Settings()

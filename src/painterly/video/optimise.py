@@ -57,7 +57,7 @@ def temporal_term(weight: float, warped: np.ndarray, mask: np.ndarray, name: str
     (t−k, k > 1) is the same with frame t−k's output and its own mask, named temporal_k."""
     import tensorflow as tf
 
-    from ..losses import Term
+    from ..terms import Term
 
     class TemporalTerm(Term):
         tileable = False  # it reads the whole frame's target; a frame too large for memory is refused
