@@ -1,6 +1,6 @@
 """The style loss itself, ablated: Gram matrices (`--style-loss gram`, the default up to 512 px) against the sliced
-Wasserstein loss (`--style-loss sliced`, Heitz et al. 2021; `wasserstein.SlicedStyleTerm`) and the mean-and-covariance
-Wasserstein-2 loss (`--style-loss w2`, the default above 512 px; `wasserstein.GaussianStyleTerm`).
+Wasserstein loss (`--style-loss sliced`, Heitz et al. 2021; `wasserstein.SlicedStyleTerm`) and the
+mean-and-covariance Wasserstein-2 loss (`--style-loss w2`, the default above 512 px; `wasserstein.GaussianStyleTerm`).
 
     python -m bench.style_losses cost [--size 512]            # one step's time, each loss, interleaved in one run
     python -m bench.large run CONTENT STYLE --size 1024 --set init=PICTURE_512.png multiscale=off iterations=10 \
