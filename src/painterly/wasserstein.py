@@ -76,8 +76,8 @@ class GaussianStyleTerm(Term):
     """The mean-and-covariance Wasserstein-2 style loss (the Wasserstein-2 distance between Gaussians with the
     features' means and covariances, as crowsonkb's style-transfer-pytorch): at each style layer
     (|μ − μ_t|² + tr(Σ + Σ_t − 2 (Σ_t^½ Σ Σ_t^½)^½)) / C, weighted over the layers, both covariances with ε on
-    their diagonals (GAUSSIAN_RIDGE). Several paintings: the
-    moments of their features' mixture (the blend of their means and second moments, as Grams are blended).
+    their diagonals (GAUSSIAN_RIDGE). Several paintings: the moments of their features' mixture (the blend of
+    their means and second moments, as Grams are blended).
     Its sums are the features' sum and F^T F, additive over regions, as the Gram term's."""
 
     name = "style"
