@@ -24,9 +24,11 @@ run styles $IMG/content/golden_gate.jpg -o docs/styles_sheet.jpg   # the shelf: 
 python -m bench.pairs run --preset relative --out "$REPORTS/ref_old" --pairs reference --size 512
 python -m bench.pairs run --preset default --out "$REPORTS/ref_new" --pairs reference --size 512
 python -m bench.pairs reference "$REPORTS/ref_old" "$REPORTS/ref_new" --sheet docs/quality/reference_sheet.jpg
-python -m bench.pairs run --preset relative --out "$REPORTS/old384" --pairs held_out --size 384
-python -m bench.pairs run --preset default --out "$REPORTS/new384" --pairs held_out --size 384
-python -m bench.pairs compare "$REPORTS/old384" "$REPORTS/new384" --sheet docs/quality/held_out_384.jpg
+python -m bench.pairs run --preset relative --out "$REPORTS/old512" --pairs held_out --size 512
+python -m bench.pairs run --preset default --out "$REPORTS/new512" --pairs held_out --size 512
+python -m bench.pairs compare "$REPORTS/old512" "$REPORTS/new512" --sheet docs/quality/held_out_512.jpg
+# the other sheets of docs/QUALITY.md (style losses, steps at 1024 and 2048 px, the six pairs at 1024 px, Brushstrokes)
+# are made by bench.pairs, bench.large and painterly commands that the page gives beside each sheet
 
 # quality controls: Tübingen × Starry Night at 256 px with the defaults, each beside the plain run
 mkdir -p docs/controls
@@ -61,6 +63,12 @@ run $C $S -o docs/controls/multiscale_2048.jpg --size 2048 --seed 0 --report "$R
 cp "$REPORTS/multiscale_2048/metadata.json" docs/controls/multiscale_2048.json
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1000, 300, 1768, 876)).save('docs/controls/multiscale_2048_crop.png')"
 python -c "from PIL import Image; Image.open('docs/controls/multiscale_2048.jpg').crop((1100, 250, 1612, 762)).save('docs/quality/default_2048_crop.png')"
+# the Gram loss above 512 px (the rule before w2), the same crops
+for side in 1024 2048; do
+  run $C $S -o "$REPORTS/gram_$side.png" --size $side --seed 0 --style-loss gram
+done
+python -c "from PIL import Image; Image.open('$REPORTS/gram_1024.png').crop((300, 0, 812, 512)).save('docs/quality/gram_1024_crop.png')"
+python -c "from PIL import Image; Image.open('$REPORTS/gram_2048.png').crop((1100, 250, 1612, 762)).save('docs/quality/gram_2048_crop.png')"
 
 # the web page before, during and after a job at 390 and 1280 px (docs/web/; headless Chromium)
 python docs/web_screenshot.py
