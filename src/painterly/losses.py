@@ -40,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from .settings import STYLE_LOSSES  # the style term: Gram matrices, or a Wasserstein loss (wasserstein.py)
-from .terms import TINY, NamedTerms, Term, term_names
+from .terms import TINY, NamedTerms, Term, second_moment_sums, term_names
 from .wasserstein import (GAUSSIAN_SCALE, SLICED_SCALE, GaussianStyleTerm, SlicedStyleTerm, blended_moments,
                           feature_moments)
 
@@ -145,11 +145,7 @@ class StyleTerm(Term):
         return {f"style/{n}": (None, None) for n in self.layers}
 
     def sums(self, maps, pixels, targets) -> dict:
-        out = {}
-        for n in self.layers:
-            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
-            out[f"style/{n}"] = tf.matmul(flat, flat, transpose_a=True)  # F^T F, not yet divided by H·W
-        return out
+        return second_moment_sums(maps, self.layers)  # F^T F, not yet divided by H·W
 
     def value(self, sums, shape, counts) -> tf.Tensor:
         parts = []

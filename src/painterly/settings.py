@@ -244,8 +244,8 @@ def preset(name: str, **overrides) -> Settings:
     return Settings(**{**PRESETS[name], **overrides})
 
 
-def _size_value(text: str) -> int | str:
-    """--size's value: a number of pixels or "auto"."""
+def _int_or_auto(text: str, message: str) -> int | str:
+    """A flag's value that is a whole number or "auto"; otherwise argparse's error with `message`."""
     import argparse
 
     if text == "auto":
@@ -253,19 +253,17 @@ def _size_value(text: str) -> int | str:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size '{text}' is not a number of pixels or auto") from None
+        raise argparse.ArgumentTypeError(message.format(text=text)) from None
+
+
+def _size_value(text: str) -> int | str:
+    """--size's value: a number of pixels or "auto"."""
+    return _int_or_auto(text, "size '{text}' is not a number of pixels or auto")
 
 
 def _steps_value(text: str) -> int | str:
     """--large-iterations' value: a number of steps or "auto"."""
-    import argparse
-
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of steps or auto") from None
+    return _int_or_auto(text, "'{text}' is not a number of steps or auto")
 
 
 def _tile_value(text: str) -> int | str | None:

@@ -85,3 +85,13 @@ class NamedTerms:
         """The style term's targets by layer: the blended Grams, the sliced loss's sorted projections, or the
         Wasserstein-2 loss's covariances."""
         return self.term("style").targets
+
+
+def second_moment_sums(maps: Mapping[str, tf.Tensor], layers: Sequence[str]) -> dict[str, tf.Tensor]:
+    """FᵀF of each layer's (h, w, c) features, under "style/<layer>": the sums a Gram-matrix or covariance style
+    term is made of (not yet divided by the number of positions; additive over regions)."""
+    out = {}
+    for n in layers:
+        flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
+        out[f"style/{n}"] = tf.matmul(flat, flat, transpose_a=True)
+    return out

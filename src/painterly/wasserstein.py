@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
-from .terms import TINY, Term
+from .terms import TINY, Term, second_moment_sums
 
 # The sliced loss's share of --style-weight: at the default's fast start, under the mean balance on vgg16-hed, the
 # sliced loss is 5 to 8 times the Gram term (the three reference pairs at 512 px, docs/QUALITY.md), so a
@@ -104,11 +104,9 @@ class GaussianStyleTerm(Term):
         return {**{f"style/{n}/sum": (None,) for n in self.layers}, **{f"style/{n}": (None, None) for n in self.layers}}
 
     def sums(self, maps, pixels, targets) -> dict:
-        out = {}
+        out = second_moment_sums(maps, self.layers)
         for n in self.layers:
-            flat = tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1]))
-            out[f"style/{n}/sum"] = tf.reduce_sum(flat, axis=0)
-            out[f"style/{n}"] = tf.matmul(flat, flat, transpose_a=True)
+            out[f"style/{n}/sum"] = tf.reduce_sum(tf.reshape(maps[n], (-1, tf.shape(maps[n])[-1])), axis=0)
         return out
 
     def value(self, sums, shape, counts) -> tf.Tensor:
